@@ -1,0 +1,124 @@
+// Package agent is the AI worker's loop: take a task, ask the model through
+// the orchestrator's runtime_llm tool, run the model tools it asks for, and
+// hand the final answer back.
+//
+// The worker holds no credential and trusts no model output. The dispatcher
+// calls only model tools (tools.IsModelTool); any other name the model
+// produces, runtime tools included, is refused and the refusal is reported
+// back to the model. The task id on every tool call is set here, never taken
+// from the model.
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/airlockhq/airlock/mcp/tools"
+)
+
+// Conn is the worker's connection to the orchestrator.
+type Conn interface {
+	// Call runs a runtime tool and decodes its JSON result into out.
+	Call(ctx context.Context, name string, args any, out any) error
+	// CallText runs a model tool and returns its text result.
+	CallText(ctx context.Context, name string, args map[string]any) (text string, isError bool, err error)
+}
+
+// Limits bound one task. Zero values take the task's own limits.
+type Limits struct {
+	MaxRounds int
+	Budget    time.Duration
+}
+
+// Agent runs tasks over a Conn.
+type Agent struct {
+	conn   Conn
+	logger *slog.Logger
+	limits Limits
+}
+
+// New returns an Agent. limits, where set, cap what a task asks for.
+func New(conn Conn, logger *slog.Logger, limits Limits) *Agent {
+	return &Agent{conn: conn, logger: logger, limits: limits}
+}
+
+// ErrRoundsExhausted is returned when the model kept calling tools past the
+// round cap.
+var ErrRoundsExhausted = errors.New("agent: round limit reached before a final answer")
+
+// Run works on one task and returns the final answer.
+func (a *Agent) Run(ctx context.Context, task tools.Task) (string, error) {
+	rounds, budget := a.bounds(task)
+	ctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+
+	msgs := append([]tools.Message(nil), task.Messages...)
+	defs := tools.Model()
+	for round := 0; round < rounds; round++ {
+		var resp tools.LLMResponse
+		req := tools.LLMRequest{TaskID: task.ID, System: task.System, Messages: msgs, Tools: defs}
+		if err := a.conn.Call(ctx, tools.RuntimeLLM, req, &resp); err != nil {
+			return "", fmt.Errorf("agent: llm round %d: %w", round+1, err)
+		}
+		resp.Message.Role = tools.RoleAssistant
+		msgs = append(msgs, resp.Message)
+		if len(resp.Message.ToolCalls) == 0 {
+			return resp.Message.Content, nil
+		}
+		for _, call := range resp.Message.ToolCalls {
+			msgs = append(msgs, a.dispatch(ctx, task.ID, call))
+		}
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("agent: task budget of %s used up: %w", budget, ctx.Err())
+		}
+	}
+	return "", ErrRoundsExhausted
+}
+
+func (a *Agent) bounds(task tools.Task) (int, time.Duration) {
+	rounds := task.MaxRounds
+	if a.limits.MaxRounds > 0 && (rounds <= 0 || rounds > a.limits.MaxRounds) {
+		rounds = a.limits.MaxRounds
+	}
+	if rounds <= 0 {
+		rounds = 8
+	}
+	budget := time.Duration(task.BudgetMS) * time.Millisecond
+	if a.limits.Budget > 0 && (budget <= 0 || budget > a.limits.Budget) {
+		budget = a.limits.Budget
+	}
+	if budget <= 0 {
+		budget = 3 * time.Minute
+	}
+	return rounds, budget
+}
+
+// dispatch runs one tool call the model asked for and returns the tool
+// message that answers it. It never fails: every problem becomes an error
+// result the model can read.
+func (a *Agent) dispatch(ctx context.Context, taskID string, call tools.ToolCall) tools.Message {
+	reply := func(text string, isErr bool) tools.Message {
+		return tools.Message{Role: tools.RoleTool, ToolCallID: call.ID, ToolName: call.Name, Content: text, IsError: isErr}
+	}
+	if !tools.IsModelTool(call.Name) {
+		a.logger.Warn("model asked for a tool it may not call", "tool", call.Name, "task_id", taskID)
+		return reply(fmt.Sprintf("error: there is no tool named %q; available tools: %v", call.Name, tools.ModelNames()), true)
+	}
+	args := map[string]any{}
+	if len(call.Arguments) > 0 && string(call.Arguments) != "null" {
+		if err := json.Unmarshal(call.Arguments, &args); err != nil {
+			return reply(fmt.Sprintf("error: the arguments for %s are not a JSON object: %v", call.Name, err), true)
+		}
+	}
+	args[tools.TaskIDArg] = taskID
+	text, isErr, err := a.conn.CallText(ctx, call.Name, args)
+	if err != nil {
+		a.logger.Warn("tool call failed", "tool", call.Name, "task_id", taskID, "err", err)
+		return reply(fmt.Sprintf("error: the %s tool could not be reached; try again later", call.Name), true)
+	}
+	return reply(text, isErr)
+}

@@ -1,0 +1,103 @@
+package agent
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/airlockhq/airlock/mcp/tools"
+)
+
+// pollWait is how long one runtime_next_task call waits for work.
+const pollWait = 25 * time.Second
+
+// Serve takes tasks until ctx ends, running up to parallel of them at once,
+// and reports every outcome with runtime_complete_task. Connection errors
+// are retried with backoff; the loop ends only with ctx.
+func (a *Agent) Serve(ctx context.Context, parallel int) error {
+	if parallel < 1 {
+		parallel = 1
+	}
+	slots := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	backoff := newBackoff(100*time.Millisecond, 5*time.Second)
+	for {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		var res tools.NextTaskResult
+		err := a.conn.Call(ctx, tools.RuntimeNextTask, tools.NextTaskArgs{WaitMS: pollWait.Milliseconds()}, &res)
+		if err != nil || res.Task == nil {
+			<-slots
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil {
+				a.logger.Warn("waiting for work failed; retrying", "err", err)
+				if !sleep(ctx, backoff.next()) {
+					return ctx.Err()
+				}
+			}
+			continue
+		}
+		backoff.reset()
+		wg.Add(1)
+		go func(task tools.Task) {
+			defer wg.Done()
+			defer func() { <-slots }()
+			a.work(ctx, task)
+		}(*res.Task)
+	}
+}
+
+// work runs one task and reports its outcome.
+func (a *Agent) work(ctx context.Context, task tools.Task) {
+	log := a.logger.With("task_id", task.ID, "conversation_id", task.ConversationID)
+	start := time.Now()
+	text, err := a.Run(ctx, task)
+	done := tools.CompleteTaskArgs{TaskID: task.ID, Text: text}
+	if err != nil {
+		done = tools.CompleteTaskArgs{TaskID: task.ID, Error: err.Error()}
+		log.Warn("task failed", "err", err, "elapsed", time.Since(start))
+	} else {
+		log.Info("task done", "elapsed", time.Since(start))
+	}
+	// Report even when ctx is ending, so the user is not left waiting.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var ok tools.CompleteTaskResult
+	if err := a.conn.Call(rctx, tools.RuntimeCompleteTask, done, &ok); err != nil {
+		log.Error("reporting the task outcome failed", "err", err)
+	}
+}
+
+type backoff struct {
+	min, max, cur time.Duration
+}
+
+func newBackoff(min, max time.Duration) *backoff { return &backoff{min: min, max: max} }
+
+func (b *backoff) next() time.Duration {
+	if b.cur == 0 {
+		b.cur = b.min
+	} else {
+		b.cur = min(b.cur*2, b.max)
+	}
+	return b.cur
+}
+
+func (b *backoff) reset() { b.cur = 0 }
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	mcpserver "github.com/airlockhq/airlock/mcp/server"
+	"github.com/airlockhq/airlock/orchestrator"
+	"github.com/airlockhq/airlock/orchestrator/admin"
+	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/config"
+	"github.com/airlockhq/airlock/orchestrator/store"
+	"github.com/airlockhq/airlock/orchestrator/worker"
+	"github.com/airlockhq/airlock/orchestrator/workspace"
+	"github.com/airlockhq/airlock/secure/peercred"
+)
+
+// run loads the configuration, builds every component, serves until ctx
+// ends, and shuts down.
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dev := fs.Bool("dev", false, "development mode: run as the current user, data under ./.airlock, start the worker")
+	cfgPath := fs.String("config", "", "configuration file (default $AIRLOCK_CONFIG or <data>/secure/config.yaml)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	path, explicit := *cfgPath, *cfgPath != ""
+	if !explicit {
+		path, explicit = config.DefaultPath(*dev, getenv), getenv("AIRLOCK_CONFIG") != ""
+	}
+	cfg, err := config.Load(path, explicit, getenv, *dev)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(stderr, cfg.Log.Level)
+	if cfg.Dev {
+		warnDev(stderr)
+	}
+	logger.Info("starting", "config", cfg)
+	return serve(ctx, cfg, logger)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// dirs creates the data layout with its modes.
+func dirs(cfg config.Config) (secure, workspaceDir string, err error) {
+	secure = filepath.Join(cfg.DataDir, "secure")
+	workspaceDir = filepath.Join(cfg.DataDir, "workspace")
+	for _, d := range []string{cfg.DataDir, secure, workspaceDir} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return "", "", fmt.Errorf("create %s: %w", d, err)
+		}
+		if err := os.Chmod(d, 0o700); err != nil {
+			return "", "", fmt.Errorf("chmod %s: %w", d, err)
+		}
+	}
+	if cfg.Dev {
+		// In the container the entrypoint makes the socket directory.
+		if err := os.MkdirAll(filepath.Dir(cfg.Socket), 0o750); err != nil {
+			return "", "", fmt.Errorf("create socket directory: %w", err)
+		}
+	}
+	return secure, workspaceDir, nil
+}
+
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	secureDir, wsDir, err := dirs(cfg)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, filepath.Join(secureDir, "airlock.db"), logger.With("component", "store"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	auditLog := audit.New(st, time.Now)
+	ws, err := workspace.Open(wsDir, workspace.Limits{MaxFileBytes: cfg.Workspace.MaxFileBytes,
+		MaxMemoryBytes: cfg.Workspace.MaxMemoryBytes, MaxTotalBytes: cfg.Workspace.MaxTotalBytes})
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	gateway, err := newGateway(cfg, st, logger.With("component", "llm"))
+	if err != nil {
+		return err
+	}
+	queue := worker.New(time.Now, processAlive)
+	core := orchestrator.New(orchestrator.Config{MaxRounds: cfg.Agent.MaxRounds, TaskTimeout: cfg.Agent.TaskTimeout},
+		orchestrator.Deps{Store: st, Audit: auditLog, Queue: queue, Workspace: ws, LLM: gateway,
+			Logger: logger.With("component", "core")})
+
+	token, created, err := admin.LoadOrCreateToken(filepath.Join(secureDir, "api.token"))
+	if err != nil {
+		return err
+	}
+	if created {
+		logger.Info("created the API bearer token", "path", filepath.Join(secureDir, "api.token"))
+	}
+	audited(ctx, auditLog, logger, audit.Event{Actor: "system", Action: "orchestrator.started", Outcome: "ok",
+		Details: map[string]any{"dev": cfg.Dev}})
+
+	mcpSrv, err := startMCP(cfg, core, auditLog, logger)
+	if err != nil {
+		return err
+	}
+	httpSrv, httpErr, err := startHTTP(cfg, admin.New(admin.Deps{Core: core, Store: st, Audit: auditLog, Queue: queue,
+		Logger: logger.With("component", "http"), APIToken: token, MaxBodyBytes: cfg.HTTP.MaxBodyBytes}), logger)
+	if err != nil {
+		mcpSrv.Shutdown(context.Background())
+		return err
+	}
+	go reap(ctx, queue, logger)
+	workerDone := make(chan struct{})
+	if cfg.Dev {
+		go func() { defer close(workerDone); superviseWorker(ctx, cfg, logger.With("component", "supervisor")) }()
+	} else {
+		close(workerDone)
+	}
+
+	select {
+	case <-ctx.Done():
+		err = nil
+	case err = <-httpErr:
+		err = fmt.Errorf("http server: %w", err)
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	_ = httpSrv.Shutdown(sctx)
+	_ = mcpSrv.Shutdown(sctx)
+	<-workerDone
+	return err
+}
+
+func startMCP(cfg config.Config, core *orchestrator.Core, auditLog *audit.Log, logger *slog.Logger) (*mcpserver.Server, error) {
+	ln, err := peercred.Listen(cfg.Socket, 0o660, -1)
+	if err != nil {
+		return nil, err
+	}
+	log := logger.With("component", "mcp")
+	srv := mcpserver.New(mcpserver.Config{
+		WorkerUID: cfg.WorkerUID,
+		Logger:    log,
+		OnRefused: func(r mcpserver.Refusal) {
+			log.Warn("refused a socket peer", "uid", r.Cred.UID, "pid", r.Cred.PID, "reason", r.Reason)
+			audited(context.Background(), auditLog, logger, audit.Event{
+				Actor: fmt.Sprintf("peer:uid=%d", r.Cred.UID), Action: "mcp.peer_refused", Target: cfg.Socket,
+				Outcome: "denied", Details: map[string]any{"uid": r.Cred.UID, "pid": r.Cred.PID, "reason": r.Reason}})
+		},
+	}, core.ServerTools()...)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			log.Error("mcp server stopped", "err", err)
+		}
+	}()
+	log.Info("serving MCP", "socket", cfg.Socket, "worker_uid", cfg.WorkerUID)
+	return srv, nil
+}
+
+func startHTTP(cfg config.Config, a *admin.Server, logger *slog.Logger) (*http.Server, <-chan error, error) {
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- err
+		}
+	}()
+	logger.Info("serving HTTP", "addr", ln.Addr().String())
+	return srv, errc, nil
+}
+
+func audited(ctx context.Context, l *audit.Log, logger *slog.Logger, e audit.Event) {
+	if _, err := l.Append(ctx, e); err != nil {
+		logger.Error("audit append failed", "action", e.Action, "err", err)
+	}
+}
+
+// reap fails tasks whose worker died or whose deadline passed.
+func reap(ctx context.Context, q *worker.Queue, logger *slog.Logger) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if ids := q.Reap(); len(ids) > 0 {
+				logger.Warn("failed orphaned tasks", "tasks", ids)
+			}
+		}
+	}
+}

@@ -1,0 +1,206 @@
+#!/bin/sh
+# entrypoint.sh: the root side of the Airlock container (SPEC 1 and 8).
+#
+# Runs as root, under docker-init (`init: true`) or as PID 1, with only the
+# capabilities compose grants it (CHOWN, SETUID, SETGID, SETPCAP, KILL). It
+#   1. creates and fixes /data (0700 airlock-system), /data/secure and
+#      /data/workspace (0700), and the socket directory (2750
+#      airlock-system:airlock: setgid, so the socket the orchestrator creates
+#      there belongs to group airlock);
+#   2. starts the orchestrator as airlock-system and waits for its socket;
+#   3. starts the worker as airlock-ai, supplementary group airlock only, with
+#      an allowlisted environment (never a key or token);
+#   4. forwards SIGTERM/SIGINT to both and stops them within
+#      AIRLOCK_STOP_TIMEOUT seconds (then SIGKILL);
+#   5. restarts the worker with backoff if it exits, and exits non-zero if the
+#      orchestrator exits.
+# Both children run with no capabilities (effective, permitted, inheritable,
+# ambient, bounding) and no_new_privs. Root never reads or writes inside /data:
+# what happens there is done as airlock-system.
+set -eu
+
+SYSTEM_UID=10001
+SYSTEM_GID=10001
+AI_UID=10002
+AI_GID=10002
+AIRLOCK_GID=10000
+DATA_DIR=/data
+SOCKET=${AIRLOCK_SOCKET:-/run/airlock/mcp.sock}
+SOCKET_DIR=${SOCKET%/*}
+SOCKET_TIMEOUT=${AIRLOCK_SOCKET_TIMEOUT:-30}
+STOP_TIMEOUT=${AIRLOCK_STOP_TIMEOUT:-9}
+WORKER_PATH=/usr/local/bin:/usr/bin:/bin
+# AIRLOCK_* variables the worker may see, by exact name (the same list as the
+# orchestrator's dev-mode supervisor, cmd/orchestrator/supervise.go).
+# Everything else in this environment (AIRLOCK_LLM_API_KEY, DISCORD_TOKEN,
+# *_FILE paths...) stays with the orchestrator.
+WORKER_ENV_ALLOW="AIRLOCK_LOG_LEVEL AIRLOCK_WORKER_PARALLEL AIRLOCK_WORKER_MAX_ROUNDS AIRLOCK_WORKER_TASK_TIMEOUT"
+
+ORCH_PID=
+WORKER_PID=
+WORKER_STARTED=0
+BACKOFF_MS=500
+BACKOFF_MAX_MS=10000
+BACKOFF_RESET_S=60
+SLEEP_PID=
+
+log() { printf 'entrypoint: %s\n' "$*" >&2; }
+die() {
+	log "error: $*"
+	exit 1
+}
+
+# exec_as UID GID GROUPS CMD...: replace the current (sub)shell with CMD run as
+# UID:GID with exactly GROUPS as supplementary groups ("" for none), no
+# capabilities in any set, and no_new_privs. Call it in a subshell.
+exec_as() {
+	uid=$1 gid=$2 groups=$3
+	shift 3
+	if [ -n "$groups" ]; then
+		set -- "--groups=$groups" "$@"
+	else
+		set -- --clear-groups "$@"
+	fi
+	exec setpriv --reuid="$uid" --regid="$gid" --inh-caps=-all --ambient-caps=-all \
+		--bounding-set=-all --no-new-privs "$@"
+}
+
+# as_system CMD...: run CMD as airlock-system and wait for it.
+as_system() { (exec_as "$SYSTEM_UID" "$SYSTEM_GID" "" "$@"); }
+
+alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+
+now() { date +%s; }
+
+# owned DIR UID GID MODE: whether DIR has exactly this owner and mode.
+owned() { [ "$(stat -c '%u %g %a' "$1" 2>/dev/null)" = "$2 $3 $4" ]; }
+
+# fix_dir DIR UID GID MODE: chmod while root owns it, then chown (chown keeps a
+# directory's setgid bit), so that root needs CHOWN but not FOWNER.
+fix_dir() {
+	owned "$@" && return 0
+	log "fixing $1 to $4 $2:$3 (was $(stat -c '%a %u:%g' "$1"))"
+	chown 0:0 "$1" && chmod "$4" "$1" && chown "$2:$3" "$1"
+}
+
+prepare_dirs() {
+	log "preparing $DATA_DIR (0700 airlock-system) and $SOCKET_DIR (2750 airlock-system:airlock)"
+	[ -d "$DATA_DIR" ] || mkdir -p "$DATA_DIR" || die "cannot create $DATA_DIR"
+	fix_dir "$DATA_DIR" "$SYSTEM_UID" "$SYSTEM_GID" 700 || die "cannot fix $DATA_DIR"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	as_system sh -c 'umask 077 && mkdir -p "$1/secure" "$1/workspace" && chmod 0700 "$1/secure" "$1/workspace"' \
+		prepare "$DATA_DIR" ||
+		die "cannot prepare $DATA_DIR/secure and $DATA_DIR/workspace as airlock-system; if the volume came from elsewhere, run: docker run --rm -u 0 -v <volume>:/data --entrypoint chown <image> -R $SYSTEM_UID:$SYSTEM_GID /data"
+	[ -d "$SOCKET_DIR" ] || mkdir -p "$SOCKET_DIR" || die "cannot create $SOCKET_DIR"
+	fix_dir "$SOCKET_DIR" "$SYSTEM_UID" "$AIRLOCK_GID" 2750 || die "cannot fix $SOCKET_DIR"
+	as_system rm -f "$SOCKET" || die "cannot remove a stale $SOCKET"
+}
+
+start_orchestrator() {
+	log "starting orchestrator as airlock-system (uid $SYSTEM_UID)"
+	(
+		export HOME=/nonexistent AIRLOCK_WORKER_UID="$AI_UID" AIRLOCK_SOCKET="$SOCKET" AIRLOCK_DATA_DIR="$DATA_DIR"
+		exec_as "$SYSTEM_UID" "$SYSTEM_GID" "" /usr/local/bin/orchestrator
+	) &
+	ORCH_PID=$!
+}
+
+wait_socket() {
+	log "waiting for $SOCKET (up to ${SOCKET_TIMEOUT}s)"
+	deadline=$(($(now) + SOCKET_TIMEOUT))
+	until as_system test -S "$SOCKET"; do
+		alive "$ORCH_PID" || orchestrator_exited
+		[ "$(now)" -lt "$deadline" ] ||
+			die "the orchestrator did not create $SOCKET within ${SOCKET_TIMEOUT}s"
+		sleep 0.05
+	done
+	log "socket $SOCKET is up"
+}
+
+start_worker() {
+	set -- "PATH=$WORKER_PATH" HOME=/tmp "AIRLOCK_SOCKET=$SOCKET"
+	for name in TZ LANG $WORKER_ENV_ALLOW; do
+		eval "isset=\${$name+x} value=\${$name-}"
+		# shellcheck disable=SC2154 # assigned by the eval above
+		[ -z "$isset" ] || set -- "$@" "$name=$value"
+	done
+	names=
+	for kv in "$@"; do names="$names ${kv%%=*}"; done
+	log "starting worker as airlock-ai (uid $AI_UID, groups $AIRLOCK_GID), environment:$names"
+	(exec_as "$AI_UID" "$AI_GID" "$AIRLOCK_GID" env -i "$@" /usr/local/bin/aiworker) &
+	WORKER_PID=$!
+	WORKER_STARTED=$(now)
+}
+
+# stop PID...: SIGTERM, then SIGKILL after STOP_TIMEOUT seconds; waits for all.
+stop() {
+	pids=
+	for pid in "$@"; do alive "$pid" && pids="$pids $pid"; done
+	[ -n "$pids" ] || return 0
+	# shellcheck disable=SC2086 # a list of pids
+	kill -TERM $pids 2>/dev/null || :
+	# shellcheck disable=SC2086
+	(sleep "$STOP_TIMEOUT" && log "still running after ${STOP_TIMEOUT}s: sending SIGKILL" &&
+		kill -KILL $pids 2>/dev/null) &
+	killer=$!
+	for pid in $pids; do wait "$pid" 2>/dev/null || :; done
+	kill -KILL "$killer" 2>/dev/null || :
+}
+
+on_signal() {
+	trap '' TERM INT
+	log "received SIG$1: stopping worker and orchestrator (SIGKILL after ${STOP_TIMEOUT}s)"
+	stop "$WORKER_PID" "$ORCH_PID" "$SLEEP_PID"
+	log "stopped"
+	exit 0
+}
+
+orchestrator_exited() {
+	status=0
+	wait "$ORCH_PID" || status=$?
+	log "orchestrator exited with status $status: stopping the worker and exiting"
+	trap '' TERM INT
+	stop "$WORKER_PID" "$SLEEP_PID"
+	[ "$status" -ne 0 ] || status=1
+	exit "$status"
+}
+
+worker_exited() {
+	status=0
+	wait "$WORKER_PID" || status=$?
+	up=$(($(now) - WORKER_STARTED))
+	[ "$up" -lt "$BACKOFF_RESET_S" ] || BACKOFF_MS=500
+	delay=$((BACKOFF_MS / 1000)).$(printf '%03d' $((BACKOFF_MS % 1000)))
+	log "worker exited with status $status after ${up}s: restarting in ${delay}s"
+	WORKER_PID=
+	sleep "$delay" &
+	SLEEP_PID=$!
+	BACKOFF_MS=$((BACKOFF_MS * 2))
+	[ "$BACKOFF_MS" -le "$BACKOFF_MAX_MS" ] || BACKOFF_MS=$BACKOFF_MAX_MS
+}
+
+supervise() {
+	while :; do
+		# shellcheck disable=SC3045 # busybox ash has wait -n: wake on any child or signal
+		wait -n 2>/dev/null || :
+		alive "$ORCH_PID" || orchestrator_exited
+		if [ -n "$WORKER_PID" ] && ! alive "$WORKER_PID"; then worker_exited; fi
+		if [ -n "$SLEEP_PID" ] && ! alive "$SLEEP_PID"; then
+			SLEEP_PID=
+			start_worker
+		fi
+	done
+}
+
+main() {
+	[ "$(id -u)" = 0 ] || die "must start as root (it drops to uid $SYSTEM_UID and $AI_UID itself)"
+	trap 'on_signal TERM' TERM
+	trap 'on_signal INT' INT
+	prepare_dirs
+	start_orchestrator
+	wait_socket
+	start_worker
+	supervise
+}
+
+main "$@"

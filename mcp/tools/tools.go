@@ -1,0 +1,193 @@
+// Package tools is the contract between the orchestrator and the AI worker:
+// the names of the MCP tools served on the socket, their argument and result
+// types, and the JSON schemas the model is shown.
+//
+// It holds pure types and no behaviour, so both binaries can import it. Two
+// families of tools exist:
+//
+//   - Model tools, which the LLM may see and call. Their schemas never mention
+//     a task id: the worker injects TaskIDArg itself on every call, so the
+//     model cannot address another conversation.
+//   - Runtime tools, the worker's own plumbing (task long-poll, completion,
+//     the LLM gateway). They are never offered to the model, and the worker's
+//     dispatcher refuses them by name.
+package tools
+
+import (
+	"encoding/json"
+	"slices"
+)
+
+// Runtime tool names.
+const (
+	RuntimeNextTask     = "runtime_next_task"
+	RuntimeCompleteTask = "runtime_complete_task"
+	RuntimeLLM          = "runtime_llm"
+)
+
+// Model tool names.
+const (
+	MemoryRead     = "memory_read"
+	MemoryWrite    = "memory_write"
+	WorkspaceList  = "workspace_list"
+	WorkspaceRead  = "workspace_read"
+	WorkspaceWrite = "workspace_write"
+	ChatSend       = "chat_send"
+)
+
+// TaskIDArg is the argument the worker adds to every model tool call. Any
+// value the model put there is overwritten.
+const TaskIDArg = "task_id"
+
+// Message roles.
+const (
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	RoleTool      = "tool"
+)
+
+// Message is one provider-neutral chat message. The system prompt is not a
+// message: it travels in LLMRequest.System.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content,omitempty"`
+	// ToolCalls are the calls an assistant message asks for.
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+	// ToolCallID and ToolName identify the call a tool message answers.
+	ToolCallID string `json:"tool_call_id,omitempty"`
+	ToolName   string `json:"tool_name,omitempty"`
+	// IsError marks a tool message that reports a failed call.
+	IsError bool `json:"is_error,omitempty"`
+}
+
+// ToolCall is one call the model asks for. Arguments is a JSON object.
+type ToolCall struct {
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Arguments json.RawMessage `json:"arguments"`
+}
+
+// ToolDef describes a tool to the model. InputSchema is a JSON Schema object.
+type ToolDef struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	InputSchema json.RawMessage `json:"input_schema"`
+}
+
+// Usage counts the tokens of one LLM call.
+type Usage struct {
+	InputTokens  int `json:"input_tokens"`
+	OutputTokens int `json:"output_tokens"`
+}
+
+// Task is a unit of work handed to the worker: answer the last user message
+// of a conversation.
+type Task struct {
+	ID             string    `json:"id"`
+	ConversationID string    `json:"conversation_id"`
+	System         string    `json:"system"`
+	Messages       []Message `json:"messages"`
+	// MaxRounds caps the LLM calls of the agent loop for this task.
+	MaxRounds int `json:"max_rounds"`
+	// BudgetMS is the wall-clock budget of the whole task in milliseconds.
+	BudgetMS int64 `json:"budget_ms"`
+}
+
+// NextTaskArgs are the arguments of runtime_next_task.
+type NextTaskArgs struct {
+	// WaitMS is how long to long-poll for a task (capped by the server).
+	WaitMS int64 `json:"wait_ms"`
+}
+
+// NextTaskResult is the result of runtime_next_task. Task is nil when the
+// wait ended with no work.
+type NextTaskResult struct {
+	Task *Task `json:"task"`
+}
+
+// CompleteTaskArgs are the arguments of runtime_complete_task. A non-empty
+// Error means the task failed; the orchestrator then chooses what the user
+// is told, and Error is only logged.
+type CompleteTaskArgs struct {
+	TaskID string `json:"task_id"`
+	Text   string `json:"text"`
+	Error  string `json:"error,omitempty"`
+}
+
+// CompleteTaskResult is the result of runtime_complete_task.
+type CompleteTaskResult struct {
+	OK bool `json:"ok"`
+}
+
+// LLMRequest is the argument of runtime_llm. The orchestrator adds the
+// provider, model, key and limits; the worker never knows them.
+type LLMRequest struct {
+	TaskID   string    `json:"task_id"`
+	System   string    `json:"system"`
+	Messages []Message `json:"messages"`
+	Tools    []ToolDef `json:"tools,omitempty"`
+}
+
+// LLMResponse is the result of runtime_llm: one assistant message.
+type LLMResponse struct {
+	Message    Message `json:"message"`
+	StopReason string  `json:"stop_reason,omitempty"`
+	Usage      Usage   `json:"usage"`
+}
+
+// MemoryWriteArgs are the model-facing arguments of memory_write.
+type MemoryWriteArgs struct {
+	Content string `json:"content"`
+	// Mode is "append" (the default) or "replace".
+	Mode string `json:"mode,omitempty"`
+}
+
+// WorkspacePathArgs are the arguments of workspace_list and workspace_read.
+type WorkspacePathArgs struct {
+	Path string `json:"path"`
+}
+
+// WorkspaceWriteArgs are the arguments of workspace_write.
+type WorkspaceWriteArgs struct {
+	Path    string `json:"path"`
+	Content string `json:"content"`
+}
+
+// ChatSendArgs are the arguments of chat_send.
+type ChatSendArgs struct {
+	Text string `json:"text"`
+}
+
+// Model returns the definitions of the model tools as the model sees them,
+// in a stable order. The schemas carry no task id.
+func Model() []ToolDef {
+	return []ToolDef{
+		{Name: MemoryRead, Description: "Read the assistant's long-term memory (MEMORY.md).",
+			InputSchema: json.RawMessage(`{"type":"object","properties":{},"additionalProperties":false}`)},
+		{Name: MemoryWrite, Description: "Append to (default) or replace the assistant's long-term memory (MEMORY.md). Keep it short: it is size-capped.",
+			InputSchema: json.RawMessage(`{"type":"object","properties":{"content":{"type":"string","description":"Text to store."},"mode":{"type":"string","enum":["append","replace"],"description":"append (default) or replace"}},"required":["content"],"additionalProperties":false}`)},
+		{Name: WorkspaceList, Description: "List files and folders in the assistant's workspace. Paths are relative to the workspace root.",
+			InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string","description":"Relative folder path; empty for the root."}},"additionalProperties":false}`)},
+		{Name: WorkspaceRead, Description: "Read a text file from the assistant's workspace.",
+			InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string","description":"Relative file path."}},"required":["path"],"additionalProperties":false}`)},
+		{Name: WorkspaceWrite, Description: "Create or overwrite a text file in the assistant's workspace.",
+			InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string","description":"Relative file path."},"content":{"type":"string"}},"required":["path","content"],"additionalProperties":false}`)},
+		{Name: ChatSend, Description: "Send an interim message to the person in the current conversation (for example a progress note). The final answer is sent automatically.",
+			InputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string"}},"required":["text"],"additionalProperties":false}`)},
+	}
+}
+
+// ModelNames returns the names of the model tools.
+func ModelNames() []string {
+	defs := Model()
+	names := make([]string, len(defs))
+	for i, d := range defs {
+		names[i] = d.Name
+	}
+	return names
+}
+
+// IsModelTool reports whether name is a tool the model may call.
+func IsModelTool(name string) bool {
+	return slices.Contains(ModelNames(), name)
+}

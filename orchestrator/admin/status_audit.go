@@ -1,0 +1,51 @@
+package admin
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/airlockhq/airlock/orchestrator/audit"
+)
+
+func (s *Server) showStatus(w http.ResponseWriter, r *http.Request) error {
+	ws := s.Queue.Status(s.WorkerGrace)
+	since := time.Now().UTC().Truncate(24 * time.Hour)
+	requests, tokens, err := s.Store.UsageSince(r.Context(), since)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"worker": map[string]any{"connected": ws.Connected, "pid": ws.PID, "queued": ws.Queued, "in_flight": ws.InFlight,
+			"last_seen": ws.LastSeen},
+		"llm_today": map[string]int{"requests": requests, "tokens": tokens},
+	})
+	return nil
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
+	limit, offset, err := paging(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	entries, err := s.Audit.List(r.Context(), audit.Filter{Action: q.Get("action"), Actor: q.Get("actor"),
+		Limit: limit, Offset: offset})
+	if err != nil {
+		return err
+	}
+	if entries == nil {
+		entries = []audit.Entry{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
+	return nil
+}
+
+func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
+	rep, err := s.Audit.Verify(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": rep.OK, "checked": rep.Checked,
+		"first_bad_id": rep.FirstBadID, "reason": rep.Reason})
+	return nil
+}

@@ -1,0 +1,148 @@
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/airlockhq/airlock/mcp/tools"
+)
+
+// Budget caps LLM use per UTC day. Zero means unlimited.
+type Budget struct {
+	RequestsPerDay int
+	TokensPerDay   int // input plus output tokens
+}
+
+// UsageCounter reports the LLM requests and tokens (input plus output)
+// recorded since a point in time. The store implements it.
+type UsageCounter interface {
+	UsageSince(ctx context.Context, since time.Time) (requests, tokens int, err error)
+}
+
+// Gateway is the orchestrator's way to the model: a swappable Client behind
+// a daily budget. It is safe for concurrent use.
+//
+// The budget is checked before each call from recorded usage, so requests
+// running concurrently may overshoot it by the calls in flight.
+type Gateway struct {
+	client atomic.Pointer[Client]
+	usage  UsageCounter
+	now    func() time.Time
+
+	mu     sync.Mutex
+	budget Budget
+}
+
+// NewGateway returns a Gateway. c may be nil until a provider is
+// configured (Complete then fails with ErrNotConfigured); now nil means
+// time.Now. u may be nil only if b is unlimited.
+func NewGateway(c *Client, b Budget, u UsageCounter, now func() time.Time) *Gateway {
+	if now == nil {
+		now = time.Now
+	}
+	g := &Gateway{usage: u, now: now, budget: b}
+	g.client.Store(c)
+	return g
+}
+
+// SetClient swaps the Client; calls already running finish on the old one.
+// nil unconfigures the gateway.
+func (g *Gateway) SetClient(c *Client) { g.client.Store(c) }
+
+// Client returns the current Client, or nil.
+func (g *Gateway) Client() *Client { return g.client.Load() }
+
+// SetBudget replaces the budget.
+func (g *Gateway) SetBudget(b Budget) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.budget = b
+}
+
+// Budget returns the current budget.
+func (g *Gateway) Budget() Budget {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.budget
+}
+
+// Provider returns the current provider name, or "" if unconfigured.
+func (g *Gateway) Provider() string {
+	if c := g.client.Load(); c != nil {
+		return c.Provider()
+	}
+	return ""
+}
+
+// Model returns the current model name, or "" if unconfigured.
+func (g *Gateway) Model() string {
+	if c := g.client.Load(); c != nil {
+		return c.Model()
+	}
+	return ""
+}
+
+// Complete checks today's budget and, if some is left, calls the provider.
+// An exhausted budget is a *BudgetError (errors.Is ErrBudgetExhausted) and
+// no provider call is made.
+func (g *Gateway) Complete(ctx context.Context, req tools.LLMRequest) (tools.LLMResponse, error) {
+	c := g.client.Load()
+	if c == nil {
+		return tools.LLMResponse{}, ErrNotConfigured
+	}
+	if err := g.checkBudget(ctx); err != nil {
+		return tools.LLMResponse{}, err
+	}
+	return c.Complete(ctx, req)
+}
+
+// checkBudget fails when today's recorded usage reaches a limit.
+func (g *Gateway) checkBudget(ctx context.Context) error {
+	b := g.Budget()
+	if b.RequestsPerDay <= 0 && b.TokensPerDay <= 0 {
+		return nil
+	}
+	if g.usage == nil {
+		return errors.New("llm: budget set but no usage counter")
+	}
+	now := g.now().UTC()
+	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	reqs, toks, err := g.usage.UsageSince(ctx, day)
+	if err != nil {
+		return fmt.Errorf("llm: read usage for budget: %w", err)
+	}
+	reset := day.AddDate(0, 0, 1)
+	if b.RequestsPerDay > 0 && reqs >= b.RequestsPerDay {
+		return &BudgetError{Resource: "request", Limit: b.RequestsPerDay, Used: reqs, ResetAt: reset}
+	}
+	if b.TokensPerDay > 0 && toks >= b.TokensPerDay {
+		return &BudgetError{Resource: "token", Limit: b.TokensPerDay, Used: toks, ResetAt: reset}
+	}
+	return nil
+}
+
+// BudgetError reports an exhausted daily budget.
+type BudgetError struct {
+	Resource string    // "request" or "token"
+	Limit    int       // the daily limit
+	Used     int       // usage recorded today
+	ResetAt  time.Time // next 00:00 UTC
+}
+
+func (e *BudgetError) Error() string {
+	return fmt.Sprintf("llm: daily %s budget exhausted (%d of %d used, resets %s)",
+		e.Resource, e.Used, e.Limit, e.ResetAt.Format(time.RFC3339))
+}
+
+// Is makes errors.Is(err, ErrBudgetExhausted) true.
+func (e *BudgetError) Is(target error) bool { return target == ErrBudgetExhausted }
+
+// UserMessage is a sentence fit for the end user.
+func (e *BudgetError) UserMessage() string {
+	return fmt.Sprintf("The daily LLM %s budget (%d %ss) is used up; it resets at 00:00 UTC.",
+		e.Resource, e.Limit, e.Resource)
+}

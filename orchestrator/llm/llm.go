@@ -1,0 +1,180 @@
+// Package llm is Airlock's LLM gateway: the only code that holds the LLM API
+// key and talks to the provider. It turns a provider-neutral
+// tools.LLMRequest into an Anthropic Messages or OpenAI Chat Completions
+// call, retries transient failures with backoff, and enforces daily request
+// and token budgets (Gateway). It knows nothing about MCP or storage:
+// recording usage is the caller's job.
+//
+// Invariants:
+//   - The API key is sent only in the provider's auth header. It never
+//     appears in an error string (every error text and every provider
+//     message is scrubbed of it) nor in any rendering of Config or Client.
+//   - Response bodies are read size-capped; provider error bodies more so,
+//     and only a short, sanitised message is kept.
+//   - A Gateway checks the budget before any provider call.
+package llm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/airlockhq/airlock/mcp/tools"
+)
+
+// Sentinel errors.
+var (
+	// ErrInvalidConfig wraps every configuration error from New.
+	ErrInvalidConfig = errors.New("invalid config")
+	// ErrNotConfigured is returned by a Gateway that has no Client.
+	ErrNotConfigured = errors.New("llm: no LLM provider configured")
+	// ErrBudgetExhausted is matched (errors.Is) by every *BudgetError.
+	ErrBudgetExhausted = errors.New("llm: daily budget exhausted")
+)
+
+// Neutral stop reasons in tools.LLMResponse.StopReason. Other provider
+// values (for example "stop_sequence", "content_filter", "refusal") are
+// passed through unchanged.
+const (
+	StopEndTurn   = "end_turn"
+	StopToolUse   = "tool_use"
+	StopMaxTokens = "max_tokens"
+)
+
+// Client calls one provider with one model and key. It is immutable and
+// safe for concurrent use; build a new one to change settings.
+type Client struct {
+	cfg    Config
+	url    string
+	hc     *http.Client
+	logger *slog.Logger
+
+	// Injected for tests.
+	sleep  func(ctx context.Context, d time.Duration) error
+	jitter func(ceiling time.Duration) time.Duration
+	now    func() time.Time
+}
+
+// New validates cfg, applies defaults and returns a Client. A nil hc means
+// a fresh http.Client (per-attempt timeouts come from cfg.Timeout); a nil
+// logger discards logs.
+func New(cfg Config, hc *http.Client, logger *slog.Logger) (*Client, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	u, err := endpoint(cfg.Provider, cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Client{cfg: cfg, url: u, hc: hc, logger: logger,
+		sleep: sleepCtx, jitter: fullJitter, now: time.Now}, nil
+}
+
+// Provider returns the provider name.
+func (c *Client) Provider() string { return c.cfg.Provider }
+
+// Model returns the model name.
+func (c *Client) Model() string { return c.cfg.Model }
+
+// Config returns the effective config, defaults applied. It still holds the
+// key; its renderings redact it.
+func (c *Client) Config() Config { return c.cfg }
+
+// String describes the client without its key.
+func (c *Client) String() string {
+	return fmt.Sprintf("llm.Client{%s %s at %s}", c.cfg.Provider, c.cfg.Model, c.url)
+}
+
+// Format implements fmt.Formatter so that no verb prints the key.
+func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())) }
+
+// Complete sends req to the provider and returns the assistant message.
+// HTTP failures are *APIError (errors.As); transient ones are retried first.
+//
+// Tool call arguments in the response are normalised so that they are
+// always valid JSON: empty becomes {}, valid JSON is kept as sent, and text
+// that is not valid JSON is kept as a JSON string holding the raw text, so
+// the caller's decode into an argument struct fails with a clear error.
+func (c *Client) Complete(ctx context.Context, req tools.LLMRequest) (tools.LLMResponse, error) {
+	if len(req.Messages) == 0 {
+		return tools.LLMResponse{}, errors.New("llm: request has no messages")
+	}
+	start := c.now()
+	var resp tools.LLMResponse
+	var err error
+	if c.cfg.Provider == ProviderAnthropic {
+		resp, err = c.completeAnthropic(ctx, req)
+	} else {
+		resp, err = c.completeOpenAI(ctx, req)
+	}
+	if err != nil {
+		return tools.LLMResponse{}, c.scrubErr(err)
+	}
+	c.logger.DebugContext(ctx, "llm call done", "provider", c.cfg.Provider, "model", c.cfg.Model,
+		"input_tokens", resp.Usage.InputTokens, "output_tokens", resp.Usage.OutputTokens,
+		"tool_calls", len(resp.Message.ToolCalls), "stop_reason", resp.StopReason,
+		"duration", c.now().Sub(start))
+	return resp, nil
+}
+
+// scrub removes the API key from s.
+func (c *Client) scrub(s string) string {
+	if c.cfg.APIKey == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.cfg.APIKey, redacted)
+}
+
+// scrubErr guarantees that err's text does not contain the key.
+func (c *Client) scrubErr(err error) error {
+	msg := err.Error()
+	if clean := c.scrub(msg); clean != msg {
+		return &scrubbedError{msg: clean, err: err}
+	}
+	return err
+}
+
+// scrubbedError replaces the text of an error chain and keeps it for
+// errors.Is and errors.As.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
+
+// fullJitter returns a uniformly random duration in [0, ceiling].
+func fullJitter(ceiling time.Duration) time.Duration {
+	if ceiling <= 0 {
+		return 0
+	}
+	return rand.N(ceiling + 1)
+}
+
+// sleepCtx waits for d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,147 @@
+package llmtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/airlockhq/airlock/mcp/tools"
+)
+
+var anthropic = dialect{name: "anthropic", parse: parseAnthropic, write: writeAnthropic, writeErr: writeAnthropicError}
+
+type antRequest struct {
+	Model    string          `json:"model"`
+	System   json.RawMessage `json:"system"`
+	Messages []struct {
+		Role    string          `json:"role"`
+		Content json.RawMessage `json:"content"`
+	} `json:"messages"`
+	Tools []struct {
+		Name string `json:"name"`
+	} `json:"tools"`
+}
+
+type antBlock struct {
+	Type      string          `json:"type"`
+	Text      string          `json:"text,omitempty"`
+	ID        string          `json:"id,omitempty"`
+	Name      string          `json:"name,omitempty"`
+	Input     json.RawMessage `json:"input,omitempty"`
+	ToolUseID string          `json:"tool_use_id,omitempty"`
+	Content   json.RawMessage `json:"content,omitempty"`
+	IsError   bool            `json:"is_error,omitempty"`
+}
+
+func parseAnthropic(body []byte, rec *RecordedRequest) error {
+	var req antRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return fmt.Errorf("parse anthropic request: %w", err)
+	}
+	rec.Model = req.Model
+	sys, err := textOf(req.System)
+	if err != nil {
+		return fmt.Errorf("parse anthropic system: %w", err)
+	}
+	rec.System = sys
+	for _, t := range req.Tools {
+		rec.ToolNames = append(rec.ToolNames, t.Name)
+	}
+	for _, m := range req.Messages {
+		msgs, err := antMessages(m.Role, m.Content)
+		if err != nil {
+			return err
+		}
+		rec.Messages = append(rec.Messages, msgs...)
+	}
+	return nil
+}
+
+// antMessages splits one Anthropic message into neutral messages: one per
+// tool_result block, then the text (and tool_use calls) of the message.
+func antMessages(role string, content json.RawMessage) ([]tools.Message, error) {
+	if len(content) > 0 && content[0] == '"' {
+		text, err := textOf(content)
+		return []tools.Message{{Role: role, Content: text}}, err
+	}
+	var blocks []antBlock
+	if err := json.Unmarshal(content, &blocks); err != nil {
+		return nil, fmt.Errorf("parse anthropic content: %w", err)
+	}
+	var out []tools.Message
+	msg := tools.Message{Role: role}
+	var text strings.Builder
+	for _, b := range blocks {
+		switch b.Type {
+		case "text":
+			text.WriteString(b.Text)
+		case "tool_use":
+			msg.ToolCalls = append(msg.ToolCalls, tools.ToolCall{ID: b.ID, Name: b.Name, Arguments: argsRaw(string(b.Input))})
+		case "tool_result":
+			t, err := textOf(b.Content)
+			if err != nil {
+				return nil, fmt.Errorf("parse anthropic tool_result: %w", err)
+			}
+			out = append(out, tools.Message{Role: tools.RoleTool, Content: t, ToolCallID: b.ToolUseID, IsError: b.IsError})
+		}
+	}
+	msg.Content = text.String()
+	if len(out) == 0 || msg.Content != "" || len(msg.ToolCalls) > 0 {
+		out = append(out, msg)
+	}
+	return out, nil
+}
+
+func writeAnthropic(w http.ResponseWriter, rec RecordedRequest, r Reply, seq int) {
+	var content []antBlock
+	if r.Text != "" || len(r.ToolCalls) == 0 {
+		content = append(content, antBlock{Type: "text", Text: r.Text})
+	}
+	stop := "end_turn"
+	for i, c := range r.ToolCalls {
+		stop = "tool_use"
+		id := c.ID
+		if id == "" {
+			id = fmt.Sprintf("toolu_fake_%d_%d", seq, i)
+		}
+		input := json.RawMessage(argsJSON(c.Args))
+		if !json.Valid(input) {
+			input, _ = json.Marshal(string(input))
+		}
+		content = append(content, antBlock{Type: "tool_use", ID: id, Name: c.Name, Input: input})
+	}
+	if r.StopReason != "" {
+		stop = r.StopReason
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id":            fmt.Sprintf("msg_fake_%d", seq),
+		"type":          "message",
+		"role":          "assistant",
+		"model":         rec.Model,
+		"content":       content,
+		"stop_reason":   stop,
+		"stop_sequence": nil,
+		"usage":         map[string]int{"input_tokens": r.InputTokens, "output_tokens": r.OutputTokens},
+	})
+}
+
+func writeAnthropicError(w http.ResponseWriter, status int, msg string) {
+	typ := "invalid_request_error"
+	switch status {
+	case http.StatusUnauthorized:
+		typ = "authentication_error"
+	case http.StatusTooManyRequests:
+		typ = "rate_limit_error"
+	case 529:
+		typ = "overloaded_error"
+	default:
+		if status >= 500 {
+			typ = "api_error"
+		}
+	}
+	writeJSON(w, status, map[string]any{
+		"type":  "error",
+		"error": map[string]any{"type": typ, "message": msg},
+	})
+}

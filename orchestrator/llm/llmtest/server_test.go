@@ -1,0 +1,114 @@
+package llmtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func post(t *testing.T, url, body string) (int, map[string]any) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&v)
+	return resp.StatusCode, v
+}
+
+func TestDefaultRepliesAndFIFO(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Enqueue(Reply{Text: "first"})
+	s.SetResponder(func(r RecordedRequest) (Reply, bool) { return Reply{Text: "rule"}, r.Model == "rule" })
+	oa := `{"model":"m","messages":[{"role":"user","content":"hi"}]}`
+	long := strings.Repeat("x", 300)
+	ant := `{"model":"m","messages":[{"role":"user","content":"q"},
+	  {"role":"assistant","content":[{"type":"tool_use","id":"t1","name":"memory_read","input":{}}]},
+	  {"role":"user","content":[{"type":"tool_result","tool_use_id":"t1","content":"` + long + `"}]}]}`
+	_, r1 := post(t, s.URL()+"/v1/messages", ant)
+	_, r2 := post(t, s.URL()+"/v1/chat/completions", oa)
+	_, r3 := post(t, s.URL()+"/v1/messages", ant)
+	_, r4 := post(t, s.URL()+"/v1/chat/completions", strings.Replace(oa, `"m"`, `"rule"`, 1))
+	got := []any{
+		r1["content"].([]any)[0].(map[string]any)["text"],
+		r2["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)["content"],
+		r3["content"].([]any)[0].(map[string]any)["text"],
+		r4["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)["content"],
+	}
+	want := []any{"first", "fake reply: hi", "fake reply after memory_read: " + long[:200], "rule"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("reply %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+	if n := len(s.Requests()); n != 4 {
+		t.Errorf("recorded %d requests", n)
+	}
+}
+
+func TestControlEndpoints(t *testing.T) {
+	srv, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	code, _ := post(t, srv.URL()+"/_fake/enqueue", `[{"status":429,"retry_after":"2","text":"slow"},{"tool_calls":[{"name":"chat_send","args":{"text":"yo"}}]}]`)
+	if code != http.StatusOK {
+		t.Fatalf("enqueue status %d", code)
+	}
+	if code, _ := post(t, srv.URL()+"/_fake/enqueue", `[{"bogus":1}]`); code != http.StatusBadRequest {
+		t.Errorf("unknown field accepted: %d", code)
+	}
+	body := `{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"chat_send"}}]}`
+	resp, err := http.Post(srv.URL()+"/v1/chat/completions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "2" {
+		t.Errorf("scripted error: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	_, r := post(t, srv.URL()+"/v1/chat/completions", body)
+	call := r["choices"].([]any)[0].(map[string]any)["message"].(map[string]any)["tool_calls"].([]any)[0].(map[string]any)
+	if fn := call["function"].(map[string]any); fn["name"] != "chat_send" || fn["arguments"] != `{"text":"yo"}` {
+		t.Errorf("tool call = %v", call)
+	}
+	get, err := http.Get(srv.URL() + "/_fake/requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []RecordedRequest
+	if err := json.NewDecoder(get.Body).Decode(&recs); err != nil {
+		t.Fatal(err)
+	}
+	get.Body.Close()
+	if len(recs) != 2 || !bytes.Equal(recs[0].Body, []byte(body)) || recs[1].ToolNames[0] != "chat_send" || recs[1].Messages[0].Content != "hi" {
+		t.Errorf("recorded = %+v", recs)
+	}
+	post(t, srv.URL()+"/_fake/reset", "")
+	if n := len(srv.Requests()); n != 0 {
+		t.Errorf("%d requests after reset", n)
+	}
+}
+
+// The package is built into cmd/fakellm, so it must not link "testing".
+func TestNoTestingImport(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == "testing" {
+			t.Fatal("llmtest imports testing")
+		}
+	}
+}

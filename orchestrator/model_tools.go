@@ -1,0 +1,152 @@
+package orchestrator
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/airlockhq/airlock/mcp/tools"
+	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/store"
+	"github.com/airlockhq/airlock/orchestrator/workspace"
+)
+
+// maxChatSends caps chat_send per task, so a looping model cannot flood a chat.
+const maxChatSends = 5
+
+func (c *Core) modelHandlers() map[string]modelHandler {
+	return map[string]modelHandler{
+		tools.MemoryRead:     c.memoryRead,
+		tools.MemoryWrite:    c.memoryWrite,
+		tools.WorkspaceList:  c.workspaceList,
+		tools.WorkspaceRead:  c.workspaceRead,
+		tools.WorkspaceWrite: c.workspaceWrite,
+		tools.ChatSend:       c.chatSend,
+	}
+}
+
+func strictArgs(raw json.RawMessage, v any) error {
+	return decodeRaw(raw, v)
+}
+
+// workspaceError makes a workspace error readable by the model; the
+// workspace package keeps host paths out of its messages.
+func workspaceError(err error) error {
+	for _, sentinel := range []error{workspace.ErrInvalidPath, workspace.ErrNotFound, workspace.ErrTooLarge,
+		workspace.ErrReserved, workspace.ErrBinary, workspace.ErrQuotaExceeded, workspace.ErrTruncated,
+		workspace.ErrInvalidArgument} {
+		if errors.Is(err, sentinel) {
+			return publicError{strings.TrimPrefix(err.Error(), "workspace: ")}
+		}
+	}
+	return err
+}
+
+func (c *Core) memoryRead(ctx context.Context, _ tools.Task, raw json.RawMessage) (string, error) {
+	if err := strictArgs(raw, &struct{}{}); err != nil {
+		return "", err
+	}
+	text, err := c.Workspace.ReadMemory(ctx)
+	if err != nil {
+		return "", workspaceError(err)
+	}
+	if strings.TrimSpace(text) == "" {
+		return "MEMORY.md is empty.", nil
+	}
+	return untrusted("MEMORY.md", text), nil
+}
+
+func (c *Core) memoryWrite(ctx context.Context, task tools.Task, raw json.RawMessage) (string, error) {
+	var a tools.MemoryWriteArgs
+	if err := strictArgs(raw, &a); err != nil {
+		return "", err
+	}
+	if a.Mode == "" {
+		a.Mode = "append"
+	}
+	if a.Mode != "append" && a.Mode != "replace" {
+		return "", publicf(`mode must be "append" or "replace"`)
+	}
+	if err := c.Workspace.WriteMemory(ctx, a.Content, a.Mode); err != nil {
+		return "", workspaceError(err)
+	}
+	c.audit(ctx, audit.Event{Actor: "worker", Action: "memory.write", Target: "MEMORY.md", Outcome: "ok",
+		Details: map[string]any{"task_id": task.ID, "mode": a.Mode, "bytes": len(a.Content)}})
+	return fmt.Sprintf("Memory updated (%s, %d bytes).", a.Mode, len(a.Content)), nil
+}
+
+func (c *Core) workspaceList(ctx context.Context, _ tools.Task, raw json.RawMessage) (string, error) {
+	var a tools.WorkspacePathArgs
+	if err := strictArgs(raw, &a); err != nil {
+		return "", err
+	}
+	entries, err := c.Workspace.List(ctx, a.Path)
+	var b strings.Builder
+	switch {
+	case errors.Is(err, workspace.ErrTruncated):
+		fmt.Fprintf(&b, "(%s)\n", strings.TrimPrefix(err.Error(), "workspace: "))
+	case err != nil:
+		return "", workspaceError(err)
+	case len(entries) == 0:
+		return "The folder is empty.", nil
+	}
+	for _, e := range entries {
+		if e.Dir {
+			fmt.Fprintf(&b, "%s/\n", e.Name)
+		} else {
+			fmt.Fprintf(&b, "%s (%d bytes)\n", e.Name, e.Size)
+		}
+	}
+	return untrusted("workspace listing: /"+a.Path, b.String()), nil
+}
+
+func (c *Core) workspaceRead(ctx context.Context, _ tools.Task, raw json.RawMessage) (string, error) {
+	var a tools.WorkspacePathArgs
+	if err := strictArgs(raw, &a); err != nil {
+		return "", err
+	}
+	text, err := c.Workspace.Read(ctx, a.Path)
+	if err != nil {
+		return "", workspaceError(err)
+	}
+	return untrusted("workspace file: "+a.Path, text), nil
+}
+
+func (c *Core) workspaceWrite(ctx context.Context, task tools.Task, raw json.RawMessage) (string, error) {
+	var a tools.WorkspaceWriteArgs
+	if err := strictArgs(raw, &a); err != nil {
+		return "", err
+	}
+	if err := c.Workspace.Write(ctx, a.Path, a.Content); err != nil {
+		return "", workspaceError(err)
+	}
+	c.audit(ctx, audit.Event{Actor: "worker", Action: "workspace.write", Target: a.Path, Outcome: "ok",
+		Details: map[string]any{"task_id": task.ID, "bytes": len(a.Content)}})
+	return fmt.Sprintf("Wrote %s (%d bytes).", a.Path, len(a.Content)), nil
+}
+
+func (c *Core) chatSend(ctx context.Context, task tools.Task, raw json.RawMessage) (string, error) {
+	var a tools.ChatSendArgs
+	if err := strictArgs(raw, &a); err != nil {
+		return "", err
+	}
+	if err := validateText(a.Text); err != nil {
+		return "", publicError{err.Error()}
+	}
+	if !c.Queue.CountChatSend(task.ID, maxChatSends) {
+		return "", publicf("chat_send may be used at most %d times per task", maxChatSends)
+	}
+	// The conversation is the task's own: chat_send takes no destination.
+	if _, err := c.Store.AddMessage(ctx, store.Message{ConversationID: task.ConversationID, TaskID: task.ID,
+		Role: tools.RoleAssistant, Content: a.Text}); err != nil {
+		return "", err
+	}
+	return "Sent.", nil
+}
+
+func storeToolMessage(task tools.Task, name, text string, isErr bool) store.Message {
+	return store.Message{ConversationID: task.ConversationID, TaskID: task.ID, Role: tools.RoleTool,
+		ToolName: name, Content: text, IsError: isErr}
+}

@@ -1,0 +1,238 @@
+// Package orchestrator is the system side's core: it turns a chat message
+// into a task for the AI worker, serves the MCP tools the worker may call,
+// and stores what happened.
+//
+// Everything the worker says is untrusted input. Tools check that the task
+// they act for is in flight and bound to the calling worker process (its PID
+// comes from the kernel through SO_PEERCRED), results that carry content the
+// AI or the web wrote are wrapped as data, and the user-facing text of a
+// failure is chosen here, never by the worker.
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/airlockhq/airlock/mcp/tools"
+	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/llm"
+	"github.com/airlockhq/airlock/orchestrator/store"
+	"github.com/airlockhq/airlock/orchestrator/worker"
+	"github.com/airlockhq/airlock/orchestrator/workspace"
+)
+
+// MaxMessageBytes caps one user message.
+const MaxMessageBytes = 32 << 10
+
+// Errors for callers to branch on. Their text is safe to show a user.
+var (
+	ErrEmptyMessage    = errors.New("message text is empty")
+	ErrMessageTooLarge = fmt.Errorf("message text is larger than %d bytes", MaxMessageBytes)
+	ErrInvalidText     = errors.New("message text is not valid UTF-8")
+)
+
+// Config holds the core's limits.
+type Config struct {
+	MaxRounds    int           // LLM calls per task
+	TaskTimeout  time.Duration // wall-clock budget per task
+	HistoryLimit int           // earlier messages sent with a task
+}
+
+// Deps are the components the core works with. LLM may be nil while no
+// model is configured.
+type Deps struct {
+	Store     *store.Store
+	Audit     *audit.Log
+	Queue     *worker.Queue
+	Workspace *workspace.Workspace
+	LLM       *llm.Gateway
+	Logger    *slog.Logger
+	Now       func() time.Time
+}
+
+// Core handles conversations.
+type Core struct {
+	Deps
+	cfg Config
+
+	mu    sync.Mutex
+	convs map[string]chan struct{} // one task at a time per conversation
+}
+
+// New returns a Core.
+func New(cfg Config, d Deps) *Core {
+	if cfg.MaxRounds <= 0 {
+		cfg.MaxRounds = 8
+	}
+	if cfg.TaskTimeout <= 0 {
+		cfg.TaskTimeout = 3 * time.Minute
+	}
+	if cfg.HistoryLimit <= 0 {
+		cfg.HistoryLimit = 40
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Core{Deps: d, cfg: cfg, convs: make(map[string]chan struct{})}
+}
+
+// Message is an incoming chat message.
+type Message struct {
+	ConversationID string
+	Source         string // "api", "web", "discord"
+	Author         string // who sent it, for the audit log
+	Text           string
+}
+
+// Reply is the assistant's answer to a Message.
+type Reply struct {
+	ConversationID string `json:"conversation_id"`
+	TaskID         string `json:"task_id"`
+	Text           string `json:"reply"`
+	Failed         bool   `json:"failed"`
+}
+
+// HandleMessage stores m, has the worker answer it, stores the answer and
+// returns it. It waits for the task even if ctx ends, so that the answer is
+// stored for the user to read later; the task's deadline bounds the wait.
+// A failed task is not an error: its Reply carries a short apology.
+func (c *Core) HandleMessage(ctx context.Context, m Message) (Reply, error) {
+	if err := validateText(m.Text); err != nil {
+		return Reply{}, err
+	}
+	conv, err := c.Store.GetConversation(ctx, m.ConversationID)
+	if err != nil {
+		return Reply{}, err
+	}
+	unlock, err := c.lockConversation(ctx, conv.ID)
+	if err != nil {
+		return Reply{}, err
+	}
+	defer unlock()
+
+	task, err := c.startTask(ctx, conv, m)
+	if err != nil {
+		return Reply{}, err
+	}
+	deadline := c.Now().Add(c.cfg.TaskTimeout)
+	ticket := c.Queue.Submit(task, deadline)
+	res := c.await(ticket, deadline)
+	return c.finishTask(context.WithoutCancel(ctx), conv.ID, task.ID, res)
+}
+
+func validateText(s string) error {
+	switch {
+	case strings.TrimSpace(s) == "":
+		return ErrEmptyMessage
+	case len(s) > MaxMessageBytes:
+		return ErrMessageTooLarge
+	case !utf8.ValidString(s):
+		return ErrInvalidText
+	}
+	return nil
+}
+
+// lockConversation serialises tasks within one conversation, so each sees
+// the answer to the one before.
+func (c *Core) lockConversation(ctx context.Context, id string) (func(), error) {
+	for {
+		c.mu.Lock()
+		busy, ok := c.convs[id]
+		if !ok {
+			done := make(chan struct{})
+			c.convs[id] = done
+			c.mu.Unlock()
+			return func() {
+				c.mu.Lock()
+				delete(c.convs, id)
+				c.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// await waits for the task, failing it if even the reaper missed its deadline.
+func (c *Core) await(t worker.Ticket, deadline time.Time) worker.Result {
+	grace := time.NewTimer(time.Until(deadline) + 5*time.Second)
+	defer grace.Stop()
+	select {
+	case r := <-t.Done:
+		return r
+	case <-grace.C:
+		c.Queue.Cancel(t.ID, "task ran past its deadline")
+		return <-t.Done
+	}
+}
+
+func (c *Core) startTask(ctx context.Context, conv store.Conversation, m Message) (tools.Task, error) {
+	st, err := c.Store.CreateTask(ctx, conv.ID)
+	if err != nil {
+		return tools.Task{}, err
+	}
+	if _, err := c.Store.AddMessage(ctx, store.Message{
+		ConversationID: conv.ID, TaskID: st.ID, Role: tools.RoleUser, Content: m.Text,
+	}); err != nil {
+		_ = c.Store.SetTaskStatus(ctx, st.ID, store.TaskFailed, "storing the message failed")
+		return tools.Task{}, err
+	}
+	system, history, err := c.taskContext(ctx, conv.ID)
+	if err != nil {
+		_ = c.Store.SetTaskStatus(ctx, st.ID, store.TaskFailed, "building the context failed")
+		return tools.Task{}, err
+	}
+	c.audit(ctx, audit.Event{Actor: m.Author, Action: "task.started", Target: conv.ID, Outcome: "ok",
+		Details: map[string]any{"task_id": st.ID, "source": m.Source}})
+	return tools.Task{
+		ID: st.ID, ConversationID: conv.ID, System: system, Messages: history,
+		MaxRounds: c.cfg.MaxRounds, BudgetMS: c.cfg.TaskTimeout.Milliseconds(),
+	}, nil
+}
+
+func (c *Core) finishTask(ctx context.Context, convID, taskID string, r worker.Result) (Reply, error) {
+	reply := Reply{ConversationID: convID, TaskID: taskID, Text: r.Text, Failed: r.Failed}
+	status, outcome := store.TaskDone, "ok"
+	if r.Failed {
+		status, outcome = store.TaskFailed, "error"
+		reply.Text = r.Notice
+		if reply.Text == "" {
+			reply.Text = fmt.Sprintf("Sorry, I couldn't finish that. Please try again. (reference %s)", taskID)
+		}
+		c.Logger.Warn("task failed", "task_id", taskID, "conversation_id", convID, "reason", r.Reason)
+	} else if strings.TrimSpace(reply.Text) == "" {
+		reply.Text = "(no answer)"
+	}
+	if _, err := c.Store.AddMessage(ctx, store.Message{
+		ConversationID: convID, TaskID: taskID, Role: tools.RoleAssistant, Content: reply.Text, IsError: r.Failed,
+	}); err != nil {
+		return Reply{}, err
+	}
+	if err := c.Store.SetTaskStatus(ctx, taskID, status, r.Reason); err != nil {
+		return Reply{}, err
+	}
+	c.audit(ctx, audit.Event{Actor: "worker", Action: "task." + status, Target: convID, Outcome: outcome,
+		Details: map[string]any{"task_id": taskID, "reason": r.Reason}})
+	return reply, nil
+}
+
+// audit appends an event; a failure to audit is logged loudly.
+func (c *Core) audit(ctx context.Context, e audit.Event) {
+	if _, err := c.Audit.Append(ctx, e); err != nil {
+		c.Logger.Error("audit append failed", "action", e.Action, "err", err)
+	}
+}
+
+// Audit records a security event from another component.
+func (c *Core) AuditEvent(ctx context.Context, e audit.Event) { c.audit(ctx, e) }

@@ -1,0 +1,142 @@
+package orchestrator
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/airlockhq/airlock/mcp/tools"
+	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/llm"
+	"github.com/airlockhq/airlock/orchestrator/store"
+	"github.com/airlockhq/airlock/orchestrator/worker"
+)
+
+// maxPollWait caps one runtime_next_task long-poll.
+const maxPollWait = 30 * time.Second
+
+// noModelNotice is what the user reads when no LLM is configured.
+const noModelNotice = "The assistant has no language model configured yet. An admin can set one in the settings."
+
+var emptyObject = json.RawMessage(`{"type":"object","properties":{},"additionalProperties":true}`)
+
+func (c *Core) runtimeTools() []server.ServerTool {
+	tool := func(name, desc string) mcp.Tool { return mcp.NewToolWithRawSchema(name, desc, emptyObject) }
+	return []server.ServerTool{
+		{Tool: tool(tools.RuntimeNextTask, "Worker plumbing: wait for the next task."), Handler: c.nextTask},
+		{Tool: tool(tools.RuntimeCompleteTask, "Worker plumbing: report a task's outcome."), Handler: c.completeTask},
+		{Tool: tool(tools.RuntimeLLM, "Worker plumbing: one call to the language model."), Handler: c.callLLM},
+	}
+}
+
+func (c *Core) nextTask(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	cred, err := caller(ctx)
+	if err != nil {
+		return c.toolResult(tools.RuntimeNextTask, "", err)
+	}
+	var args tools.NextTaskArgs
+	if err := decodeArgs(req, &args); err != nil {
+		return c.toolResult(tools.RuntimeNextTask, "", err)
+	}
+	wait := min(max(time.Duration(args.WaitMS)*time.Millisecond, 0), maxPollWait)
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	var res tools.NextTaskResult
+	if t, ok := c.Queue.Next(wctx, cred.PID); ok {
+		res.Task = &t
+		if err := c.Store.SetTaskStatus(context.WithoutCancel(ctx), t.ID, store.TaskRunning, ""); err != nil {
+			c.Logger.Error("marking task running failed", "task_id", t.ID, "err", err)
+		}
+	}
+	return c.jsonResult(tools.RuntimeNextTask, res, nil)
+}
+
+func (c *Core) completeTask(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	cred, err := caller(ctx)
+	if err != nil {
+		return c.toolResult(tools.RuntimeCompleteTask, "", err)
+	}
+	var args tools.CompleteTaskArgs
+	if err := decodeArgs(req, &args); err != nil {
+		return c.toolResult(tools.RuntimeCompleteTask, "", err)
+	}
+	r := worker.Result{Text: args.Text}
+	if args.Error != "" {
+		r = worker.Result{Failed: true, Reason: "worker: " + truncate(args.Error, 2000)}
+	}
+	err = c.Queue.Complete(args.TaskID, cred.PID, r)
+	return c.jsonResult(tools.RuntimeCompleteTask, tools.CompleteTaskResult{OK: err == nil}, err)
+}
+
+func (c *Core) callLLM(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	cred, err := caller(ctx)
+	if err != nil {
+		return c.toolResult(tools.RuntimeLLM, "", err)
+	}
+	var args tools.LLMRequest
+	if err := decodeArgs(req, &args); err != nil {
+		return c.toolResult(tools.RuntimeLLM, "", err)
+	}
+	task, err := c.Queue.Task(args.TaskID, cred.PID)
+	if err != nil {
+		return c.toolResult(tools.RuntimeLLM, "", err)
+	}
+	within, err := c.Queue.CountLLMCall(task.ID, cred.PID, c.cfg.MaxRounds)
+	if err != nil {
+		return c.toolResult(tools.RuntimeLLM, "", err)
+	}
+	if !within {
+		return c.toolResult(tools.RuntimeLLM, "", publicf("this task has used all %d of its model calls", c.cfg.MaxRounds))
+	}
+	if c.LLM == nil {
+		c.Queue.SetNotice(task.ID, noModelNotice)
+		return c.toolResult(tools.RuntimeLLM, "", publicf("no language model is configured"))
+	}
+	// The worker may only offer the model the model tools, as we define them.
+	args.Tools = slices.DeleteFunc(tools.Model(), func(d tools.ToolDef) bool {
+		return !slices.ContainsFunc(args.Tools, func(w tools.ToolDef) bool { return w.Name == d.Name })
+	})
+	resp, err := c.LLM.Complete(ctx, args)
+	if err != nil {
+		return c.llmFailed(ctx, task, err)
+	}
+	if err := c.Store.RecordUsage(ctx, task.ConversationID, task.ID, c.LLM.Provider(), c.LLM.Model(),
+		resp.Usage.InputTokens, resp.Usage.OutputTokens); err != nil {
+		c.Logger.Error("recording usage failed", "task_id", task.ID, "err", err)
+	}
+	if len(resp.Message.ToolCalls) > 0 {
+		if _, err := c.Store.AddMessage(ctx, store.Message{ConversationID: task.ConversationID, TaskID: task.ID,
+			Role: tools.RoleAssistant, Content: resp.Message.Content, ToolCalls: resp.Message.ToolCalls}); err != nil {
+			c.Logger.Error("storing tool calls failed", "task_id", task.ID, "err", err)
+		}
+	}
+	return c.jsonResult(tools.RuntimeLLM, resp, nil)
+}
+
+// llmFailed explains a failed model call: a budget refusal gets its own
+// message for the user; anything else a generic one.
+func (c *Core) llmFailed(ctx context.Context, task tools.Task, err error) (*mcp.CallToolResult, error) {
+	var be *llm.BudgetError
+	if errors.As(err, &be) {
+		c.Queue.SetNotice(task.ID, be.UserMessage())
+		c.audit(ctx, audit.Event{Actor: "system", Action: "llm.budget_exhausted", Target: task.ConversationID,
+			Outcome: "denied", Details: map[string]any{"task_id": task.ID}})
+		return c.toolResult(tools.RuntimeLLM, "", publicf("the daily model budget is used up"))
+	}
+	c.Queue.SetNotice(task.ID, "Sorry, the language model could not be reached. Please try again in a moment.")
+	c.Logger.Warn("llm call failed", "task_id", task.ID, "err", err)
+	return c.toolResult(tools.RuntimeLLM, "", publicf("the language model call failed"))
+}
+
+func newRef() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,268 @@
+// Package worker is the orchestrator's side of the link to the AI worker:
+// the queue of tasks waiting for it, the tasks it is working on, and whether
+// a worker is connected at all.
+//
+// The worker is untrusted. Nothing here believes what it says about itself:
+// a task is bound to the process (peer PID, read by the kernel from the
+// socket) that took it, it can be completed once, and the orchestrator fails
+// it by itself when that process dies or the task's deadline passes.
+package worker
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/airlockhq/airlock/mcp/tools"
+)
+
+// ErrUnknownTask is returned for a task id that is not in flight.
+var ErrUnknownTask = errors.New("worker: unknown or finished task")
+
+// ErrTaskBound is returned when a process other than the one that took a
+// task tries to act on it.
+var ErrTaskBound = errors.New("worker: task belongs to another worker process")
+
+// Result is how a task ended.
+type Result struct {
+	// Text is the final answer when Failed is false.
+	Text string
+	// Failed is set when the worker reported an error, died, or ran out of time.
+	Failed bool
+	// Reason says why it failed; it is for logs, never for the user.
+	Reason string
+	// Notice is a user-facing explanation set by the orchestrator itself
+	// (for example an exhausted budget); empty means "use a generic apology".
+	Notice string
+}
+
+// Ticket is the submitter's handle on a task.
+type Ticket struct {
+	ID   string
+	Done <-chan Result
+}
+
+type entry struct {
+	task      tools.Task
+	done      chan Result
+	deadline  time.Time
+	pid       int // 0 while queued
+	notice    string
+	llmCalls  int
+	chatSends int
+}
+
+// Queue hands tasks to the worker. The zero value is not usable; call New.
+type Queue struct {
+	now   func() time.Time
+	alive func(pid int) bool
+
+	mu       sync.Mutex
+	pending  []*entry
+	inflight map[string]*entry
+	wake     chan struct{} // closed and replaced whenever a task is queued
+	pollers  int
+	lastPID  int
+	lastSeen time.Time
+}
+
+// New returns an empty queue. alive reports whether a worker process still
+// exists; now is the clock.
+func New(now func() time.Time, alive func(pid int) bool) *Queue {
+	return &Queue{
+		now:      now,
+		alive:    alive,
+		inflight: make(map[string]*entry),
+		wake:     make(chan struct{}),
+	}
+}
+
+// Submit queues a task that must end by deadline.
+func (q *Queue) Submit(t tools.Task, deadline time.Time) Ticket {
+	e := &entry{task: t, done: make(chan Result, 1), deadline: deadline}
+	q.mu.Lock()
+	q.pending = append(q.pending, e)
+	close(q.wake)
+	q.wake = make(chan struct{})
+	q.mu.Unlock()
+	return Ticket{ID: t.ID, Done: e.done}
+}
+
+// Next waits until a task is queued or ctx ends, and binds the task it
+// returns to the worker process pid. It returns ok=false when ctx ended
+// without work.
+func (q *Queue) Next(ctx context.Context, pid int) (t tools.Task, ok bool) {
+	q.mu.Lock()
+	q.pollers++
+	q.lastPID, q.lastSeen = pid, q.now()
+	defer func() {
+		q.pollers--
+		q.lastSeen = q.now()
+		q.mu.Unlock()
+	}()
+	for {
+		if len(q.pending) > 0 {
+			e := q.pending[0]
+			q.pending = q.pending[1:]
+			e.pid = pid
+			q.inflight[e.task.ID] = e
+			return e.task, true
+		}
+		wake := q.wake
+		q.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			q.mu.Lock()
+			return tools.Task{}, false
+		case <-wake:
+		}
+		q.mu.Lock()
+	}
+}
+
+// Task returns the in-flight task id if it is bound to pid.
+func (q *Queue) Task(id string, pid int) (tools.Task, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	e, err := q.lookup(id, pid)
+	if err != nil {
+		return tools.Task{}, err
+	}
+	return e.task, nil
+}
+
+// CountLLMCall records one LLM call for the task and reports whether the
+// task is still within max calls. It caps a worker that ignores its rounds.
+func (q *Queue) CountLLMCall(id string, pid, max int) (bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	e, err := q.lookup(id, pid)
+	if err != nil {
+		return false, err
+	}
+	e.llmCalls++
+	return e.llmCalls <= max, nil
+}
+
+// SetNotice records a user-facing explanation used if the task fails.
+func (q *Queue) SetNotice(id, notice string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if e, ok := q.inflight[id]; ok {
+		e.notice = notice
+	}
+}
+
+// Complete ends an in-flight task with the worker's result.
+func (q *Queue) Complete(id string, pid int, r Result) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	e, err := q.lookup(id, pid)
+	if err != nil {
+		return err
+	}
+	q.finishLocked(e, r)
+	return nil
+}
+
+// Cancel drops a task whose submitter stopped waiting, queued or in flight.
+func (q *Queue) Cancel(id string, reason string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if e, ok := q.inflight[id]; ok {
+		q.finishLocked(e, Result{Failed: true, Reason: reason})
+		return
+	}
+	for i, e := range q.pending {
+		if e.task.ID == id {
+			q.pending = append(q.pending[:i], q.pending[i+1:]...)
+			e.done <- Result{Failed: true, Reason: reason}
+			return
+		}
+	}
+}
+
+// Reap fails every in-flight task whose worker process is gone or whose
+// deadline has passed, and every queued task past its deadline. It returns
+// the ids it failed.
+func (q *Queue) Reap() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.now()
+	var failed []string
+	for id, e := range q.inflight {
+		switch {
+		case !q.alive(e.pid):
+			q.finishLocked(e, Result{Failed: true, Reason: "worker process exited during the task"})
+		case now.After(e.deadline):
+			q.finishLocked(e, Result{Failed: true, Reason: "task ran past its deadline"})
+		default:
+			continue
+		}
+		failed = append(failed, id)
+	}
+	kept := q.pending[:0]
+	for _, e := range q.pending {
+		if now.After(e.deadline) {
+			e.done <- Result{Failed: true, Reason: "no worker took the task before its deadline"}
+			failed = append(failed, e.task.ID)
+			continue
+		}
+		kept = append(kept, e)
+	}
+	q.pending = kept
+	return failed
+}
+
+// Status describes the worker link for health checks and the dashboard.
+type Status struct {
+	Connected bool
+	PID       int
+	LastSeen  time.Time
+	Queued    int
+	InFlight  int
+}
+
+// Status reports whether a worker is connected: one is waiting for work
+// right now, or the last one seen within grace is still alive.
+func (q *Queue) Status(grace time.Duration) Status {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	connected := q.pollers > 0 ||
+		(q.lastPID != 0 && q.now().Sub(q.lastSeen) <= grace && q.alive(q.lastPID))
+	return Status{Connected: connected, PID: q.lastPID, LastSeen: q.lastSeen,
+		Queued: len(q.pending), InFlight: len(q.inflight)}
+}
+
+func (q *Queue) lookup(id string, pid int) (*entry, error) {
+	e, ok := q.inflight[id]
+	if !ok {
+		return nil, ErrUnknownTask
+	}
+	if e.pid != pid {
+		return nil, ErrTaskBound
+	}
+	return e, nil
+}
+
+func (q *Queue) finishLocked(e *entry, r Result) {
+	if r.Failed && r.Notice == "" {
+		r.Notice = e.notice
+	}
+	delete(q.inflight, e.task.ID)
+	e.done <- r
+}
+
+// CountChatSend records one chat_send for the task and reports whether it
+// is within max.
+func (q *Queue) CountChatSend(id string, max int) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	e, ok := q.inflight[id]
+	if !ok {
+		return false
+	}
+	e.chatSends++
+	return e.chatSends <= max
+}
