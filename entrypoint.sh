@@ -29,6 +29,7 @@ SOCKET=${AIRLOCK_SOCKET:-/run/airlock/mcp.sock}
 SOCKET_DIR=${SOCKET%/*}
 SOCKET_TIMEOUT=${AIRLOCK_SOCKET_TIMEOUT:-30}
 STOP_TIMEOUT=${AIRLOCK_STOP_TIMEOUT:-9}
+TICK=0.5
 WORKER_PATH=/usr/local/bin:/usr/bin:/bin
 # AIRLOCK_* variables the worker may see, by exact name (the same list as the
 # orchestrator's dev-mode supervisor, cmd/orchestrator/supervise.go).
@@ -42,17 +43,20 @@ WORKER_STARTED=0
 BACKOFF_MS=500
 BACKOFF_MAX_MS=10000
 BACKOFF_RESET_S=60
-SLEEP_PID=
+SLEEP_PID= # the pending pause, so a signal can end it
 
 log() { printf 'entrypoint: %s\n' "$*" >&2; }
 die() {
 	log "error: $*"
+	trap '' TERM INT
+	stop "$WORKER_PID" "$ORCH_PID"
 	exit 1
 }
 
 # exec_as UID GID GROUPS CMD...: replace the current (sub)shell with CMD run as
 # UID:GID with exactly GROUPS as supplementary groups ("" for none), no
 # capabilities in any set, and no_new_privs. Call it in a subshell.
+# util-linux setpriv by path: busybox ash prefers its own, smaller applet.
 exec_as() {
 	uid=$1 gid=$2 groups=$3
 	shift 3
@@ -61,13 +65,15 @@ exec_as() {
 	else
 		set -- --clear-groups "$@"
 	fi
-	exec setpriv --reuid="$uid" --regid="$gid" --inh-caps=-all --ambient-caps=-all \
+	exec /usr/bin/setpriv --reuid="$uid" --regid="$gid" --inh-caps=-all --ambient-caps=-all \
 		--bounding-set=-all --no-new-privs "$@"
 }
 
 # as_system CMD...: run CMD as airlock-system and wait for it.
 as_system() { (exec_as "$SYSTEM_UID" "$SYSTEM_GID" "" "$@"); }
 
+# alive PID: whether the child still runs (for another user's process, kill -0
+# needs CAP_KILL).
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
 now() { date +%s; }
@@ -114,6 +120,9 @@ wait_socket() {
 			die "the orchestrator did not create $SOCKET within ${SOCKET_TIMEOUT}s"
 		sleep 0.05
 	done
+	group=$(as_system stat -c %g "$SOCKET")
+	[ "$group" = "$AIRLOCK_GID" ] ||
+		die "$SOCKET belongs to group $group, not airlock ($AIRLOCK_GID), so the worker could not connect: mount a tmpfs on $SOCKET_DIR (compose: tmpfs; docker run: --tmpfs $SOCKET_DIR); some storage drivers ignore a setgid directory"
 	log "socket $SOCKET is up"
 }
 
@@ -135,7 +144,9 @@ start_worker() {
 # stop PID...: SIGTERM, then SIGKILL after STOP_TIMEOUT seconds; waits for all.
 stop() {
 	pids=
-	for pid in "$@"; do alive "$pid" && pids="$pids $pid"; done
+	for pid in "$@"; do
+		if alive "$pid"; then pids="$pids $pid"; fi
+	done
 	[ -n "$pids" ] || return 0
 	# shellcheck disable=SC2086 # a list of pids
 	kill -TERM $pids 2>/dev/null || :
@@ -168,27 +179,33 @@ orchestrator_exited() {
 worker_exited() {
 	status=0
 	wait "$WORKER_PID" || status=$?
+	WORKER_PID=
 	up=$(($(now) - WORKER_STARTED))
 	[ "$up" -lt "$BACKOFF_RESET_S" ] || BACKOFF_MS=500
 	delay=$((BACKOFF_MS / 1000)).$(printf '%03d' $((BACKOFF_MS % 1000)))
 	log "worker exited with status $status after ${up}s: restarting in ${delay}s"
-	WORKER_PID=
-	sleep "$delay" &
-	SLEEP_PID=$!
 	BACKOFF_MS=$((BACKOFF_MS * 2))
 	[ "$BACKOFF_MS" -le "$BACKOFF_MAX_MS" ] || BACKOFF_MS=$BACKOFF_MAX_MS
+	pause "$delay"
+	start_worker
 }
 
+# pause SECONDS: sleep, but return at once when SIGTERM/SIGINT arrives (the
+# trap then runs).
+pause() {
+	sleep "$1" &
+	SLEEP_PID=$!
+	wait "$SLEEP_PID" 2>/dev/null || :
+	SLEEP_PID=
+}
+
+# supervise polls both children. (busybox ash's `wait -n` misses children
+# that exit non-zero or by a signal, so it cannot be the wake-up.)
 supervise() {
 	while :; do
-		# shellcheck disable=SC3045 # busybox ash has wait -n: wake on any child or signal
-		wait -n 2>/dev/null || :
+		pause "$TICK"
 		alive "$ORCH_PID" || orchestrator_exited
-		if [ -n "$WORKER_PID" ] && ! alive "$WORKER_PID"; then worker_exited; fi
-		if [ -n "$SLEEP_PID" ] && ! alive "$SLEEP_PID"; then
-			SLEEP_PID=
-			start_worker
-		fi
+		alive "$WORKER_PID" || worker_exited
 	done
 }
 

@@ -106,6 +106,9 @@ func (c *Core) HandleMessage(ctx context.Context, m Message) (Reply, error) {
 	if err := validateText(m.Text); err != nil {
 		return Reply{}, err
 	}
+	if m.Author == "" {
+		m.Author = "unknown"
+	}
 	conv, err := c.Store.GetConversation(ctx, m.ConversationID)
 	if err != nil {
 		return Reply{}, err
@@ -123,7 +126,7 @@ func (c *Core) HandleMessage(ctx context.Context, m Message) (Reply, error) {
 	deadline := c.Now().Add(c.cfg.TaskTimeout)
 	ticket := c.Queue.Submit(task, deadline)
 	res := c.await(ticket, deadline)
-	return c.finishTask(context.WithoutCancel(ctx), conv.ID, task.ID, res)
+	return c.finishTask(context.WithoutCancel(ctx), m, task.ID, res)
 }
 
 func validateText(s string) error {
@@ -178,14 +181,8 @@ func (c *Core) await(t worker.Ticket, deadline time.Time) worker.Result {
 }
 
 func (c *Core) startTask(ctx context.Context, conv store.Conversation, m Message) (tools.Task, error) {
-	st, err := c.Store.CreateTask(ctx, conv.ID)
+	st, _, err := c.Store.StartTask(ctx, conv.ID, m.Text)
 	if err != nil {
-		return tools.Task{}, err
-	}
-	if _, err := c.Store.AddMessage(ctx, store.Message{
-		ConversationID: conv.ID, TaskID: st.ID, Role: tools.RoleUser, Content: m.Text,
-	}); err != nil {
-		_ = c.Store.SetTaskStatus(ctx, st.ID, store.TaskFailed, "storing the message failed")
 		return tools.Task{}, err
 	}
 	system, history, err := c.taskContext(ctx, conv.ID)
@@ -193,15 +190,14 @@ func (c *Core) startTask(ctx context.Context, conv store.Conversation, m Message
 		_ = c.Store.SetTaskStatus(ctx, st.ID, store.TaskFailed, "building the context failed")
 		return tools.Task{}, err
 	}
-	c.audit(ctx, audit.Event{Actor: m.Author, Action: "task.started", Target: conv.ID, Outcome: "ok",
-		Details: map[string]any{"task_id": st.ID, "source": m.Source}})
 	return tools.Task{
 		ID: st.ID, ConversationID: conv.ID, System: system, Messages: history,
 		MaxRounds: c.cfg.MaxRounds, BudgetMS: c.cfg.TaskTimeout.Milliseconds(),
 	}, nil
 }
 
-func (c *Core) finishTask(ctx context.Context, convID, taskID string, r worker.Result) (Reply, error) {
+func (c *Core) finishTask(ctx context.Context, m Message, taskID string, r worker.Result) (Reply, error) {
+	convID, author, source := m.ConversationID, m.Author, m.Source
 	reply := Reply{ConversationID: convID, TaskID: taskID, Text: r.Text, Failed: r.Failed}
 	status, outcome := store.TaskDone, "ok"
 	if r.Failed {
@@ -214,16 +210,13 @@ func (c *Core) finishTask(ctx context.Context, convID, taskID string, r worker.R
 	} else if strings.TrimSpace(reply.Text) == "" {
 		reply.Text = "(no answer)"
 	}
-	if _, err := c.Store.AddMessage(ctx, store.Message{
-		ConversationID: convID, TaskID: taskID, Role: tools.RoleAssistant, Content: reply.Text, IsError: r.Failed,
+	if _, err := c.Store.FinishTask(ctx, taskID, status, r.Reason, store.Message{
+		ConversationID: convID, Role: tools.RoleAssistant, Content: reply.Text, IsError: r.Failed,
 	}); err != nil {
 		return Reply{}, err
 	}
-	if err := c.Store.SetTaskStatus(ctx, taskID, status, r.Reason); err != nil {
-		return Reply{}, err
-	}
-	c.audit(ctx, audit.Event{Actor: "worker", Action: "task." + status, Target: convID, Outcome: outcome,
-		Details: map[string]any{"task_id": taskID, "reason": r.Reason}})
+	c.audit(ctx, audit.Event{Actor: author, Action: "task." + status, Target: convID, Outcome: outcome,
+		Details: map[string]any{"task_id": taskID, "source": source, "reason": r.Reason}})
 	return reply, nil
 }
 

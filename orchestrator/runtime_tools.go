@@ -99,7 +99,10 @@ func (c *Core) callLLM(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallT
 		c.Queue.SetNotice(task.ID, noModelNotice)
 		return c.toolResult(tools.RuntimeLLM, "", publicf("no language model is configured"))
 	}
-	// The worker may only offer the model the model tools, as we define them.
+	// The system prompt is the task's own, and the model is offered only
+	// the model tools the worker names, as we define them: a compromised
+	// worker can drop neither the safety preamble nor a tool's description.
+	args.System = task.System
 	args.Tools = slices.DeleteFunc(tools.Model(), func(d tools.ToolDef) bool {
 		return !slices.ContainsFunc(args.Tools, func(w tools.ToolDef) bool { return w.Name == d.Name })
 	})
@@ -107,15 +110,14 @@ func (c *Core) callLLM(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallT
 	if err != nil {
 		return c.llmFailed(ctx, task, err)
 	}
-	if err := c.Store.RecordUsage(ctx, task.ConversationID, task.ID, c.LLM.Provider(), c.LLM.Model(),
-		resp.Usage.InputTokens, resp.Usage.OutputTokens); err != nil {
-		c.Logger.Error("recording usage failed", "task_id", task.ID, "err", err)
-	}
+	rec := store.LLMCall{ConversationID: task.ConversationID, TaskID: task.ID, Provider: c.LLM.Provider(),
+		Model: c.LLM.Model(), InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens}
 	if len(resp.Message.ToolCalls) > 0 {
-		if _, err := c.Store.AddMessage(ctx, store.Message{ConversationID: task.ConversationID, TaskID: task.ID,
-			Role: tools.RoleAssistant, Content: resp.Message.Content, ToolCalls: resp.Message.ToolCalls}); err != nil {
-			c.Logger.Error("storing tool calls failed", "task_id", task.ID, "err", err)
-		}
+		rec.Message = &store.Message{ConversationID: task.ConversationID, TaskID: task.ID,
+			Role: tools.RoleAssistant, Content: resp.Message.Content, ToolCalls: resp.Message.ToolCalls}
+	}
+	if err := c.Store.RecordLLMCall(context.WithoutCancel(ctx), rec); err != nil {
+		c.Logger.Error("recording the LLM call failed", "task_id", task.ID, "err", err)
 	}
 	return c.jsonResult(tools.RuntimeLLM, resp, nil)
 }

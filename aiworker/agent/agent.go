@@ -57,10 +57,10 @@ func (a *Agent) Run(ctx context.Context, task tools.Task) (string, error) {
 	defer cancel()
 
 	msgs := append([]tools.Message(nil), task.Messages...)
-	defs := tools.Model()
+	defs := tools.Names(tools.Model())
 	for round := 0; round < rounds; round++ {
 		var resp tools.LLMResponse
-		req := tools.LLMRequest{TaskID: task.ID, System: task.System, Messages: msgs, Tools: defs}
+		req := tools.LLMRequest{TaskID: task.ID, Messages: msgs, Tools: defs}
 		if err := a.conn.Call(ctx, tools.RuntimeLLM, req, &resp); err != nil {
 			return "", fmt.Errorf("agent: llm round %d: %w", round+1, err)
 		}

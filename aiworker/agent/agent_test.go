@@ -105,7 +105,7 @@ func TestRunToolThenAnswer(t *testing.T) {
 	if last.Role != tools.RoleTool || last.ToolCallID != "a" || last.Content != "result of memory_write" {
 		t.Errorf("second LLM request does not carry the tool result: %+v", last)
 	}
-	if second.TaskID != "t_1" || second.System != "sys" || len(second.Tools) != len(tools.Model()) {
+	if second.TaskID != "t_1" || len(second.Tools) != len(tools.Model()) || second.Tools[0].Name != tools.MemoryRead {
 		t.Errorf("LLM request = %+v", second)
 	}
 }

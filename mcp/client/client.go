@@ -106,9 +106,9 @@ func New(opts Options) *Client {
 // Connect dials the socket and initializes the MCP session, retrying with
 // exponential backoff and jitter while the orchestrator is unreachable,
 // until ctx ends. A refusal (ErrRefused) or a protocol error is returned at
-// once.
+// once. It does nothing if a session is already established.
 func (c *Client) Connect(ctx context.Context) error {
-	_, err := c.reconnect(ctx, nil)
+	_, err := c.session(ctx, nil)
 	return err
 }
 
@@ -161,9 +161,9 @@ func (c *Client) reconnect(ctx context.Context, stale *mcpclient.Client) (*mcpcl
 }
 
 // install makes mc the current session unless a fresh one (not stale) is
-// already installed, in which case that one is returned and mc dropped.
-// Replaced sessions are not closed: a concurrent call may still be using
-// one, and with a stateless server there is nothing to release.
+// already installed, in which case that one is returned and mc closed. A
+// replaced stale session is not closed (that would cancel calls still using
+// it); with a stateless server it holds nothing to release.
 func (c *Client) install(mc *mcpclient.Client, stale *mcpclient.Client) (*mcpclient.Client, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -172,6 +172,7 @@ func (c *Client) install(mc *mcpclient.Client, stale *mcpclient.Client) (*mcpcli
 		return nil, fmt.Errorf("client: %w", ErrClosed)
 	}
 	if c.mc != nil && c.mc != stale {
+		mc.Close()
 		return c.mc, nil
 	}
 	c.mc = mc

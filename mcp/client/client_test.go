@@ -160,7 +160,9 @@ func TestLostMidCallIsNotResent(t *testing.T) {
 	stop := h.serve(t)
 	c := h.client(t)
 	ctx := timeout(t, 10*time.Second)
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		<-h.blocked // the call reached the handler: now kill the server under it
 		stop()
 	}()
@@ -173,6 +175,7 @@ func TestLostMidCallIsNotResent(t *testing.T) {
 	}
 
 	// The next call reconnects to a new server.
+	<-stopped
 	h.serve(t)
 	var res countResult
 	if err := c.Call(ctx, "count", nil, &res); err != nil {

@@ -78,14 +78,20 @@ func (s *Server) refuse(c net.Conn, cred peercred.Cred, reason string) {
 	}
 }
 
-// writeForbidden writes the 403, half-closes, and drains what the peer sent
-// (without parsing it) until it hangs up or refuseLinger passes. Draining
-// matters: closing a Unix socket with unread data makes the peer's next
-// read fail with ECONNRESET instead of returning our response.
+// writeForbidden waits for the peer to start sending, writes the 403,
+// half-closes, and drains what the peer sent (without parsing it) until it
+// hangs up, each step bounded by refuseLinger.
+//
+// Both waits matter to HTTP clients: Go's client drops a response that
+// arrives before it has begun writing its request ("unsolicited response on
+// idle channel"), and closing a Unix socket with unread data makes the
+// peer's next read fail with ECONNRESET instead of returning our response.
 func writeForbidden(c net.Conn) {
 	defer c.Close()
-	deadline := time.Now().Add(refuseLinger)
-	c.SetDeadline(deadline)
+	c.SetDeadline(time.Now().Add(refuseLinger))
+	var first [512]byte
+	c.Read(first[:])
+	c.SetDeadline(time.Now().Add(refuseLinger))
 	if _, err := io.WriteString(c, forbiddenResponse); err != nil {
 		return
 	}

@@ -70,8 +70,8 @@ type ToolCall struct {
 // ToolDef describes a tool to the model. InputSchema is a JSON Schema object.
 type ToolDef struct {
 	Name        string          `json:"name"`
-	Description string          `json:"description"`
-	InputSchema json.RawMessage `json:"input_schema"`
+	Description string          `json:"description,omitempty"`
+	InputSchema json.RawMessage `json:"input_schema,omitempty"`
 }
 
 // Usage counts the tokens of one LLM call.
@@ -121,11 +121,25 @@ type CompleteTaskResult struct {
 
 // LLMRequest is the argument of runtime_llm. The orchestrator adds the
 // provider, model, key and limits; the worker never knows them.
+//
+// The orchestrator always uses the task's own system prompt, and of Tools
+// it reads only the names, replacing each with its own definition of that
+// model tool; so the worker sends Tools with names only and may leave
+// System empty.
 type LLMRequest struct {
 	TaskID   string    `json:"task_id"`
-	System   string    `json:"system"`
+	System   string    `json:"system,omitempty"`
 	Messages []Message `json:"messages"`
 	Tools    []ToolDef `json:"tools,omitempty"`
+}
+
+// Names returns tool definitions that carry only the names of defs.
+func Names(defs []ToolDef) []ToolDef {
+	out := make([]ToolDef, len(defs))
+	for i, d := range defs {
+		out[i] = ToolDef{Name: d.Name}
+	}
+	return out
 }
 
 // LLMResponse is the result of runtime_llm: one assistant message.

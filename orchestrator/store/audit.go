@@ -65,12 +65,12 @@ func (s *Store) AppendAudit(ctx context.Context, build func(AuditHead) (AuditRow
 		if r.ID != head.LastID+1 || r.PrevHash != head.LastHash {
 			return ErrAuditChain
 		}
-		if _, err := tx.ExecContext(ctx,
+		if _, err := s.exec(ctx, tx,
 			"INSERT INTO audit ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			r.ID, toDB(r.Time), r.Actor, r.Action, r.Target, r.Outcome, r.Details, r.PrevHash, r.Hash); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1", r.ID, r.Hash)
+		_, err = s.exec(ctx, tx, "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1", r.ID, r.Hash)
 		return err
 	})
 	if err != nil {

@@ -41,7 +41,7 @@ func (s *Store) CreateConversation(ctx context.Context, source, title string) (C
 	now := fromDB(toDB(s.now()))
 	c := Conversation{ID: newID("c_"), Source: source, Title: title, CreatedAt: now, UpdatedAt: now}
 	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx,
+		_, err := s.exec(ctx, tx,
 			"INSERT INTO conversations ("+conversationColumns+") VALUES (?, ?, ?, ?, ?)",
 			c.ID, c.Source, c.Title, toDB(c.CreatedAt), toDB(c.UpdatedAt))
 		return err

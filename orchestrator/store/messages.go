@@ -35,39 +35,52 @@ const messageColumns = "id, conversation_id, task_id, role, content, tool_calls,
 // An unknown conversation gives an error matching ErrNotFound and stores
 // nothing.
 func (s *Store) AddMessage(ctx context.Context, m Message) (Message, error) {
+	m, calls, err := s.newMessage(m)
+	if err != nil {
+		return Message{}, err
+	}
+	err = s.WriteTx(ctx, func(tx *sql.Tx) error { return s.insertMessage(ctx, tx, m, calls) })
+	if err != nil {
+		return Message{}, fmt.Errorf("store: add message to %q: %w", m.ConversationID, err)
+	}
+	return m, nil
+}
+
+// newMessage checks m and gives it an id, a time and its encoded tool calls.
+func (s *Store) newMessage(m Message) (Message, any, error) {
 	switch m.Role {
 	case tools.RoleUser, tools.RoleAssistant, tools.RoleTool:
 	default:
-		return Message{}, fmt.Errorf("store: add message: unknown role %q", m.Role)
+		return Message{}, nil, fmt.Errorf("store: add message: unknown role %q", m.Role)
 	}
 	var calls any // NULL when there are none
 	if len(m.ToolCalls) > 0 {
 		b, err := json.Marshal(m.ToolCalls)
 		if err != nil {
-			return Message{}, fmt.Errorf("store: add message: encode tool calls: %w", err)
+			return Message{}, nil, fmt.Errorf("store: add message: encode tool calls: %w", err)
 		}
 		calls = string(b)
 	}
 	m.ID, m.CreatedAt = newID("m_"), fromDB(toDB(s.now()))
-	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx,
-			"INSERT INTO messages ("+messageColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			m.ID, m.ConversationID, m.TaskID, m.Role, m.Content, calls,
-			m.ToolCallID, m.ToolName, m.IsError, toDB(m.CreatedAt))
-		if err != nil {
-			return mapFK(err)
-		}
-		res, err := tx.ExecContext(ctx, "UPDATE conversations SET updated_at = ? WHERE id = ?",
-			toDB(m.CreatedAt), m.ConversationID)
-		if err != nil {
-			return err
-		}
-		return expectOneRow(res)
-	})
+	return m, calls, nil
+}
+
+// insertMessage stores a message made by newMessage and bumps its
+// conversation's UpdatedAt.
+func (s *Store) insertMessage(ctx context.Context, tx *sql.Tx, m Message, calls any) error {
+	_, err := s.exec(ctx, tx,
+		"INSERT INTO messages ("+messageColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		m.ID, m.ConversationID, m.TaskID, m.Role, m.Content, calls,
+		m.ToolCallID, m.ToolName, m.IsError, toDB(m.CreatedAt))
 	if err != nil {
-		return Message{}, fmt.Errorf("store: add message to %q: %w", m.ConversationID, err)
+		return mapFK(err)
 	}
-	return m, nil
+	res, err := s.exec(ctx, tx, "UPDATE conversations SET updated_at = ? WHERE id = ?",
+		toDB(m.CreatedAt), m.ConversationID)
+	if err != nil {
+		return err
+	}
+	return expectOneRow(res)
 }
 
 // Messages returns the messages of a conversation in the order they were

@@ -48,6 +48,7 @@ type Store struct {
 	now    func() time.Time
 
 	recovered int
+	stmts     *stmtCache
 }
 
 // Open opens (creating it with mode 0600 if missing) the database at path,
@@ -60,7 +61,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	if err := checkSchemaNotNewer(ctx, path); err != nil {
 		return nil, err
 	}
-	s := &Store{logger: logger, now: time.Now}
+	s := &Store{logger: logger, now: time.Now, stmts: newStmtCache()}
 	var err error
 	if s.writer, err = openPool(ctx, path, writerDSN(path), 1); err != nil {
 		return nil, err
@@ -86,6 +87,7 @@ func (s *Store) Close() error {
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 	}
+	s.stmts.close()
 	errs = append(errs, s.writer.Close())
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("store: close: %w", err)

@@ -37,12 +37,7 @@ func (s *Store) CreateTask(ctx context.Context, conversationID string) (Task, er
 	now := fromDB(toDB(s.now()))
 	t := Task{ID: newID("t_"), ConversationID: conversationID, Status: TaskQueued,
 		CreatedAt: now, UpdatedAt: now}
-	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx,
-			"INSERT INTO tasks ("+taskColumns+") VALUES (?, ?, ?, ?, ?, ?)",
-			t.ID, t.ConversationID, t.Status, t.Error, toDB(t.CreatedAt), toDB(t.UpdatedAt))
-		return mapFK(err)
-	})
+	err := s.WriteTx(ctx, func(tx *sql.Tx) error { return s.insertTask(ctx, tx, t) })
 	if err != nil {
 		return Task{}, fmt.Errorf("store: create task for %q: %w", conversationID, err)
 	}
@@ -57,15 +52,7 @@ func (s *Store) SetTaskStatus(ctx context.Context, id, status, errText string) e
 	default:
 		return fmt.Errorf("store: set task %q status: unknown status %q", id, status)
 	}
-	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
-			"UPDATE tasks SET status = ?, error = ?, updated_at = ? WHERE id = ?",
-			status, errText, toDB(s.now()), id)
-		if err != nil {
-			return err
-		}
-		return expectOneRow(res)
-	})
+	err := s.WriteTx(ctx, func(tx *sql.Tx) error { return s.updateTaskStatus(ctx, tx, id, status, errText) })
 	if err != nil {
 		return fmt.Errorf("store: set task %q status: %w", id, err)
 	}
@@ -91,7 +78,7 @@ func (s *Store) GetTask(ctx context.Context, id string) (Task, error) {
 func (s *Store) failStaleTasks(ctx context.Context) error {
 	var n int64
 	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx,
+		res, err := s.exec(ctx, tx,
 			"UPDATE tasks SET status = ?, error = ?, updated_at = ? WHERE status IN (?, ?)",
 			TaskFailed, RestartedError, toDB(s.now()), TaskQueued, TaskRunning)
 		if err != nil {
@@ -108,4 +95,21 @@ func (s *Store) failStaleTasks(ctx context.Context) error {
 		s.logger.Warn("tasks interrupted by a restart marked failed", "count", n)
 	}
 	return nil
+}
+
+func (s *Store) insertTask(ctx context.Context, tx *sql.Tx, t Task) error {
+	_, err := s.exec(ctx, tx,
+		"INSERT INTO tasks ("+taskColumns+") VALUES (?, ?, ?, ?, ?, ?)",
+		t.ID, t.ConversationID, t.Status, t.Error, toDB(t.CreatedAt), toDB(t.UpdatedAt))
+	return mapFK(err)
+}
+
+func (s *Store) updateTaskStatus(ctx context.Context, tx *sql.Tx, id, status, errText string) error {
+	res, err := s.exec(ctx, tx,
+		"UPDATE tasks SET status = ?, error = ?, updated_at = ? WHERE id = ?",
+		status, errText, toDB(s.now()), id)
+	if err != nil {
+		return err
+	}
+	return expectOneRow(res)
 }

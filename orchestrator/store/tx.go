@@ -32,6 +32,7 @@ func (s *Store) WriteTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	committed = true
+	s.preparePending(ctx)
 	return nil
 }
 
@@ -50,7 +51,7 @@ func (s *Store) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
 // write: it updates the heartbeat row in a transaction. For /readyz.
 func (s *Store) CheckWritable(ctx context.Context) error {
 	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE heartbeat SET at = ? WHERE id = 1", toDB(s.now()))
+		res, err := s.exec(ctx, tx, "UPDATE heartbeat SET at = ? WHERE id = 1", toDB(s.now()))
 		if err != nil {
 			return err
 		}

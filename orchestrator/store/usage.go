@@ -22,11 +22,7 @@ func (s *Store) RecordUsage(ctx context.Context, conversationID, taskID, provide
 		return fmt.Errorf("store: record usage: negative token count (%d, %d)", inputTokens, outputTokens)
 	}
 	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx,
-			"INSERT INTO usage (conversation_id, task_id, provider, model, input_tokens, output_tokens, created_at)"+
-				" VALUES (?, ?, ?, ?, ?, ?, ?)",
-			conversationID, taskID, provider, model, inputTokens, outputTokens, toDB(s.now()))
-		return err
+		return s.insertUsage(ctx, tx, conversationID, taskID, provider, model, inputTokens, outputTokens)
 	})
 	if err != nil {
 		return fmt.Errorf("store: record usage: %w", err)
@@ -58,4 +54,12 @@ func (s *Store) ConversationUsage(ctx context.Context, conversationID string) (U
 		return Usage{}, fmt.Errorf("store: usage of %q: %w", conversationID, err)
 	}
 	return u, nil
+}
+
+func (s *Store) insertUsage(ctx context.Context, tx *sql.Tx, conversationID, taskID, provider, model string, in, out int) error {
+	_, err := s.exec(ctx, tx,
+		"INSERT INTO usage (conversation_id, task_id, provider, model, input_tokens, output_tokens, created_at)"+
+			" VALUES (?, ?, ?, ?, ?, ?, ?)",
+		conversationID, taskID, provider, model, in, out, toDB(s.now()))
+	return err
 }

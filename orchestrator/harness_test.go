@@ -1,0 +1,136 @@
+package orchestrator_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/airlockhq/airlock/aiworker/agent"
+	mcpclient "github.com/airlockhq/airlock/mcp/client"
+	mcpserver "github.com/airlockhq/airlock/mcp/server"
+	"github.com/airlockhq/airlock/orchestrator"
+	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/llm"
+	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
+	"github.com/airlockhq/airlock/orchestrator/store"
+	"github.com/airlockhq/airlock/orchestrator/worker"
+	"github.com/airlockhq/airlock/orchestrator/workspace"
+	"github.com/airlockhq/airlock/secure/peercred"
+)
+
+// harness is the whole system side in one process, with the real socket,
+// MCP server and client; the agent runs only when asked, so a test can act
+// as a rogue worker instead.
+type harness struct {
+	core  *orchestrator.Core
+	store *store.Store
+	audit *audit.Log
+	queue *worker.Queue
+	ws    *workspace.Workspace
+	llm   *llmtest.Server
+	sock  string
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func alive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return pid > 0 && (err == nil || err == syscall.EPERM)
+}
+
+func newHarness(tb testing.TB, cfg orchestrator.Config, budget llm.Budget) *harness {
+	tb.Helper()
+	ctx := context.Background()
+	dir := tb.TempDir()
+	st, err := store.Open(ctx, filepath.Join(dir, "airlock.db"), quiet())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	ws, err := workspace.Open(filepath.Join(dir, "workspace"), workspace.Limits{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ws.Close() })
+	fake, err := llmtest.New()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(fake.Close)
+	client, err := llm.New(llm.Config{Provider: llm.ProviderOpenAI, BaseURL: fake.URL() + "/v1", Model: "fake",
+		APIKey: "sk-harness-key-000000"}, nil, quiet())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h := &harness{store: st, audit: audit.New(st, nil), queue: worker.New(time.Now, alive), ws: ws, llm: fake}
+	h.core = orchestrator.New(cfg, orchestrator.Deps{Store: st, Audit: h.audit, Queue: h.queue, Workspace: ws,
+		LLM: llm.NewGateway(client, budget, st, nil), Logger: quiet()})
+
+	runDir := filepath.Join(dir, "run")
+	if err := os.Mkdir(runDir, 0o750); err != nil {
+		tb.Fatal(err)
+	}
+	h.sock = filepath.Join(runDir, "mcp.sock")
+	ln, err := peercred.Listen(h.sock, 0o660, -1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := mcpserver.New(mcpserver.Config{WorkerUID: os.Getuid(), Logger: quiet()}, h.core.ServerTools()...)
+	go srv.Serve(ln)
+	tb.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	})
+	return h
+}
+
+// client connects a new MCP client to the harness socket.
+func (h *harness) client(tb testing.TB) *mcpclient.Client {
+	tb.Helper()
+	c := mcpclient.New(mcpclient.Options{SocketPath: h.sock, Logger: quiet(), ClientName: "test"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Connect(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return c
+}
+
+// runAgent starts a real agent loop until the test ends.
+func (h *harness) runAgent(tb testing.TB) {
+	c := h.client(tb)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); agent.New(c, quiet(), agent.Limits{}).Serve(ctx, 4) }()
+	tb.Cleanup(func() { cancel(); <-done })
+}
+
+// submit sends a message in the background and returns its reply channel.
+func (h *harness) submit(tb testing.TB, convID, text string) <-chan orchestrator.Reply {
+	out := make(chan orchestrator.Reply, 1)
+	go func() {
+		r, err := h.core.HandleMessage(context.Background(), orchestrator.Message{ConversationID: convID,
+			Source: "api", Author: "test", Text: text})
+		if err != nil {
+			r = orchestrator.Reply{Failed: true, Text: "HandleMessage error: " + err.Error()}
+		}
+		out <- r
+	}()
+	return out
+}
+
+func (h *harness) conversation(tb testing.TB) string {
+	tb.Helper()
+	c, err := h.store.CreateConversation(context.Background(), store.SourceAPI, "t")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c.ID
+}

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/airlockhq/airlock/mcp/tools"
+)
+
+// The methods in this file group the writes of one step of a conversation
+// turn into one transaction: fewer commits per turn, and no step is ever
+// stored half-way.
+
+// StartTask stores a new queued task and the user message it answers.
+func (s *Store) StartTask(ctx context.Context, conversationID, text string) (Task, Message, error) {
+	now := fromDB(toDB(s.now()))
+	t := Task{ID: newID("t_"), ConversationID: conversationID, Status: TaskQueued, CreatedAt: now, UpdatedAt: now}
+	m, calls, err := s.newMessage(Message{ConversationID: conversationID, TaskID: t.ID, Role: tools.RoleUser, Content: text})
+	if err != nil {
+		return Task{}, Message{}, err
+	}
+	err = s.WriteTx(ctx, func(tx *sql.Tx) error {
+		if err := s.insertTask(ctx, tx, t); err != nil {
+			return err
+		}
+		return s.insertMessage(ctx, tx, m, calls)
+	})
+	if err != nil {
+		return Task{}, Message{}, fmt.Errorf("store: start task in %q: %w", conversationID, err)
+	}
+	return t, m, nil
+}
+
+// FinishTask stores a task's final message and its end status.
+func (s *Store) FinishTask(ctx context.Context, taskID, status, errText string, answer Message) (Message, error) {
+	if status != TaskDone && status != TaskFailed {
+		return Message{}, fmt.Errorf("store: finish task %q: status %q is not an end status", taskID, status)
+	}
+	answer.TaskID = taskID
+	m, calls, err := s.newMessage(answer)
+	if err != nil {
+		return Message{}, err
+	}
+	err = s.WriteTx(ctx, func(tx *sql.Tx) error {
+		if err := s.insertMessage(ctx, tx, m, calls); err != nil {
+			return err
+		}
+		return s.updateTaskStatus(ctx, tx, taskID, status, errText)
+	})
+	if err != nil {
+		return Message{}, fmt.Errorf("store: finish task %q: %w", taskID, err)
+	}
+	return m, nil
+}
+
+// LLMCall is the record of one model call made for a task.
+type LLMCall struct {
+	ConversationID, TaskID, Provider, Model string
+	InputTokens, OutputTokens               int
+	// Message, when set, is stored with the usage (the assistant message
+	// that asked for tool calls).
+	Message *Message
+}
+
+// RecordLLMCall stores the usage of one model call and, if given, its
+// message.
+func (s *Store) RecordLLMCall(ctx context.Context, c LLMCall) error {
+	if c.InputTokens < 0 || c.OutputTokens < 0 {
+		return fmt.Errorf("store: record llm call: negative token count (%d, %d)", c.InputTokens, c.OutputTokens)
+	}
+	var m Message
+	var calls any
+	if c.Message != nil {
+		var err error
+		if m, calls, err = s.newMessage(*c.Message); err != nil {
+			return err
+		}
+	}
+	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
+		if err := s.insertUsage(ctx, tx, c.ConversationID, c.TaskID, c.Provider, c.Model, c.InputTokens, c.OutputTokens); err != nil {
+			return err
+		}
+		if c.Message == nil {
+			return nil
+		}
+		return s.insertMessage(ctx, tx, m, calls)
+	})
+	if err != nil {
+		return fmt.Errorf("store: record llm call for %q: %w", c.TaskID, err)
+	}
+	return nil
+}
