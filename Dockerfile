@@ -9,11 +9,11 @@
 #
 # Written for the classic builder as well as BuildKit: no RUN --mount, no
 # COPY --chmod. The module download is its own layer, so a source change does
-# not download again; the heaviest dependency is compiled in a layer of its own.
+# not download again; the heaviest dependencies are compiled in a layer of
+# their own.
 #
-# Stages: build → fakellm-build → fakellm (tests) → rootfs → runtime (default,
-# last). The classic builder also runs the stages before the target, so the
-# fake LLM is compiled on every build; it is small.
+# Stages: build → fakellm (tests) → rootfs → runtime (default, last). The
+# classic builder also runs the stages before the target; fakellm is one COPY.
 
 ARG GO_IMAGE=golang:1.26-bookworm
 ARG BASE_IMAGE=debian:bookworm-slim
@@ -34,14 +34,16 @@ COPY go.mod go.sum ./
 RUN go mod download
 RUN go build $WARM_PACKAGES 2>/dev/null || for p in $WARM_PACKAGES; do go build "$p" 2>/dev/null || echo "warm-up: skipped $p"; done
 COPY . .
-RUN mkdir -p /out && go build -ldflags="-s -w" -o /out/ ./cmd/orchestrator ./cmd/aiworker
+# The fake LLM (tests only) is linked here too, sharing the compile; the build
+# cache is then dropped, so each source change leaves a small layer behind
+# rather than hundreds of MB (the warm-up layer above keeps its own cache).
+RUN mkdir -p /out && \
+    go build -ldflags="-s -w" -o /out/ ./cmd/orchestrator ./cmd/aiworker ./cmd/fakellm && \
+    go clean -cache
 
 # ---- fakellm: the in-repo fake LLM server, for the end-to-end test only ---
-FROM build AS fakellm-build
-RUN go build -ldflags="-s -w" -o /out/fakellm ./cmd/fakellm
-
 FROM scratch AS fakellm
-COPY --from=fakellm-build /out/fakellm /fakellm
+COPY --from=build /out/fakellm /fakellm
 USER 65534:65534
 EXPOSE 9999
 ENTRYPOINT ["/fakellm", "-addr", "0.0.0.0:9999"]

@@ -61,12 +61,12 @@ func decodeRaw(raw json.RawMessage, v any) error {
 // not public are logged and replaced by a reference the admin can look up.
 func (c *Core) toolResult(name string, text string, err error) (*mcp.CallToolResult, error) {
 	if err == nil {
-		return mcp.NewToolResultText(text), nil
+		return mcp.NewToolResultText(c.Redact(text)), nil
 	}
 	var pe publicError
 	switch {
 	case errors.As(err, &pe):
-		return mcp.NewToolResultError(pe.msg), nil
+		return mcp.NewToolResultError(c.Redact(pe.msg)), nil
 	case errors.Is(err, worker.ErrUnknownTask), errors.Is(err, worker.ErrTaskBound):
 		return mcp.NewToolResultError("this task is not active"), nil
 	}
@@ -84,7 +84,8 @@ func (c *Core) jsonResult(name string, v any, err error) (*mcp.CallToolResult, e
 	if err != nil {
 		return c.toolResult(name, "", err)
 	}
-	return mcp.NewToolResultText(string(b)), nil
+	// The encoded form is redacted: the redactor knows JSON-escaped values.
+	return mcp.NewToolResultText(c.Redact(string(b))), nil
 }
 
 // ServerTools returns every tool the orchestrator serves on the socket.

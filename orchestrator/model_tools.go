@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/store"
+	"github.com/airlockhq/airlock/orchestrator/webfetch"
 	"github.com/airlockhq/airlock/orchestrator/workspace"
+	"github.com/airlockhq/airlock/secure/egress"
 )
 
 // maxChatSends caps chat_send per task, so a looping model cannot flood a chat.
@@ -24,6 +27,7 @@ func (c *Core) modelHandlers() map[string]modelHandler {
 		tools.WorkspaceRead:  c.workspaceRead,
 		tools.WorkspaceWrite: c.workspaceWrite,
 		tools.ChatSend:       c.chatSend,
+		tools.WebFetch:       c.webFetch,
 	}
 }
 
@@ -140,7 +144,7 @@ func (c *Core) chatSend(ctx context.Context, task tools.Task, raw json.RawMessag
 	}
 	// The conversation is the task's own: chat_send takes no destination.
 	if _, err := c.Store.AddMessage(ctx, store.Message{ConversationID: task.ConversationID, TaskID: task.ID,
-		Role: tools.RoleAssistant, Content: a.Text}); err != nil {
+		Role: tools.RoleAssistant, Content: c.Redact(a.Text)}); err != nil {
 		return "", err
 	}
 	return "Sent.", nil
@@ -149,4 +153,54 @@ func (c *Core) chatSend(ctx context.Context, task tools.Task, raw json.RawMessag
 func storeToolMessage(task tools.Task, name, text string, isErr bool) store.Message {
 	return store.Message{ConversationID: task.ConversationID, TaskID: task.ID, Role: tools.RoleTool,
 		ToolName: name, Content: text, IsError: isErr}
+}
+
+func (c *Core) webFetch(ctx context.Context, task tools.Task, raw json.RawMessage) (string, error) {
+	var a tools.WebFetchArgs
+	if err := strictArgs(raw, &a); err != nil {
+		return "", err
+	}
+	if c.Web == nil {
+		return "", publicf("web access is not enabled")
+	}
+	page, err := webfetch.Fetch(ctx, c.Web, a.URL, webfetch.DefaultMaxTextBytes)
+	host := hostOf(a.URL)
+	if err != nil {
+		c.audit(ctx, audit.Event{Actor: "worker", Action: "web.fetch", Target: host, Outcome: fetchOutcome(err),
+			Details: map[string]any{"task_id": task.ID, "error": err.Error()}})
+		if errors.Is(err, egress.ErrRefused) || errors.Is(err, egress.ErrTooLarge) || errors.Is(err, egress.ErrTimeout) ||
+			errors.Is(err, webfetch.ErrUnsupportedType) || errors.Is(err, webfetch.ErrHTTPStatus) {
+			return "", publicError{err.Error()}
+		}
+		return "", publicf("fetching %s failed", host)
+	}
+	c.audit(ctx, audit.Event{Actor: "worker", Action: "web.fetch", Target: host, Outcome: "ok",
+		Details: map[string]any{"task_id": task.ID, "bytes": len(page.Text), "truncated": page.Truncated}})
+	var b strings.Builder
+	fmt.Fprintf(&b, "URL: %s\n", page.URL)
+	if page.Title != "" {
+		fmt.Fprintf(&b, "Title: %s\n", page.Title)
+	}
+	b.WriteString("\n" + page.Text)
+	if page.Truncated {
+		b.WriteString("\n[... truncated]")
+	}
+	return untrusted("web page: "+page.URL, b.String()), nil
+}
+
+func fetchOutcome(err error) string {
+	if errors.Is(err, egress.ErrRefused) {
+		return "denied"
+	}
+	return "error"
+}
+
+// hostOf returns the host of a URL for the audit log (never the query,
+// which may carry a key).
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(invalid URL)"
+	}
+	return u.Hostname()
 }

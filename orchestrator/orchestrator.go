@@ -25,6 +25,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/orchestrator/workspace"
+	"github.com/airlockhq/airlock/secure/egress"
 )
 
 // MaxMessageBytes caps one user message.
@@ -52,8 +53,14 @@ type Deps struct {
 	Queue     *worker.Queue
 	Workspace *workspace.Workspace
 	LLM       *llm.Gateway
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Web makes the requests of web_fetch, through the egress guard; nil
+	// disables the tool.
+	Web    *egress.Client
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Redact scrubs secret values from text leaving the system side: tool
+	// results, tasks, chat replies. Nil means none.
+	Redact func(string) string
 }
 
 // Core handles conversations.
@@ -78,6 +85,9 @@ func New(cfg Config, d Deps) *Core {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.Redact == nil {
+		d.Redact = func(s string) string { return s }
 	}
 	return &Core{Deps: d, cfg: cfg, convs: make(map[string]chan struct{})}
 }
@@ -210,6 +220,7 @@ func (c *Core) finishTask(ctx context.Context, m Message, taskID string, r worke
 	} else if strings.TrimSpace(reply.Text) == "" {
 		reply.Text = "(no answer)"
 	}
+	reply.Text = c.Redact(reply.Text)
 	if _, err := c.Store.FinishTask(ctx, taskID, status, r.Reason, store.Message{
 		ConversationID: convID, Role: tools.RoleAssistant, Content: reply.Text, IsError: r.Failed,
 	}); err != nil {

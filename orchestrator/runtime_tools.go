@@ -113,8 +113,12 @@ func (c *Core) callLLM(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallT
 	rec := store.LLMCall{ConversationID: task.ConversationID, TaskID: task.ID, Provider: c.LLM.Provider(),
 		Model: c.LLM.Model(), InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens}
 	if len(resp.Message.ToolCalls) > 0 {
+		calls := make([]tools.ToolCall, len(resp.Message.ToolCalls))
+		for i, tc := range resp.Message.ToolCalls {
+			calls[i] = tools.ToolCall{ID: tc.ID, Name: tc.Name, Arguments: json.RawMessage(c.Redact(string(tc.Arguments)))}
+		}
 		rec.Message = &store.Message{ConversationID: task.ConversationID, TaskID: task.ID,
-			Role: tools.RoleAssistant, Content: resp.Message.Content, ToolCalls: resp.Message.ToolCalls}
+			Role: tools.RoleAssistant, Content: c.Redact(resp.Message.Content), ToolCalls: calls}
 	}
 	if err := c.Store.RecordLLMCall(context.WithoutCancel(ctx), rec); err != nil {
 		c.Logger.Error("recording the LLM call failed", "task_id", task.ID, "err", err)

@@ -21,6 +21,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/orchestrator/workspace"
+	"github.com/airlockhq/airlock/secure/egress"
 	"github.com/airlockhq/airlock/secure/peercred"
 )
 
@@ -100,9 +101,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	web, err := egress.NewClient(egress.Policy{Allow: cfg.EgressAllow})
+	if err != nil {
+		return err
+	}
 	queue := worker.New(time.Now, processAlive)
 	core := orchestrator.New(orchestrator.Config{MaxRounds: cfg.Agent.MaxRounds, TaskTimeout: cfg.Agent.TaskTimeout},
-		orchestrator.Deps{Store: st, Audit: auditLog, Queue: queue, Workspace: ws, LLM: gateway,
+		orchestrator.Deps{Store: st, Audit: auditLog, Queue: queue, Workspace: ws, LLM: gateway, Web: web,
 			Logger: logger.With("component", "core")})
 
 	token, created, err := admin.LoadOrCreateToken(filepath.Join(secureDir, "api.token"))

@@ -31,7 +31,7 @@ func TestModelToolSchemas(t *testing.T) {
 			t.Errorf("IsModelTool(%q) = true", name)
 		}
 	}
-	for _, name := range []string{MemoryRead, MemoryWrite, WorkspaceList, WorkspaceRead, WorkspaceWrite, ChatSend} {
+	for _, name := range []string{MemoryRead, MemoryWrite, WorkspaceList, WorkspaceRead, WorkspaceWrite, ChatSend, WebFetch} {
 		if !IsModelTool(name) {
 			t.Errorf("IsModelTool(%q) = false", name)
 		}

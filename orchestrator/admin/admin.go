@@ -7,6 +7,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -35,6 +36,8 @@ type Deps struct {
 	MaxBodyBytes int64
 	// WorkerGrace is how long a worker counts as connected after its last poll.
 	WorkerGrace time.Duration
+	// Redact scrubs secret values from every response body. Nil means none.
+	Redact func([]byte) []byte
 }
 
 // Server serves the admin HTTP interface.
@@ -50,6 +53,9 @@ func New(d Deps) *Server {
 	}
 	if d.WorkerGrace <= 0 {
 		d.WorkerGrace = 45 * time.Second
+	}
+	if d.Redact == nil {
+		d.Redact = func(b []byte) []byte { return b }
 	}
 	return &Server{Deps: d, tokenHash: hashToken(d.APIToken)}
 }
@@ -94,16 +100,23 @@ func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 		if he.Err != nil {
 			s.Logger.Warn("request refused", "method", r.Method, "path", r.URL.Path, "status", he.Code, "err", he.Err)
 		}
-		writeJSON(w, he.Code, map[string]string{"error": he.Msg})
+		s.writeJSON(w, he.Code, map[string]string{"error": he.Msg})
 	}
 }
 
-func writeJSON(w http.ResponseWriter, code int, v any) {
+// writeJSON sends v as JSON. The whole encoded body passes the redactor,
+// so no route can return a secret value, whatever it holds.
+func (s *Server) writeJSON(w http.ResponseWriter, code int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		s.Logger.Error("encoding a response failed", "err", err)
+		code, buf = http.StatusInternalServerError, *bytes.NewBufferString(`{"error":"internal error"}` + "\n")
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(true)
-	_ = enc.Encode(v)
+	_, _ = w.Write(s.Redact(buf.Bytes()))
 }
 
 // decodeJSON reads one JSON object from a size-limited body, refusing

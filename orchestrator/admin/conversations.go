@@ -23,7 +23,7 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error
 	if convs == nil {
 		convs = []store.Conversation{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"conversations": convs})
+	s.writeJSON(w, http.StatusOK, map[string]any{"conversations": convs})
 	return nil
 }
 
@@ -41,7 +41,7 @@ func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, conv)
+	s.writeJSON(w, http.StatusCreated, conv)
 	return nil
 }
 
@@ -62,7 +62,7 @@ func (s *Server) showConversation(w http.ResponseWriter, r *http.Request) error 
 	if msgs == nil {
 		msgs = []store.Message{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"conversation": conv, "messages": msgs, "usage": usage})
+	s.writeJSON(w, http.StatusOK, map[string]any{"conversation": conv, "messages": msgs, "usage": usage})
 	return nil
 }
 
@@ -83,7 +83,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) error {
 	case err != nil:
 		return err
 	}
-	writeJSON(w, http.StatusOK, reply)
+	s.writeJSON(w, http.StatusOK, reply)
 	return nil
 }
 

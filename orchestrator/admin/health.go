@@ -7,7 +7,7 @@ import (
 )
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	s.writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // readyz reports ready only when the database takes a write and a worker is
@@ -25,6 +25,6 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		body["worker"], code = "not connected", http.StatusServiceUnavailable
 	}
 	body["status"] = map[bool]string{true: "ready", false: "not ready"}[code == http.StatusOK]
-	writeJSON(w, code, body)
+	s.writeJSON(w, code, body)
 	return nil
 }

@@ -32,7 +32,7 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 		if !ok || token == "" || subtle.ConstantTimeCompare(got[:], s.tokenHash[:]) != 1 {
 			s.Logger.Warn("api auth failed", "auth_failed", true, "client_ip", clientIP(r), "path", r.URL.Path)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="airlock"`)
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or invalid bearer token"})
+			s.writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or invalid bearer token"})
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -49,7 +49,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				}
 				ref := newRef()
 				s.Logger.Error("handler panic", "path", r.URL.Path, "ref", ref, "panic", v)
-				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error (reference " + ref + ")"})
+				s.writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error (reference " + ref + ")"})
 			}
 		}()
 		next.ServeHTTP(w, r)

@@ -14,7 +14,7 @@ func (s *Server) showStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
+	s.writeJSON(w, http.StatusOK, map[string]any{
 		"worker": map[string]any{"connected": ws.Connected, "pid": ws.PID, "queued": ws.Queued, "in_flight": ws.InFlight,
 			"last_seen": ws.LastSeen},
 		"llm_today": map[string]int{"requests": requests, "tokens": tokens},
@@ -36,7 +36,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if entries == nil {
 		entries = []audit.Entry{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
+	s.writeJSON(w, http.StatusOK, map[string]any{"entries": entries})
 	return nil
 }
 
@@ -45,7 +45,7 @@ func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ok": rep.OK, "checked": rep.Checked,
+	s.writeJSON(w, http.StatusOK, map[string]any{"ok": rep.OK, "checked": rep.Checked,
 		"first_bad_id": rep.FirstBadID, "reason": rep.Reason})
 	return nil
 }

@@ -53,6 +53,7 @@ type Client struct {
 	url    string
 	hc     *http.Client
 	logger *slog.Logger
+	redact func([]byte) []byte // outbound redactor; nil = none
 
 	// Injected for tests.
 	sleep  func(ctx context.Context, d time.Duration) error
@@ -81,6 +82,10 @@ func New(cfg Config, hc *http.Client, logger *slog.Logger) (*Client, error) {
 	return &Client{cfg: cfg, url: u, hc: hc, logger: logger,
 		sleep: sleepCtx, jitter: fullJitter, now: time.Now}, nil
 }
+
+// SetRedactor installs the outbound redactor every request body passes
+// through before it leaves. Call it before the client is used.
+func (c *Client) SetRedactor(f func([]byte) []byte) { c.redact = f }
 
 // Provider returns the provider name.
 func (c *Client) Provider() string { return c.cfg.Provider }

@@ -29,6 +29,9 @@ type attemptError struct {
 // post sends body to the provider, retrying transient failures, and
 // returns the body of the first 2xx answer.
 func (c *Client) post(ctx context.Context, body []byte, header http.Header) ([]byte, error) {
+	if c.redact != nil {
+		body = c.redact(body)
+	}
 	for attempt := 0; ; attempt++ {
 		data, ae := c.attempt(ctx, body, header)
 		if ae == nil {

@@ -1,0 +1,221 @@
+package redact
+
+import (
+	"cmp"
+	"slices"
+)
+
+// The automaton is an Aho-Corasick matcher over bytes. Its trie is built
+// breadth-first from the sorted patterns, so the children of a node are
+// consecutive ids with ascending labels and every node's fail target has a
+// smaller id. The first nDense states (the shallowest ones, where a scan of
+// ordinary text spends nearly all its time) also get a dense transition
+// row with the fail links already folded in; deeper states step through
+// their sparse children and fail links.
+
+// entry is one pattern fed to the automaton: a secret's variant or a
+// shape detector's anchor.
+type entry struct {
+	text       string
+	secret     int32 // secret index, or -1
+	anchor     int8  // index into anchors, or -1
+	extL, extR bool
+}
+
+// output is what a state reports when it is reached.
+type output struct {
+	secLen     int32 // length of the longest secret pattern ending here; 0 if none
+	secret     int32
+	extL, extR bool // extL of that pattern; extR of any pattern ending here
+	anchor     int8 // anchor ending here, or -1
+}
+
+type node struct {
+	first int32 // id of the first child
+	fail  int32
+	out   int32 // index into automaton.outs, or -1
+	n     uint16
+	label byte
+}
+
+const (
+	outFlag   = 1 << 31 // set in a transition whose target has an output
+	stateMask = outFlag - 1
+)
+
+// maxDenseEntries bounds the dense table (4 bytes per entry).
+const maxDenseEntries = 1 << 21
+
+type automaton struct {
+	class  [256]byte // byte -> column of the dense table; 0: in no pattern
+	stride int
+	dense  []uint32 // dense[s*stride+class] = next state | outFlag
+	nDense int32
+	nodes  []node
+	outs   []output
+}
+
+// buildAutomaton compiles entries (whose texts must be distinct and
+// non-empty) into an automaton.
+func buildAutomaton(entries []entry) *automaton {
+	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.text, b.text) })
+	a := &automaton{}
+	term := a.buildTrie(entries)
+	a.buildFail()
+	a.buildOutputs(entries, term)
+	a.buildDense()
+	return a
+}
+
+// buildTrie creates the nodes breadth-first and returns, per node, the
+// index of the entry that ends there (or -1). A node's entries are a
+// contiguous range of the sorted entries, all sharing its prefix; the one
+// equal to the prefix, if any, sorts first.
+func (a *automaton) buildTrie(entries []entry) []int32 {
+	type info struct{ lo, hi, depth int32 }
+	a.nodes = []node{{}}
+	infos := []info{{0, int32(len(entries)), 0}}
+	term := []int32{-1}
+	for id := 0; id < len(a.nodes); id++ {
+		lo, hi, depth := infos[id].lo, infos[id].hi, infos[id].depth
+		if lo < hi && len(entries[lo].text) == int(depth) {
+			term[id] = lo
+			lo++
+		}
+		a.nodes[id].first = int32(len(a.nodes))
+		for lo < hi {
+			c := entries[lo].text[depth]
+			j := lo + 1
+			for j < hi && entries[j].text[depth] == c {
+				j++
+			}
+			a.nodes = append(a.nodes, node{label: c})
+			infos = append(infos, info{lo, j, depth + 1})
+			term = append(term, -1)
+			lo = j
+		}
+		a.nodes[id].n = uint16(int32(len(a.nodes)) - a.nodes[id].first)
+	}
+	return term
+}
+
+// child returns the child of s labelled c, or -1.
+func (a *automaton) child(s int32, c byte) int32 {
+	n := &a.nodes[s]
+	lo, hi := n.first, n.first+int32(n.n)
+	for lo < hi {
+		m := int32(uint32(lo+hi) >> 1)
+		switch l := a.nodes[m].label; {
+		case l == c:
+			return m
+		case l < c:
+			lo = m + 1
+		default:
+			hi = m
+		}
+	}
+	return -1
+}
+
+// buildFail sets the fail links in breadth-first (id) order.
+func (a *automaton) buildFail() {
+	for id := range a.nodes {
+		n := a.nodes[id]
+		for ch := n.first; ch < n.first+int32(n.n); ch++ {
+			a.nodes[ch].fail = 0
+			if id == 0 {
+				continue
+			}
+			for f := a.nodes[id].fail; ; f = a.nodes[f].fail {
+				if g := a.child(f, a.nodes[ch].label); g >= 0 {
+					a.nodes[ch].fail = g
+					break
+				}
+				if f == 0 {
+					break
+				}
+			}
+		}
+	}
+}
+
+// buildOutputs gives every node that ends a pattern, or whose fail chain
+// does, an output: the longest secret pattern and the anchor ending there.
+func (a *automaton) buildOutputs(entries []entry, term []int32) {
+	a.outs = nil
+	for id := range a.nodes {
+		o := output{secret: -1, anchor: -1}
+		if id > 0 {
+			if f := a.nodes[id].fail; a.nodes[f].out >= 0 {
+				o = a.outs[a.nodes[f].out]
+			}
+		}
+		if t := term[id]; t >= 0 {
+			e := &entries[t]
+			if e.secret >= 0 {
+				o.secLen, o.secret, o.extL = int32(len(e.text)), e.secret, e.extL
+				o.extR = o.extR || e.extR
+			}
+			if e.anchor >= 0 {
+				o.anchor = e.anchor
+			}
+		}
+		a.nodes[id].out = -1
+		if o.secret >= 0 || o.anchor >= 0 {
+			a.nodes[id].out = int32(len(a.outs))
+			a.outs = append(a.outs, o)
+		}
+	}
+}
+
+// buildDense assigns byte classes and fills the dense rows of the first
+// nDense states.
+func (a *automaton) buildDense() {
+	var repr []byte
+	repr = append(repr, 0) // class 0: bytes in no pattern; never leaves the root
+	for id := 1; id < len(a.nodes); id++ {
+		if c := a.nodes[id].label; a.class[c] == 0 {
+			a.class[c] = byte(len(repr))
+			repr = append(repr, c)
+		}
+	}
+	a.stride = len(repr)
+	a.nDense = int32(min(len(a.nodes), maxDenseEntries/a.stride))
+	a.dense = make([]uint32, int(a.nDense)*a.stride)
+	for s := int32(0); s < a.nDense; s++ {
+		row := a.dense[int(s)*a.stride : int(s+1)*a.stride]
+		for c := 1; c < a.stride; c++ {
+			if g := a.child(s, repr[c]); g >= 0 {
+				row[c] = a.tag(g)
+			} else if s > 0 {
+				row[c] = a.dense[int(a.nodes[s].fail)*a.stride+c]
+			}
+		}
+	}
+}
+
+// tag returns state s with outFlag set when s has an output.
+func (a *automaton) tag(s int32) uint32 {
+	if a.nodes[s].out >= 0 {
+		return uint32(s) | outFlag
+	}
+	return uint32(s)
+}
+
+// step returns the tagged state after reading b in state s.
+func (a *automaton) step(s int32, b byte) uint32 {
+	for {
+		if s < a.nDense {
+			return a.dense[int(s)*a.stride+int(a.class[b])]
+		}
+		n := &a.nodes[s]
+		for ch := n.first; ch < n.first+int32(n.n); ch++ {
+			if l := a.nodes[ch].label; l == b {
+				return a.tag(ch)
+			} else if l > b {
+				break
+			}
+		}
+		s = n.fail
+	}
+}
