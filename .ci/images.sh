@@ -10,6 +10,7 @@
 #
 # Idempotent: an image whose tag already exists is kept (FORCE=1 rebuilds).
 # Needs root, Docker, and an apt mirror (the one the host's apt uses).
+# `images.sh --check` only reports: exit 0 if both images exist, 1 if not.
 # Prints the build args to use, e.g.
 #   docker build --network host --build-arg BASE_IMAGE=airlock-local/debian:bookworm \
 #                --build-arg GO_IMAGE=airlock-local/golang:1.26 .
@@ -73,11 +74,19 @@ trust_host_cas() {
 }
 
 main() {
-	[ "$(id -u)" = 0 ] || die "run as root (debootstrap and docker need it)"
 	command -v docker >/dev/null 2>&1 || die "docker not found"
 	docker info >/dev/null 2>&1 || die "docker daemon not reachable"
 	[ -x "$GOROOT_HOST/bin/go" ] || die "no Go toolchain at $GOROOT_HOST"
 	go_image=${GO_TAG:-airlock-local/golang:$(go_tag)}
+	if [ "${1:-}" = --check ]; then
+		if ! have_image "$DEBIAN_TAG" || ! have_image "$go_image"; then
+			log "missing: $DEBIAN_TAG or $go_image (run .ci/images.sh as root)"
+			exit 1
+		fi
+		printf 'BASE_IMAGE=%s\nGO_IMAGE=%s\n' "$DEBIAN_TAG" "$go_image"
+		exit 0
+	fi
+	[ "$(id -u)" = 0 ] || die "run as root (debootstrap and docker need it)"
 
 	if have_image "$DEBIAN_TAG" && have_image "$go_image" && [ "${FORCE:-0}" != 1 ]; then
 		log "up to date: $DEBIAN_TAG and $go_image exist (FORCE=1 rebuilds)"

@@ -90,11 +90,17 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// baseImages runs .ci/images.sh (quick when its images exist) and returns
-// the build args it prints.
+// baseImages runs .ci/images.sh (quick when its images exist; making them
+// needs root) and returns the build args it prints.
 func baseImages(ctx context.Context, t *testing.T, root string) (goImage, baseImage string) {
 	t.Helper()
-	out, err := run(ctx, nil, filepath.Join(root, ".ci", "images.sh"))
+	script := filepath.Join(root, ".ci", "images.sh")
+	if os.Geteuid() != 0 {
+		if _, err := run(ctx, nil, script, "--check"); err != nil {
+			skipOrFail(t, "the local base images are missing and making them needs root: run `sudo .ci/images.sh` once")
+		}
+	}
+	out, err := run(ctx, nil, script)
 	if err != nil {
 		t.Fatalf("make the local base images: %v", err)
 	}

@@ -18,11 +18,13 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/admin"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/config"
+	"github.com/airlockhq/airlock/orchestrator/secrets"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/orchestrator/workspace"
 	"github.com/airlockhq/airlock/secure/egress"
 	"github.com/airlockhq/airlock/secure/peercred"
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // run loads the configuration, builds every component, serves until ctx
@@ -32,6 +34,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	fs.SetOutput(stderr)
 	dev := fs.Bool("dev", false, "development mode: run as the current user, data under ./.airlock, start the worker")
 	cfgPath := fs.String("config", "", "configuration file (default $AIRLOCK_CONFIG or <data>/secure/config.yaml)")
+	rotate := fs.Bool("rotate-master-key", false, "re-encrypt every vault secret under a new master key, then exit")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -43,20 +46,40 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	logger := newLogger(stderr, cfg.Log.Level)
+	// Every log line passes the redactor; it learns the secrets once the
+	// vault is open, and the shape detectors work from the first line.
+	holder := &redact.Holder{}
+	logger := newLogger(stderr, cfg.Log.Level, holder)
+	if *rotate {
+		return rotateKey(ctx, cfg, logger)
+	}
 	if cfg.Dev {
 		warnDev(stderr)
 	}
 	logger.Info("starting", "config", cfg)
-	return serve(ctx, cfg, logger)
+	return serve(ctx, cfg, logger, holder)
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
+func newLogger(w io.Writer, level string, h *redact.Holder) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	return slog.New(redact.NewHandler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}), h))
+}
+
+// rotateKey re-encrypts the vault under a new master key.
+func rotateKey(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	st, err := store.Open(ctx, filepath.Join(cfg.DataDir, "secure", "airlock.db"), logger.With("component", "store"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := secrets.Rotate(ctx, st, cfg.MasterKeyPath()); err != nil {
+		return err
+	}
+	logger.Info("master key rotated; every secret is re-encrypted under the new key", "key_file", cfg.MasterKeyPath())
+	return nil
 }
 
 // dirs creates the data layout with its modes.
@@ -80,7 +103,7 @@ func dirs(cfg config.Config) (secure, workspaceDir string, err error) {
 	return secure, workspaceDir, nil
 }
 
-func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *redact.Holder) error {
 	secureDir, wsDir, err := dirs(cfg)
 	if err != nil {
 		return err
@@ -90,17 +113,37 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	defer st.Close()
+	vlt, err := openVault(ctx, cfg, st)
+	if err != nil {
+		return err
+	}
+	if err := rebuildRedactor(ctx, vlt, holder); err != nil {
+		return err
+	}
+	redactString := func(s string) string { return holder.Load().String(s) }
 	auditLog := audit.New(st, time.Now)
+	auditLog.Redact = redactString
 	ws, err := workspace.Open(wsDir, workspace.Limits{MaxFileBytes: cfg.Workspace.MaxFileBytes,
 		MaxMemoryBytes: cfg.Workspace.MaxMemoryBytes, MaxTotalBytes: cfg.Workspace.MaxTotalBytes})
 	if err != nil {
 		return err
 	}
 	defer ws.Close()
-	gateway, err := newGateway(cfg, st, logger.With("component", "llm"))
+	key, err := llmKey(ctx, vlt)
 	if err != nil {
 		return err
 	}
+	gateway, err := newGateway(cfg, key, st, holder, logger.With("component", "llm"))
+	if err != nil {
+		return err
+	}
+	keys := &llmKeyWatcher{cfg: cfg, gateway: gateway, holder: holder, logger: logger.With("component", "llm"), key: key}
+	vlt.OnChange(func() {
+		if err := rebuildRedactor(ctx, vlt, holder); err != nil {
+			logger.Error("rebuilding the redactor failed; the previous one stays", "err", err)
+		}
+		keys.refresh(ctx, vlt)
+	})
 	web, err := egress.NewClient(egress.Policy{Allow: cfg.EgressAllow})
 	if err != nil {
 		return err
@@ -108,7 +151,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	queue := worker.New(time.Now, processAlive)
 	core := orchestrator.New(orchestrator.Config{MaxRounds: cfg.Agent.MaxRounds, TaskTimeout: cfg.Agent.TaskTimeout},
 		orchestrator.Deps{Store: st, Audit: auditLog, Queue: queue, Workspace: ws, LLM: gateway, Web: web,
-			Logger: logger.With("component", "core")})
+			Logger: logger.With("component", "core"), Redact: redactString})
 
 	token, created, err := admin.LoadOrCreateToken(filepath.Join(secureDir, "api.token"))
 	if err != nil {
@@ -125,7 +168,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 		return err
 	}
 	httpSrv, httpErr, err := startHTTP(cfg, admin.New(admin.Deps{Core: core, Store: st, Audit: auditLog, Queue: queue,
-		Logger: logger.With("component", "http"), APIToken: token, MaxBodyBytes: cfg.HTTP.MaxBodyBytes}), logger)
+		Vault: vlt, Logger: logger.With("component", "http"), APIToken: token, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+		Redact: func(b []byte) []byte { return holder.Load().Bytes(b) }}), logger)
 	if err != nil {
 		mcpSrv.Shutdown(context.Background())
 		return err

@@ -19,6 +19,7 @@ import (
 
 	"github.com/airlockhq/airlock/orchestrator"
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/secrets"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 )
@@ -29,6 +30,7 @@ type Deps struct {
 	Store  *store.Store
 	Audit  *audit.Log
 	Queue  *worker.Queue
+	Vault  *secrets.Vault
 	Logger *slog.Logger
 	// APIToken is the bearer token for /api/v1.
 	APIToken string

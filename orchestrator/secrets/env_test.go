@@ -76,6 +76,14 @@ func TestEnvironmentSecrets(t *testing.T) {
 		t.Errorf("Values has %d entries, want 4", len(vals))
 	}
 
+	// The same value from both sides is listed once.
+	if err := v.AddEnv("OTHER", "OTHER_VAR", canaryB); err != nil {
+		t.Fatal(err)
+	}
+	if vals, _ := v.Values(ctx); len(vals) != 4 {
+		t.Errorf("Values with a duplicate has %d entries, want 4", len(vals))
+	}
+
 	// An environment-only secret cannot be deleted through the vault.
 	err = v.Delete(ctx, DiscordToken)
 	mustErrIs(t, "Delete(env-only)", err, ErrFromEnvironment)

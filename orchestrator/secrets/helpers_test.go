@@ -99,7 +99,7 @@ func noCanary(t *testing.T, what, s string) {
 	t.Helper()
 	for _, c := range canaries {
 		for i := 0; i+10 <= len(c); i++ {
-			if strings.Contains(s, c[i:i+10]) && !strings.Contains("canary-A-canary-B-canary-ENV-", c[i:i+10]) {
+			if strings.Contains(s, c[i:i+10]) {
 				t.Errorf("%s reveals a secret value: %q", what, s)
 				return
 			}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/airlockhq/airlock/orchestrator/store"
@@ -215,5 +216,40 @@ func TestOpenInitialisesKeyCheckOnlyForMatchingSecrets(t *testing.T) {
 	}
 	if _, err := f.st.KeyCheck(ctx); err != nil {
 		t.Fatalf("key check not recreated: %v", err)
+	}
+}
+
+// TestConcurrentUse runs writers and a redactor-style hook together, for
+// the race detector, and checks the last rebuild saw every value.
+func TestConcurrentUse(t *testing.T) {
+	f := newFixture(t)
+	v := f.open(t)
+	ctx := context.Background()
+	var last []NameValue
+	v.OnChange(func() {
+		vals, err := v.Values(ctx)
+		if err != nil {
+			t.Errorf("Values: %v", err)
+		}
+		last = vals // hooks run one at a time
+	})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 5 {
+				if _, err := v.Set(ctx, fmt.Sprintf("K%d_%d", g, i), canaryA); err != nil {
+					t.Error(err)
+				}
+				if _, err := v.List(ctx); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(last) != 20 {
+		t.Fatalf("the last hook run saw %d values, want 20", len(last))
 	}
 }

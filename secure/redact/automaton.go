@@ -10,8 +10,9 @@ import (
 // consecutive ids with ascending labels and every node's fail target has a
 // smaller id. The first nDense states (the shallowest ones, where a scan of
 // ordinary text spends nearly all its time) also get a dense transition
-// row with the fail links already folded in; deeper states step through
-// their sparse children and fail links.
+// row with the fail links already folded in, 16 bits per entry to keep the
+// rows in cache; deeper states step through their sparse children and
+// fail links.
 
 // entry is one pattern fed to the automaton: a secret's variant or a
 // shape detector's anchor.
@@ -38,32 +39,43 @@ type node struct {
 	label byte
 }
 
+// A step yields a tagged state: the state id, with outFlag set when the
+// state has an output.
 const (
-	outFlag   = 1 << 31 // set in a transition whose target has an output
+	outFlag   = 1 << 31
 	stateMask = outFlag - 1
 )
 
-// maxDenseEntries bounds the dense table (4 bytes per entry).
-const maxDenseEntries = 1 << 21
+// A dense entry is a dense state id (below escape) with denseOut set when
+// that state has an output, or escape when the target is a deeper state:
+// the scan then takes the sparse path.
+const (
+	denseOut    = 1 << 15
+	denseID     = denseOut - 1
+	escape      = denseID
+	maxDense    = escape - 1
+	denseBudget = 1 << 22 // entries of 2 bytes
+)
 
 type automaton struct {
 	class  [256]byte // byte -> column of the dense table; 0: in no pattern
 	stride int
-	dense  []uint32 // dense[s*stride+class] = next state | outFlag
+	dense  []uint16 // dense[s*stride+class]: see denseOut
 	nDense int32
 	nodes  []node
 	outs   []output
 }
 
 // buildAutomaton compiles entries (whose texts must be distinct and
-// non-empty) into an automaton.
-func buildAutomaton(entries []entry) *automaton {
+// non-empty) into an automaton whose dense table has at most budget
+// entries (and at least the root's row).
+func buildAutomaton(entries []entry, budget int) *automaton {
 	slices.SortFunc(entries, func(a, b entry) int { return cmp.Compare(a.text, b.text) })
 	a := &automaton{}
 	term := a.buildTrie(entries)
 	a.buildFail()
 	a.buildOutputs(entries, term)
-	a.buildDense()
+	a.buildDense(budget)
 	return a
 }
 
@@ -170,7 +182,7 @@ func (a *automaton) buildOutputs(entries []entry, term []int32) {
 
 // buildDense assigns byte classes and fills the dense rows of the first
 // nDense states.
-func (a *automaton) buildDense() {
+func (a *automaton) buildDense(budget int) {
 	var repr []byte
 	repr = append(repr, 0) // class 0: bytes in no pattern; never leaves the root
 	for id := 1; id < len(a.nodes); id++ {
@@ -180,19 +192,28 @@ func (a *automaton) buildDense() {
 		}
 	}
 	a.stride = len(repr)
-	a.nDense = int32(min(len(a.nodes), maxDenseEntries/a.stride))
-	a.dense = make([]uint32, int(a.nDense)*a.stride)
+	a.nDense = int32(max(1, min(len(a.nodes), budget/a.stride, maxDense)))
+	a.dense = make([]uint16, int(a.nDense)*a.stride)
 	for s := int32(0); s < a.nDense; s++ {
 		row := a.dense[int(s)*a.stride : int(s+1)*a.stride]
 		for c := 1; c < a.stride; c++ {
-			if g := a.child(s, repr[c]); g >= 0 {
-				row[c] = a.tag(g)
-			} else if s > 0 {
+			switch g := a.child(s, repr[c]); {
+			case g >= a.nDense:
+				row[c] = escape
+			case g >= 0:
+				row[c] = uint16(g)
+				if a.nodes[g].out >= 0 {
+					row[c] |= denseOut
+				}
+			case s > 0:
 				row[c] = a.dense[int(a.nodes[s].fail)*a.stride+c]
 			}
 		}
 	}
 }
+
+// widen turns a dense entry (not escape) into a tagged state.
+func widen(e uint16) uint32 { return uint32(e&denseID) | uint32(e&denseOut)<<16 }
 
 // tag returns state s with outFlag set when s has an output.
 func (a *automaton) tag(s int32) uint32 {
@@ -202,11 +223,14 @@ func (a *automaton) tag(s int32) uint32 {
 	return uint32(s)
 }
 
-// step returns the tagged state after reading b in state s.
+// step returns the tagged state after reading b in state s: the sparse
+// path, for deep states and escaped dense entries.
 func (a *automaton) step(s int32, b byte) uint32 {
 	for {
 		if s < a.nDense {
-			return a.dense[int(s)*a.stride+int(a.class[b])]
+			if e := a.dense[int(s)*a.stride+int(a.class[b])]; e != escape {
+				return widen(e)
+			}
 		}
 		n := &a.nodes[s]
 		for ch := n.first; ch < n.first+int32(n.n); ch++ {
@@ -215,6 +239,9 @@ func (a *automaton) step(s int32, b byte) uint32 {
 			} else if l > b {
 				break
 			}
+		}
+		if s == 0 {
+			return 0
 		}
 		s = n.fail
 	}
