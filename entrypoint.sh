@@ -89,6 +89,20 @@ fix_dir() {
 	chown 0:0 "$1" && chmod "$4" "$1" && chown "$2:$3" "$1"
 }
 
+# check_caps: fail early and clearly when compose's cap_add is not applied.
+# (CHOWN is needed only to repair ownership; fix_dir says so when it fails.)
+check_caps() {
+	eff=0
+	while read -r key value; do
+		if [ "$key" = CapEff: ]; then eff=$value; fi
+	done </proc/$$/status
+	missing=
+	for cap in 5:KILL 6:SETGID 7:SETUID 8:SETPCAP; do
+		[ $(((0x$eff >> ${cap%%:*}) & 1)) = 1 ] || missing="$missing ${cap#*:}"
+	done
+	[ -z "$missing" ] || die "missing capabilities:$missing (see cap_add in deploy/compose.yaml)"
+}
+
 prepare_dirs() {
 	log "preparing $DATA_DIR (0700 airlock-system) and $SOCKET_DIR (2750 airlock-system:airlock)"
 	[ -d "$DATA_DIR" ] || mkdir -p "$DATA_DIR" || die "cannot create $DATA_DIR"
@@ -213,6 +227,7 @@ main() {
 	[ "$(id -u)" = 0 ] || die "must start as root (it drops to uid $SYSTEM_UID and $AI_UID itself)"
 	trap 'on_signal TERM' TERM
 	trap 'on_signal INT' INT
+	check_caps
 	prepare_dirs
 	start_orchestrator
 	wait_socket

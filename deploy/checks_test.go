@@ -34,19 +34,19 @@ func checkWorkerConfinement(ctx context.Context, t *testing.T, s *stack) {
 	}
 	op := "/proc/" + strconv.Itoa(orch.pid)
 	secret = append(secret, op+"/environ", op+"/mem", op+"/root/data", op+"/fd")
-	for target, res := range s.probe(ctx, "10002", "read", secret...) {
+	for target, res := range s.probe(ctx, t, "10002", "read", secret...) {
 		if !denied(res) {
 			t.Errorf("airlock-ai reading %s: %s, want a refusal", target, res)
 		}
 	}
-	for target, res := range s.probe(ctx, "10002", "ptrace", strconv.Itoa(orch.pid)) {
+	for target, res := range s.probe(ctx, t, "10002", "ptrace", strconv.Itoa(orch.pid)) {
 		if res != "EPERM" {
 			t.Errorf("airlock-ai ptrace of the orchestrator (pid %s): %s, want EPERM", target, res)
 		}
 	}
 	dirs := []string{"/", "/data", "/data/workspace", "/run/airlock", "/dev", "/dev/mqueue", "/etc", "/bin",
 		"/usr/local/bin", "/root", "/lib", "/tmp"}
-	for target, res := range s.probe(ctx, "10002", "write", dirs...) {
+	for target, res := range s.probe(ctx, t, "10002", "write", dirs...) {
 		if ok := target == "/tmp"; ok != (res == "ok") || (!ok && !denied(res)) {
 			t.Errorf("airlock-ai writing in %s: %s (only /tmp may be writable)", target, res)
 		}
@@ -87,7 +87,7 @@ func checkSocket(ctx context.Context, t *testing.T, s *stack) {
 		{"65534:65534", "EACCES"},
 		{"0", "EACCES"}, // root without DAC_OVERRIDE
 	} {
-		if got := s.probe(ctx, c.user, "connect", sock)[sock]; got != c.want {
+		if got := s.probe(ctx, t, c.user, "connect", sock)[sock]; got != c.want {
 			t.Errorf("connect to %s as %s: %s, want %s", sock, c.user, got, c.want)
 		}
 	}
@@ -152,7 +152,7 @@ func restartAndWait(ctx context.Context, t *testing.T, s *stack, a api, fn func(
 	if at.IsZero() {
 		t.Fatalf("/readyz did not come back")
 	}
-	return at.Sub(s.startedAt(ctx))
+	return at.Sub(s.startedAt(ctx, t))
 }
 
 // checkRestart: compose restart keeps the conversation and the audit chain.
@@ -196,12 +196,12 @@ func checkOrchestratorDeath(ctx context.Context, t *testing.T, s *stack, a api, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := s.inspect(ctx, "{{.RestartCount}}")
+	before := s.inspect(ctx, t, "{{.RestartCount}}")
 	restartAndWait(ctx, t, s, a, func() error {
 		_, err := s.exec(ctx, "10001", "kill", "-KILL", strconv.Itoa(orch.pid))
 		return err
 	})
-	if after := s.inspect(ctx, "{{.RestartCount}}"); after == before {
+	if after := s.inspect(ctx, t, "{{.RestartCount}}"); after == before {
 		t.Errorf("RestartCount stayed %s: the container did not exit when the orchestrator died", after)
 	}
 	if logs := s.logs(ctx, time.Time{}); !strings.Contains(logs, "entrypoint: orchestrator exited with status") {
@@ -221,7 +221,7 @@ func checkStop(ctx context.Context, t *testing.T, s *stack) {
 	if elapsed > 10*time.Second {
 		t.Errorf("stop took %s, want within 10 s", elapsed)
 	}
-	if code := s.inspect(ctx, "{{.State.ExitCode}}"); code != "0" {
+	if code := s.inspect(ctx, t, "{{.State.ExitCode}}"); code != "0" {
 		t.Errorf("exit code after SIGTERM: %s, want 0", code)
 	}
 	logs := s.logs(ctx, start.Add(-time.Second))

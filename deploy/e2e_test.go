@@ -33,14 +33,14 @@ func TestContainerE2E(t *testing.T) {
 	a := api{base: "http://127.0.0.1:" + strconv.Itoa(s.port)}
 	readyc := make(chan time.Time, 1)
 	go func() { at, _ := a.waitReady(ctx, false, 2*time.Minute); readyc <- at }()
-	s.up(ctx)
+	s.up(ctx, t)
 	readyAt := <-readyc
 	if readyAt.IsZero() {
 		t.Fatalf("/readyz never answered 200")
 	}
-	size := s.imageSize(ctx)
+	size := s.imageSize(ctx, t)
 	t.Logf("PERF image_size_bytes=%d image_size_mb=%.1f", size, float64(size)/1e6)
-	t.Logf("PERF first_start_to_ready_ms=%d", readyAt.Sub(s.startedAt(ctx)).Milliseconds())
+	t.Logf("PERF first_start_to_ready_ms=%d", readyAt.Sub(s.startedAt(ctx, t)).Milliseconds())
 	if size > 40e6 {
 		t.Errorf("image is %d bytes, over the 40 MB target", size)
 	}
@@ -70,12 +70,12 @@ func TestContainerE2E(t *testing.T) {
 	t.Run("graceful-stop", func(t *testing.T) { checkStop(ctx, t, s) })
 }
 
-func (s *stack) imageSize(ctx context.Context) int64 {
-	s.t.Helper()
+func (s *stack) imageSize(ctx context.Context, t *testing.T) int64 {
+	t.Helper()
 	out, err := run(ctx, nil, "docker", "image", "inspect", "-f", "{{.Size}}", testImage)
 	n, perr := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
 	if err != nil || perr != nil {
-		s.t.Fatalf("image size: %v %v", err, perr)
+		t.Fatalf("image size: %v %v", err, perr)
 	}
 	return n
 }
@@ -91,20 +91,20 @@ func checkHardening(ctx context.Context, t *testing.T, s *stack) {
 		"{{.HostConfig.IpcMode}}":            "none",
 	}
 	for format, v := range want {
-		if got := s.inspect(ctx, format); got != v {
+		if got := s.inspect(ctx, t, format); got != v {
 			t.Errorf("%s = %s, want %s", format, got, v)
 		}
 	}
-	caps := strings.Fields(strings.Trim(s.inspect(ctx, "{{.HostConfig.CapAdd}}"), "[]"))
+	caps := strings.Fields(strings.Trim(s.inspect(ctx, t, "{{.HostConfig.CapAdd}}"), "[]"))
 	for _, c := range caps {
 		if !strings.Contains(" CHOWN SETUID SETGID SETPCAP KILL CAP_CHOWN CAP_SETUID CAP_SETGID CAP_SETPCAP CAP_KILL ", " "+c+" ") {
 			t.Errorf("cap_add has %s, beyond CHOWN SETUID SETGID SETPCAP KILL", c)
 		}
 	}
-	if s.inspect(ctx, "{{.HostConfig.Memory}}") == "0" || s.inspect(ctx, "{{.HostConfig.PidsLimit}}") == "<no value>" {
+	if s.inspect(ctx, t, "{{.HostConfig.Memory}}") == "0" || s.inspect(ctx, t, "{{.HostConfig.PidsLimit}}") == "<no value>" {
 		t.Errorf("memory or pids limit missing")
 	}
-	if out := s.probe(ctx, "0", "write", "/", "/etc", "/usr/local/bin"); !allEqual(out, "EROFS") {
+	if out := s.probe(ctx, t, "0", "write", "/", "/etc", "/usr/local/bin"); !allEqual(out, "EROFS") {
 		t.Errorf("root filesystem is writable by root: %v", out)
 	}
 	ports, err := run(ctx, nil, "docker", "port", s.id)
@@ -122,9 +122,9 @@ func checkHardening(ctx context.Context, t *testing.T, s *stack) {
 // to pass; Docker runs it every 5 s, so it flips after the first interval.
 func checkHealthy(ctx context.Context, t *testing.T, s *stack) {
 	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		status := s.inspect(ctx, "{{.State.Health.Status}}")
+		status := s.inspect(ctx, t, "{{.State.Health.Status}}")
 		if status == "healthy" {
-			t.Logf("PERF docker_health_healthy_after_start_ms=%d", time.Since(s.startedAt(ctx)).Milliseconds())
+			t.Logf("PERF docker_health_healthy_after_start_ms=%d", time.Since(s.startedAt(ctx, t)).Milliseconds())
 			return
 		}
 		if time.Now().After(deadline) {

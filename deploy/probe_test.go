@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -76,11 +77,11 @@ func (s *stack) children(ctx context.Context) (orch, worker proc, err error) {
 }
 
 // probe runs the probe program as user and returns target → result.
-func (s *stack) probe(ctx context.Context, user, check string, targets ...string) map[string]string {
-	s.t.Helper()
+func (s *stack) probe(ctx context.Context, t *testing.T, user, check string, targets ...string) map[string]string {
+	t.Helper()
 	out, err := s.exec(ctx, user, append([]string{"/probe/probe", check}, targets...)...)
 	if err != nil {
-		s.t.Fatalf("probe %s as %s: %v", check, user, err)
+		t.Fatalf("probe %s as %s: %v", check, user, err)
 	}
 	res := map[string]string{}
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {

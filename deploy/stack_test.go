@@ -40,9 +40,9 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
 	if os.Getenv("AIRLOCK_REQUIRE_E2E") == "1" {
-		t.Fatalf("the container end-to-end test is required (AIRLOCK_REQUIRE_E2E=1) but: %s", msg)
+		t.Fatalf("%s is required (AIRLOCK_REQUIRE_E2E=1) but: %s", t.Name(), msg)
 	}
-	t.Skipf("SKIPPING the container end-to-end test: %s (AIRLOCK_REQUIRE_E2E=1 turns this into a failure)", msg)
+	t.Skipf("SKIPPING %s: %s (AIRLOCK_REQUIRE_E2E=1 turns this into a failure)", t.Name(), msg)
 }
 
 // composeCommand finds Compose v2 (docker compose) or v1 (docker-compose).
@@ -185,14 +185,14 @@ func (s *stack) down() {
 }
 
 // up starts the stack and records the airlock container id.
-func (s *stack) up(ctx context.Context) {
-	s.t.Helper()
+func (s *stack) up(ctx context.Context, t *testing.T) {
+	t.Helper()
 	if _, err := s.composeRun(ctx, "up", "-d", "--no-build"); err != nil {
-		s.t.Fatalf("compose up: %v", err)
+		t.Fatalf("compose up: %v", err)
 	}
 	out, err := s.composeRun(ctx, "ps", "-q", "airlock")
 	if s.id = strings.TrimSpace(out); err != nil || s.id == "" {
-		s.t.Fatalf("find the airlock container: %q %v", out, err)
+		t.Fatalf("find the airlock container: %q %v", out, err)
 	}
 }
 
@@ -202,21 +202,21 @@ func (s *stack) exec(ctx context.Context, user string, argv ...string) (string, 
 }
 
 // inspect evaluates a Go template against the airlock container.
-func (s *stack) inspect(ctx context.Context, format string) string {
-	s.t.Helper()
+func (s *stack) inspect(ctx context.Context, t *testing.T, format string) string {
+	t.Helper()
 	out, err := run(ctx, nil, "docker", "inspect", "-f", format, s.id)
 	if err != nil {
-		s.t.Fatalf("docker inspect: %v", err)
+		t.Fatalf("docker inspect: %v", err)
 	}
 	return strings.TrimSpace(out)
 }
 
 // startedAt is when the container's current run began.
-func (s *stack) startedAt(ctx context.Context) time.Time {
-	s.t.Helper()
-	at, err := time.Parse(time.RFC3339Nano, s.inspect(ctx, "{{.State.StartedAt}}"))
+func (s *stack) startedAt(ctx context.Context, t *testing.T) time.Time {
+	t.Helper()
+	at, err := time.Parse(time.RFC3339Nano, s.inspect(ctx, t, "{{.State.StartedAt}}"))
 	if err != nil {
-		s.t.Fatalf("parse StartedAt: %v", err)
+		t.Fatalf("parse StartedAt: %v", err)
 	}
 	return at
 }

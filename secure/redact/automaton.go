@@ -19,7 +19,7 @@ import (
 type entry struct {
 	text       string
 	secret     int32 // secret index, or -1
-	anchor     int8  // index into anchors, or -1
+	anchor     int16 // index into anchors, or -1
 	extL, extR bool
 }
 
@@ -27,8 +27,8 @@ type entry struct {
 type output struct {
 	secLen     int32 // length of the longest secret pattern ending here; 0 if none
 	secret     int32
-	extL, extR bool // extL of that pattern; extR of any pattern ending here
-	anchor     int8 // anchor ending here, or -1
+	extL, extR bool  // extL of that pattern; extR of any pattern ending here
+	anchor     int16 // anchor ending here, or -1
 }
 
 type node struct {
@@ -54,7 +54,7 @@ const (
 	denseID     = denseOut - 1
 	escape      = denseID
 	maxDense    = escape - 1
-	denseBudget = 1 << 22 // entries of 2 bytes
+	denseBudget = 1 << 19 // entries of 2 bytes
 )
 
 type automaton struct {
@@ -64,6 +64,12 @@ type automaton struct {
 	nDense int32
 	nodes  []node
 	outs   []output
+	// nShallow is the number of states less than gram bytes deep (the
+	// first ids, in breadth-first order); depth holds their depths.
+	nShallow int32
+	depth    []uint8
+	// pre, when set, knows the first bytes of every pattern.
+	pre *prefilter
 }
 
 // buildAutomaton compiles entries (whose texts must be distinct and
@@ -76,6 +82,7 @@ func buildAutomaton(entries []entry, budget int) *automaton {
 	a.buildFail()
 	a.buildOutputs(entries, term)
 	a.buildDense(budget)
+	a.buildShallow(entries)
 	return a
 }
 
@@ -85,9 +92,13 @@ func buildAutomaton(entries []entry, budget int) *automaton {
 // equal to the prefix, if any, sorts first.
 func (a *automaton) buildTrie(entries []entry) []int32 {
 	type info struct{ lo, hi, depth int32 }
-	a.nodes = []node{{}}
-	infos := []info{{0, int32(len(entries)), 0}}
-	term := []int32{-1}
+	size := 1
+	for _, e := range entries {
+		size += len(e.text)
+	}
+	a.nodes = append(make([]node, 0, size), node{})
+	infos := append(make([]info, 0, size), info{0, int32(len(entries)), 0})
+	term := append(make([]int32, 0, size), -1)
 	for id := 0; id < len(a.nodes); id++ {
 		lo, hi, depth := infos[id].lo, infos[id].hi, infos[id].depth
 		if lo < hi && len(entries[lo].text) == int(depth) {
@@ -245,4 +256,27 @@ func (a *automaton) step(s int32, b byte) uint32 {
 		}
 		s = n.fail
 	}
+}
+
+// buildShallow records the depths of the shallow states and, when every
+// pattern is at least gram bytes long, the prefilter.
+func (a *automaton) buildShallow(entries []entry) {
+	a.depth = []uint8{0}
+	for id := int32(0); id < int32(len(a.depth)); id++ {
+		n := a.nodes[id]
+		if a.depth[id]+1 < gram {
+			for range n.n {
+				a.depth = append(a.depth, a.depth[id]+1)
+			}
+		}
+	}
+	a.nShallow = int32(len(a.depth))
+	texts := make([]string, len(entries))
+	for i, e := range entries {
+		if len(e.text) < gram {
+			return
+		}
+		texts[i] = e.text
+	}
+	a.pre = newPrefilter(texts)
 }

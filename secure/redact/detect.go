@@ -3,7 +3,7 @@ package redact
 // detect runs the detector of anchor number an, whose literal starts at
 // at. It returns the credential's span and shape index when matched, and
 // the earliest byte the candidate may start at when it needs more text.
-func detect[T text](t T, at int, an int8, final bool) (start, end, shape int, st status) {
+func detect[T text](t T, at int, an int16, final bool) (start, end, shape int, st status) {
 	c := &cursor[T]{t: t, i: at, final: final}
 	switch anchors[an].kind {
 	case kindSK:
@@ -28,7 +28,7 @@ func detect[T text](t T, at int, an int8, final bool) (start, end, shape int, st
 	case kindPEM:
 		shape, st = shapePEM, detectPEM(c)
 	case kindDiscord:
-		return detectDiscord(c)
+		shape, st = shapeDiscord, detectDiscord(c)
 	}
 	return at, c.i, shape, st
 }
@@ -70,24 +70,13 @@ func detectPEM[T text](c *cursor[T]) status {
 	return c.result(true)
 }
 
-// detectDiscord reads a bot token around the first dot at c.i:
-// base64url(decimal user id) "." 6 characters "." 27 or more characters.
-func detectDiscord[T text](c *cursor[T]) (start, end, shape int, st status) {
-	dot := c.i
-	ok := c.lit(".") && c.run(clsB64URL, 6, 6) && c.lit(".") && c.run(clsB64URL, 27, 0)
-	if st = c.result(ok); st == noMatch {
-		return 0, 0, 0, noMatch
-	}
-	n := 0
-	for n < discordLookBack && dot-n > 0 && clsB64URL[c.t[dot-n-1]] {
-		n++
-	}
-	for ; n >= 23; n-- {
-		if decimalB64(c.t, dot-n, dot) {
-			return dot - n, c.i, shapeDiscord, st
-		}
-	}
-	return 0, 0, 0, noMatch
+// detectDiscord reads a bot token: base64url of a decimal user id (17 to
+// 20 digits), ".", 6 characters, ".", 27 characters or more.
+func detectDiscord[T text](c *cursor[T]) status {
+	id := c.i
+	ok := c.run(clsB64URL, 23, 27) && decimalB64(c.t, id, c.i) &&
+		c.lit(".") && c.run(clsB64URL, 6, 6) && c.lit(".") && c.run(clsB64URL, 27, 0)
+	return c.result(ok)
 }
 
 // decimalB64 reports whether t[i:j] is unpadded base64url of 17 to 20

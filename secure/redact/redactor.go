@@ -6,9 +6,8 @@ import (
 	"strings"
 )
 
-// minHold is the Writer's least hold-back: enough for any anchor plus the
-// Discord detector's look-back.
-const minHold = 40
+// minHold is the Writer's least hold-back: more than the longest anchor.
+const minHold = 16
 
 // Redactor is an immutable redaction engine; it is safe for concurrent
 // use. A nil *Redactor behaves as New(nil): shape detectors only.
@@ -23,9 +22,9 @@ type Redactor struct {
 
 // shapesOnly is what a nil *Redactor uses. It is built once and never
 // changed.
-var shapesOnly = mustNew()
+var shapesOnly = newShapesOnly()
 
-func mustNew() *Redactor {
+func newShapesOnly() *Redactor {
 	r, err := New(nil)
 	if err != nil {
 		panic(err) // a programmer error in the shape tables
@@ -107,11 +106,11 @@ func (r *Redactor) entries(secrets []Secret) ([]entry, error) {
 	for a, def := range anchors {
 		r.maxPat = max(r.maxPat, len(def.lit))
 		if k, ok := index[def.lit]; ok {
-			entries[k].anchor = int8(a)
+			entries[k].anchor = int16(a)
 			continue
 		}
 		index[def.lit] = len(entries)
-		entries = append(entries, entry{text: def.lit, secret: -1, anchor: int8(a)})
+		entries = append(entries, entry{text: def.lit, secret: -1, anchor: int16(a)})
 	}
 	return entries, nil
 }
@@ -133,7 +132,7 @@ func (r *Redactor) cores(p string) ([]variant, error) {
 	for j := strings.IndexByte(p, '['); j >= 0; j = nextByte(p, '[', j) {
 		for _, m := range r.markers {
 			if strings.HasPrefix(p[j:], m) {
-				return nil, fmt.Errorf("value holds the marker %s: %w", m, ErrMarkerOverlap)
+				return nil, fmt.Errorf("value holds a whole redaction marker: %w", ErrMarkerOverlap)
 			}
 		}
 	}
@@ -178,7 +177,7 @@ func (r *Redactor) checkMarkers() error {
 			continue
 		}
 		if id := ms[0].id; int(id) < len(r.names) {
-			return fmt.Errorf("redact: secret %s: value appears in the marker %s: %w", r.names[id], m, ErrMarkerOverlap)
+			return fmt.Errorf("redact: secret %s: value is part of a redaction marker's text: %w", r.names[id], ErrMarkerOverlap)
 		}
 		return fmt.Errorf("redact: marker %s looks like a credential (%s); rename the secret: %w",
 			m, shapeNames[int(ms[0].id)-len(r.names)], ErrInvalidName)

@@ -26,151 +26,97 @@ const carryID = -1
 // candidate (or -1) and pendID its shape's marker. With first set, find
 // returns after the first match.
 func find[T text](r *Redactor, t T, final, first bool, ms []match) (_ []match, pend int, pendID int32) {
-	sc := scanner[T]{r: r, a: r.ac, t: t, final: final, first: first, ms: ms, pend: -1}
-	if first || len(t) < interleaveMin || len(t)/4 <= r.maxPat {
-		sc.scan(0, 0, len(t), 0)
-	} else {
-		sc.scan4()
+	pend = -1
+	w := walker[T]{a: r.ac, t: t}
+	for w.next() {
+		o := &r.ac.outs[r.ac.nodes[w.s].out]
+		if o.secret >= 0 {
+			ms = append(ms, secretMatch(t, w.i, o))
+		}
+		if o.anchor >= 0 {
+			start, end, shape, st := detect(t, w.i-len(anchors[o.anchor].lit), o.anchor, final)
+			id := int32(len(r.names) + shape)
+			switch {
+			case st == matched:
+				ms = append(ms, match{start, end, id})
+			case st == needMore && (pend < 0 || start < pend):
+				pend, pendID = start, id
+			}
+		}
+		if first && len(ms) > 0 {
+			break
+		}
 	}
-	return sc.ms, sc.pend, sc.pendID
+	return ms, pend, pendID
 }
 
-// interleaveMin is the text length from which find runs four scans in
-// lockstep.
-const interleaveMin = 4 << 10
-
-type scanner[T text] struct {
-	r            *Redactor
-	a            *automaton
-	t            T
-	final, first bool
-	done         bool // first is set and a match was found
-	ms           []match
-	pend         int
-	pendID       int32
+// walker runs the automaton over t, stopping at each state with an
+// output.
+//
+// With a prefilter, it runs the automaton only where a pattern may start.
+// The prefilter finds the next position whose first bytes begin some
+// pattern; the automaton runs from the root there until, at least four
+// bytes on, it falls back to a state less than four bytes deep. No
+// pattern is then in progress but from that state's depth back, and every
+// pattern starts where the prefilter stops, so the prefilter takes over
+// again from there. The outputs are exactly those of a run over every
+// byte: no pattern is shorter than four bytes, so no output is reported
+// twice.
+type walker[T text] struct {
+	a       *automaton
+	t       T
+	i       int   // next byte to read
+	s       int32 // current state
+	from    int   // where the current run started
+	running bool  // the automaton runs (always, without a prefilter)
 }
 
-// scan runs the automaton from state s over t[from:to], reporting the
-// outputs of positions at or after report, and returns the last state.
-func (sc *scanner[T]) scan(s int32, from, to, report int) int32 {
-	a, t := sc.a, sc.t
-	dense, stride, nd, cls := a.dense, a.stride, a.nDense, &a.class
-	for i := from; i < to; i++ {
-		var v uint32
-		e := uint16(escape)
-		if s < nd {
-			e = dense[int(s)*stride+int(cls[t[i]])]
+// next advances to the next byte that leaves the automaton in a state
+// with an output, and reports whether there was one. w.i is then the end
+// of the output's patterns and w.s the state.
+func (w *walker[T]) next() bool {
+	a, t, pre := w.a, w.t, w.a.pre
+	dense, stride, nd, cls, shallow := a.dense, a.stride, a.nDense, &a.class, a.nShallow
+	i, s := w.i, w.s
+	for {
+		if pre != nil && !w.running {
+			if i = skip(&pre.first, t, i); i >= len(t) {
+				w.i = i
+				return false
+			}
+			if !confirm(pre, t, i) {
+				i++
+				continue
+			}
+			w.from, s, w.running = i, 0, true
 		}
-		if e != escape {
-			v = widen(e)
-		} else {
-			v = a.step(s, t[i])
-		}
-		s = int32(v & stateMask)
-		if v&outFlag != 0 && i >= report {
-			if sc.hit(s, i); sc.done {
-				return s
+		for w.running || pre == nil {
+			if i >= len(t) {
+				w.i, w.s = i, s
+				return false
+			}
+			e := uint16(escape)
+			if s < nd {
+				e = dense[int(s)*stride+int(cls[t[i]])]
+			}
+			var v uint32
+			if e != escape {
+				v = widen(e)
+			} else {
+				v = a.step(s, t[i])
+			}
+			s = int32(v & stateMask)
+			i++
+			if v&outFlag != 0 {
+				w.i, w.s = i, s
+				return true
+			}
+			if pre != nil && s < shallow && i-w.from >= gram {
+				i -= int(a.depth[s])
+				w.running = false
 			}
 		}
 	}
-	return s
-}
-
-// scan4 cuts t in four and scans the parts in lockstep, so that the
-// memory loads of one part overlap those of the others. Each part but the
-// first starts a longest pattern early and reports only from its cut on,
-// so every end position is reported once, as by a single scan.
-func (sc *scanner[T]) scan4() {
-	a, t := sc.a, sc.t
-	dense, stride, nd, cls := a.dense, a.stride, a.nDense, &a.class
-	q := len(t) / 4
-	back := sc.r.maxPat - 1
-	i0, i1, i2, i3 := 0, q-back, 2*q-back, 3*q-back
-	var s0, s1, s2, s3 int32
-	for k := 0; k < q; k++ {
-		var v0, v1, v2, v3 uint32
-		e0 := uint16(escape)
-		if s0 < nd {
-			e0 = dense[int(s0)*stride+int(cls[t[i0]])]
-		}
-		if e0 != escape {
-			v0 = widen(e0)
-		} else {
-			v0 = a.step(s0, t[i0])
-		}
-		e1 := uint16(escape)
-		if s1 < nd {
-			e1 = dense[int(s1)*stride+int(cls[t[i1]])]
-		}
-		if e1 != escape {
-			v1 = widen(e1)
-		} else {
-			v1 = a.step(s1, t[i1])
-		}
-		e2 := uint16(escape)
-		if s2 < nd {
-			e2 = dense[int(s2)*stride+int(cls[t[i2]])]
-		}
-		if e2 != escape {
-			v2 = widen(e2)
-		} else {
-			v2 = a.step(s2, t[i2])
-		}
-		e3 := uint16(escape)
-		if s3 < nd {
-			e3 = dense[int(s3)*stride+int(cls[t[i3]])]
-		}
-		if e3 != escape {
-			v3 = widen(e3)
-		} else {
-			v3 = a.step(s3, t[i3])
-		}
-		s0, s1, s2, s3 = int32(v0&stateMask), int32(v1&stateMask), int32(v2&stateMask), int32(v3&stateMask)
-		if (v0|v1|v2|v3)&outFlag != 0 {
-			sc.hit4(v0, v1, v2, v3, i0, i1, i2, i3, q)
-		}
-		i0, i1, i2, i3 = i0+1, i1+1, i2+1, i3+1
-	}
-	sc.scan(s1, i1, 2*q, q)
-	sc.scan(s2, i2, 3*q, 2*q)
-	sc.scan(s3, i3, len(t), 3*q)
-}
-
-// hit4 reports the outputs of a lockstep step, skipping those a previous
-// part reports.
-func (sc *scanner[T]) hit4(v0, v1, v2, v3 uint32, i0, i1, i2, i3, q int) {
-	if v0&outFlag != 0 {
-		sc.hit(int32(v0&stateMask), i0)
-	}
-	if v1&outFlag != 0 && i1 >= q {
-		sc.hit(int32(v1&stateMask), i1)
-	}
-	if v2&outFlag != 0 && i2 >= 2*q {
-		sc.hit(int32(v2&stateMask), i2)
-	}
-	if v3&outFlag != 0 && i3 >= 3*q {
-		sc.hit(int32(v3&stateMask), i3)
-	}
-}
-
-// hit records the outputs of state s, reached after reading t[i].
-func (sc *scanner[T]) hit(s int32, i int) {
-	o := &sc.a.outs[sc.a.nodes[s].out]
-	n := len(sc.ms)
-	if o.secret >= 0 {
-		sc.ms = append(sc.ms, secretMatch(sc.t, i+1, o))
-	}
-	if o.anchor >= 0 {
-		start, end, shape, st := detect(sc.t, i+1-len(anchors[o.anchor].lit), o.anchor, sc.final)
-		id := int32(len(sc.r.names) + shape)
-		switch {
-		case st == matched:
-			sc.ms = append(sc.ms, match{start, end, id})
-		case st == needMore && (sc.pend < 0 || start < sc.pend):
-			sc.pend, sc.pendID = start, id
-		}
-	}
-	sc.done = sc.first && len(sc.ms) > n
 }
 
 // secretMatch is the span of the longest secret pattern ending at end.

@@ -1,12 +1,13 @@
 package redact
 
+import "encoding/base64"
+
 // Shape detectors find well-known credential formats. Each starts at a
-// literal anchor that the automaton finds in the same pass as the secret
-// patterns; the detector then reads the rest by hand. Detectors look at no
-// word boundary and read runs greedily, so a shape found in redacted text
-// was already found (or covered) in the text before redaction: redaction
-// stays idempotent. The Discord detector alone reads backwards from its
-// anchor, at most discordLookBack bytes.
+// literal anchor of four bytes or more that the automaton finds in the
+// same pass as the secret patterns; the detector then reads forward by
+// hand. Detectors look at no word boundary and read runs greedily, so a
+// shape found in redacted text was already found (or covered) in the text
+// before redaction: redaction stays idempotent.
 
 // Shape indexes, in the order of shapeNames.
 const (
@@ -45,17 +46,36 @@ type anchorDef struct {
 }
 
 // anchors are the literals that start a detector. None is a suffix of
-// another (a state reports one anchor).
-var anchors = [...]anchorDef{
-	{"sk-", kindSK},
-	{"ghp_", kindGitHub}, {"gho_", kindGitHub}, {"ghu_", kindGitHub}, {"ghs_", kindGitHub}, {"ghr_", kindGitHub},
-	{"github_pat_", kindGitHubPAT},
-	{"xoxa-", kindSlack}, {"xoxb-", kindSlack}, {"xoxp-", kindSlack},
-	{"xoxo-", kindSlack}, {"xoxs-", kindSlack}, {"xoxr-", kindSlack},
-	{"AKIA", kindAWS}, {"ASIA", kindAWS},
-	{"eyJ", kindJWT},
-	{"-----BEGIN", kindPEM},
-	{".", kindDiscord},
+// another (a state reports one anchor), and none is shorter than four
+// bytes (the scan's prefilter reads four).
+var anchors = makeAnchors()
+
+func makeAnchors() []anchorDef {
+	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	var out []anchorDef
+	for i := 0; i < len(alnum); i++ {
+		out = append(out, anchorDef{"sk-" + alnum[i:i+1], kindSK})
+	}
+	for _, p := range []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_"} {
+		out = append(out, anchorDef{p, kindGitHub})
+	}
+	out = append(out, anchorDef{"github_pat_", kindGitHubPAT})
+	for _, c := range "abposr" {
+		out = append(out, anchorDef{"xox" + string(c) + "-", kindSlack})
+	}
+	out = append(out, anchorDef{"AKIA", kindAWS}, anchorDef{"ASIA", kindAWS})
+	for i := 0; i < len(alnum); i++ {
+		out = append(out, anchorDef{"eyJ" + alnum[i:i+1], kindJWT})
+	}
+	out = append(out, anchorDef{"eyJ-", kindJWT}, anchorDef{"eyJ_", kindJWT})
+	out = append(out, anchorDef{"-----BEGIN", kindPEM})
+	// A Discord token starts with base64 of a decimal user id: the first
+	// four characters encode three digits.
+	for d := 0; d < 1000; d++ {
+		b := []byte{'0' + byte(d/100), '0' + byte(d/10%10), '0' + byte(d%10)}
+		out = append(out, anchorDef{base64.RawURLEncoding.EncodeToString(b), kindDiscord})
+	}
+	return out
 }
 
 // status of a detector run.
@@ -66,9 +86,6 @@ const (
 	matched         // [start, end) is a credential
 	needMore        // the answer depends on bytes past the end of a non-final text
 )
-
-// discordLookBack is the longest first part of a Discord token.
-const discordLookBack = 27
 
 type class [256]bool
 
