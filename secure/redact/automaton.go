@@ -58,7 +58,7 @@ const (
 )
 
 type automaton struct {
-	class  [256]byte // byte -> column of the dense table; 0: in no pattern
+	class  [256]uint16 // byte -> column of the dense table; 0: in no pattern
 	stride int
 	dense  []uint16 // dense[s*stride+class]: see denseOut
 	nDense int32
@@ -198,7 +198,7 @@ func (a *automaton) buildDense(budget int) {
 	repr = append(repr, 0) // class 0: bytes in no pattern; never leaves the root
 	for id := 1; id < len(a.nodes); id++ {
 		if c := a.nodes[id].label; a.class[c] == 0 {
-			a.class[c] = byte(len(repr))
+			a.class[c] = uint16(len(repr))
 			repr = append(repr, c)
 		}
 	}

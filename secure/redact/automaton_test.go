@@ -128,3 +128,22 @@ func TestAnchorsWellFormed(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryByteValue: patterns using all 256 byte values (257 classes with
+// the one for bytes in no pattern) still match exactly.
+func TestEveryByteValue(t *testing.T) {
+	var pats []string
+	for b := 0; b < 256; b += 8 {
+		p := make([]byte, 8)
+		for i := range p {
+			p[i] = byte(b + i)
+		}
+		pats = append(pats, string(p))
+	}
+	r := testRedactor(pats, 1<<20)
+	text := "x" + pats[0] + pats[31] + "\x00\xff" + pats[16][:7] + pats[5]
+	got, _, _ := find(r, text, true, false, nil)
+	if want := naiveLongest(pats, text); !slices.Equal(sortMatches(got), want) || len(want) != 3 {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}

@@ -82,22 +82,21 @@ func (r *Redactor) entries(secrets []Secret) ([]entry, error) {
 	var entries []entry
 	maxLen := 0
 	for i, s := range secrets {
-		for _, v := range variants(s.Value) {
-			todo := []variant{v}
-			for len(todo) > 0 {
-				v, todo = todo[len(todo)-1], todo[:len(todo)-1]
-				if _, dup := index[v.text]; dup {
-					continue
-				}
-				index[v.text] = len(entries)
-				entries = append(entries, entry{text: v.text, secret: int32(i), anchor: -1, extL: v.extL, extR: v.extR})
-				maxLen = max(maxLen, len(v.text))
-				cores, err := r.cores(v.text)
-				if err != nil {
-					return nil, fmt.Errorf("redact: secret %s: %w", s.Name, err)
-				}
-				todo = append(todo, cores...)
+		todo := variants(s.Value)
+		for len(todo) > 0 {
+			v := todo[0]
+			todo = todo[1:]
+			if _, dup := index[v.text]; dup {
+				continue
 			}
+			index[v.text] = len(entries)
+			entries = append(entries, entry{text: v.text, secret: int32(i), anchor: -1, extL: v.extL, extR: v.extR})
+			maxLen = max(maxLen, len(v.text))
+			cores, err := r.cores(v.text)
+			if err != nil {
+				return nil, fmt.Errorf("redact: secret %s: %w", s.Name, err)
+			}
+			todo = append(todo, cores...)
 		}
 	}
 	r.patterns = len(entries)
@@ -142,8 +141,8 @@ func (r *Redactor) cores(p string) ([]variant, error) {
 			continue
 		}
 		if len(c) < MinValueLen {
-			return nil, fmt.Errorf("value is fewer than %d bytes once a ']' at its start or a '[' at its end is removed"+
-				" (a redaction marker could supply them): %w", MinValueLen, ErrMarkerOverlap)
+			return nil, fmt.Errorf("value is fewer than %d bytes without its leading \"…]\" or trailing \"[…\","+
+				" which a redaction marker could supply: %w", MinValueLen, ErrMarkerOverlap)
 		}
 		out = append(out, variant{text: c})
 	}

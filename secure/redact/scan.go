@@ -144,8 +144,8 @@ func (r *Redactor) priority(id int32) int {
 }
 
 // merge sorts ms and unites overlapping matches in place. A united span
-// takes the marker of its first match (leftmost, then longest) among those
-// of the best priority.
+// takes the marker of its first match (leftmost, then longest, then
+// first listed) among those of the best priority.
 func (r *Redactor) merge(ms []match) []match {
 	slices.SortFunc(ms, func(a, b match) int {
 		if c := cmp.Compare(a.start, b.start); c != 0 {
@@ -154,7 +154,10 @@ func (r *Redactor) merge(ms []match) []match {
 		if c := cmp.Compare(b.end, a.end); c != 0 {
 			return c
 		}
-		return cmp.Compare(r.priority(a.id), r.priority(b.id))
+		if c := cmp.Compare(r.priority(a.id), r.priority(b.id)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.id, b.id)
 	})
 	out := ms[:0]
 	for _, m := range ms {

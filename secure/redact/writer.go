@@ -15,18 +15,20 @@ const MaxShapeHold = 64 << 10
 var ErrClosed = errors.New("redact: write to closed Writer")
 
 // Writer redacts a stream. Each Write emits what can no longer change:
-// it holds back the last Hold() bytes (the longest pattern, so a secret
-// split across Writes is caught) and, while a shape candidate is open,
+// it holds back the last Hold() bytes (the longest pattern plus the
+// base64 neighbour character, so a secret split across Writes, even into
+// single bytes, is caught) and, while a shape candidate is open,
 // everything from its start, up to MaxShapeHold bytes. Its output equals
-// String of the whole stream, except that a Flush in the middle of a
-// secret lets its halves through, and a shape candidate longer than
-// MaxShapeHold is only partly redacted. A Writer is not safe for
-// concurrent use.
+// String of the whole stream, however it is cut into Writes, except that
+// a Flush in the middle of a secret lets its halves through, and a shape
+// candidate longer than MaxShapeHold is only partly redacted. A Writer is
+// not safe for concurrent use.
 type Writer struct {
 	r     *Redactor
 	w     io.Writer
 	buf   []byte // input not yet written
 	carry int    // leading bytes of buf covered by a marker already written
+	wait  int    // while a shape candidate is held: buffer length to wait for
 	ms    []match
 	out   []byte
 	err   error
@@ -38,7 +40,7 @@ func (r *Redactor) NewWriter(w io.Writer) *Writer {
 }
 
 // Hold returns the number of bytes the Writer holds back when no shape
-// candidate is open: the longest pattern plus one, at least 40.
+// candidate is open: the longest pattern plus one, at least 16.
 func (w *Writer) Hold() int { return w.r.hold }
 
 // Write redacts p, writes what is final to the underlying writer and keeps
@@ -75,7 +77,7 @@ func (w *Writer) Close() error {
 // process writes the final part of buf: all of it when final.
 func (w *Writer) process(final bool) error {
 	hold := w.r.hold
-	if !final && len(w.buf) <= hold {
+	if !final && (len(w.buf) <= hold || len(w.buf) < w.wait) {
 		return nil
 	}
 	ms, pend, pendID := find(w.r, w.buf, final, false, w.ms[:0])
@@ -95,6 +97,13 @@ func (w *Writer) process(final bool) error {
 	}
 	w.ms = ms
 	limit, spans, carry := w.cut(w.r.merge(ms), limit)
+	w.wait = 0
+	if held := len(w.buf) - max(limit, 0); held > hold {
+		// A shape candidate is held: rescan once the buffer has grown by
+		// half, or when the candidate reaches MaxShapeHold, so that a
+		// stream of small writes costs linear time.
+		w.wait = min(len(w.buf)+max(len(w.buf)/2, hold), len(w.buf)-held+MaxShapeHold+1)
+	}
 	if limit <= 0 {
 		return nil
 	}

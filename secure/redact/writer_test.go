@@ -128,7 +128,7 @@ func TestWriterShapeHoldBound(t *testing.T) {
 	var out bytes.Buffer
 	w := (*Redactor)(nil).NewWriter(&out)
 	_, _ = w.Write([]byte("x -----BEGIN PRIVATE KEY-----\n"))
-	line := []byte(strings.Repeat("A", 63) + "\n")
+	line := []byte(strings.Repeat("A", 255) + "\n")
 	for out.Len() <= len("x ") {
 		_, _ = w.Write(line)
 		if len(w.buf) > MaxShapeHold+len(line)+w.Hold() {
