@@ -92,6 +92,9 @@ func (c *Core) jsonResult(name string, v any, err error) (*mcp.CallToolResult, e
 func (c *Core) ServerTools() []server.ServerTool {
 	ts := c.runtimeTools()
 	for _, def := range tools.Model() {
+		if tools.IsWorkerLocal(def.Name) {
+			continue
+		}
 		h, ok := c.modelHandlers()[def.Name]
 		if !ok {
 			panic("orchestrator: no handler for model tool " + def.Name) // programmer error at startup

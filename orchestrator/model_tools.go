@@ -28,6 +28,9 @@ func (c *Core) modelHandlers() map[string]modelHandler {
 		tools.WorkspaceWrite: c.workspaceWrite,
 		tools.ChatSend:       c.chatSend,
 		tools.WebFetch:       c.webFetch,
+		tools.ScriptList:     c.scriptList,
+		tools.ScriptStatus:   c.scriptStatus,
+		tools.ScriptPropose:  c.scriptPropose,
 	}
 }
 

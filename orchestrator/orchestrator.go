@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/airlockhq/airlock/mcp/tools"
+	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/store"
@@ -61,6 +62,11 @@ type Deps struct {
 	// Redact scrubs secret values from text leaving the system side: tool
 	// results, tasks, chat replies. Nil means none.
 	Redact func(string) string
+	// Approval holds the scripts and their reviews; nil disables scripts.
+	Approval *approval.Service
+	// Secret returns a secret's value, for substitution into the requests
+	// of approved scripts that were granted it.
+	Secret func(ctx context.Context, name string) (string, error)
 }
 
 // Core handles conversations.
@@ -70,6 +76,7 @@ type Core struct {
 
 	mu    sync.Mutex
 	convs map[string]chan struct{} // one task at a time per conversation
+	runs  runs
 }
 
 // New returns a Core.

@@ -33,6 +33,32 @@ func (c *Core) runtimeTools() []server.ServerTool {
 		{Tool: tool(tools.RuntimeNextTask, "Worker plumbing: wait for the next task."), Handler: c.nextTask},
 		{Tool: tool(tools.RuntimeCompleteTask, "Worker plumbing: report a task's outcome."), Handler: c.completeTask},
 		{Tool: tool(tools.RuntimeLLM, "Worker plumbing: one call to the language model."), Handler: c.callLLM},
+		{Tool: tool(tools.RuntimeScriptSource, "Worker plumbing: the approved source of a script, for one run."),
+			Handler: taskTool(c, tools.RuntimeScriptSource, func(a *tools.ScriptSourceArgs) string { return a.TaskID }, c.scriptSource)},
+		{Tool: tool(tools.RuntimeScriptHTTP, "Worker plumbing: one HTTP request of a running approved script."),
+			Handler: taskTool(c, tools.RuntimeScriptHTTP, func(a *tools.ScriptHTTPArgs) string { return a.TaskID }, c.scriptHTTP)},
+	}
+}
+
+// taskTool makes a runtime tool whose arguments name a task that must be
+// in flight and bound to the calling worker process.
+func taskTool[A, R any](c *Core, name string, taskOf func(*A) string,
+	fn func(context.Context, tools.Task, A) (R, error)) server.ToolHandlerFunc {
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		cred, err := caller(ctx)
+		if err != nil {
+			return c.toolResult(name, "", err)
+		}
+		var args A
+		if err := decodeArgs(req, &args); err != nil {
+			return c.toolResult(name, "", err)
+		}
+		task, err := c.Queue.Task(taskOf(&args), cred.PID)
+		if err != nil {
+			return c.toolResult(name, "", err)
+		}
+		res, err := fn(ctx, task, args)
+		return c.jsonResult(name, res, err)
 	}
 }
 

@@ -36,10 +36,15 @@ type Limits struct {
 
 // Agent runs tasks over a Conn.
 type Agent struct {
-	conn   Conn
-	logger *slog.Logger
-	limits Limits
+	conn    Conn
+	logger  *slog.Logger
+	limits  Limits
+	sandbox Sandbox // nil: script_run is unavailable
 }
+
+// SetSandbox gives the agent the sandbox that runs script_run. Call it
+// before Serve.
+func (a *Agent) SetSandbox(s Sandbox) { a.sandbox = s }
 
 // New returns an Agent. limits, where set, cap what a task asks for.
 func New(conn Conn, logger *slog.Logger, limits Limits) *Agent {
@@ -107,6 +112,10 @@ func (a *Agent) dispatch(ctx context.Context, taskID string, call tools.ToolCall
 	if !tools.IsModelTool(call.Name) {
 		a.logger.Warn("model asked for a tool it may not call", "tool", call.Name, "task_id", taskID)
 		return reply(fmt.Sprintf("error: there is no tool named %q; available tools: %v", call.Name, tools.ModelNames()), true)
+	}
+	if call.Name == tools.ScriptRun {
+		text, isErr := a.runScript(ctx, taskID, call.Arguments)
+		return reply(text, isErr)
 	}
 	args := map[string]any{}
 	if len(call.Arguments) > 0 && string(call.Arguments) != "null" {

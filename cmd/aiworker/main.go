@@ -17,9 +17,12 @@ import (
 
 	"github.com/airlockhq/airlock/aiworker/agent"
 	mcpclient "github.com/airlockhq/airlock/mcp/client"
+	"github.com/airlockhq/airlock/sandbox"
 )
 
 func main() {
+	// A sandbox child runs one script and exits here, before anything else.
+	sandbox.MaybeChild()
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Getenv, os.Stderr); err != nil && !errors.Is(err, context.Canceled) {
@@ -58,8 +61,15 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	if err := client.Connect(ctx); err != nil {
 		return err
 	}
+	runner, err := sandbox.NewRunner(sandbox.Options{Logger: logger.With("component", "sandbox")})
+	if err != nil {
+		return err
+	}
+	defer runner.Close()
 	logger.Info("connected; waiting for tasks", "parallel", parallel)
-	return agent.New(client, logger, agent.Limits{MaxRounds: rounds, Budget: budget}).Serve(ctx, parallel)
+	a := agent.New(client, logger, agent.Limits{MaxRounds: rounds, Budget: budget})
+	a.SetSandbox(runner)
+	return a.Serve(ctx, parallel)
 }
 
 func envInt(getenv func(string) string, name string, def int) (int, error) {

@@ -16,6 +16,7 @@ import (
 	mcpserver "github.com/airlockhq/airlock/mcp/server"
 	"github.com/airlockhq/airlock/orchestrator"
 	"github.com/airlockhq/airlock/orchestrator/admin"
+	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/config"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
@@ -148,10 +149,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 	if err != nil {
 		return err
 	}
+	scripts := approval.New(st, auditLog, time.Now)
 	queue := worker.New(time.Now, processAlive)
 	core := orchestrator.New(orchestrator.Config{MaxRounds: cfg.Agent.MaxRounds, TaskTimeout: cfg.Agent.TaskTimeout},
 		orchestrator.Deps{Store: st, Audit: auditLog, Queue: queue, Workspace: ws, LLM: gateway, Web: web,
-			Logger: logger.With("component", "core"), Redact: redactString})
+			Logger: logger.With("component", "core"), Redact: redactString, Approval: scripts, Secret: vlt.Get})
 
 	token, created, err := admin.LoadOrCreateToken(filepath.Join(secureDir, "api.token"))
 	if err != nil {
@@ -168,7 +170,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 		return err
 	}
 	httpSrv, httpErr, err := startHTTP(cfg, admin.New(admin.Deps{Core: core, Store: st, Audit: auditLog, Queue: queue,
-		Vault: vlt, Logger: logger.With("component", "http"), APIToken: token, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+		Vault: vlt, Approval: scripts, Logger: logger.With("component", "http"), APIToken: token, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Redact: func(b []byte) []byte { return holder.Load().Bytes(b) }}), logger)
 	if err != nil {
 		mcpSrv.Shutdown(context.Background())

@@ -61,6 +61,9 @@ func (e *ToolError) Error() string {
 	return fmt.Sprintf("client: tool %s failed: %s", e.Tool, e.Text)
 }
 
+// ToolText returns the tool's own error text, written for the model.
+func (e *ToolError) ToolText() string { return e.Text }
+
 // Options configures a Client.
 type Options struct {
 	// SocketPath is the orchestrator's Unix socket.

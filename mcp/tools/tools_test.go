@@ -31,7 +31,7 @@ func TestModelToolSchemas(t *testing.T) {
 			t.Errorf("IsModelTool(%q) = true", name)
 		}
 	}
-	for _, name := range []string{MemoryRead, MemoryWrite, WorkspaceList, WorkspaceRead, WorkspaceWrite, ChatSend, WebFetch} {
+	for _, name := range []string{MemoryRead, MemoryWrite, WorkspaceList, WorkspaceRead, WorkspaceWrite, ChatSend, WebFetch, ScriptList, ScriptStatus, ScriptPropose, ScriptRun} {
 		if !IsModelTool(name) {
 			t.Errorf("IsModelTool(%q) = false", name)
 		}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/airlockhq/airlock/orchestrator"
+	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
 	"github.com/airlockhq/airlock/orchestrator/store"
@@ -26,12 +27,13 @@ import (
 
 // Deps are what the server needs.
 type Deps struct {
-	Core   *orchestrator.Core
-	Store  *store.Store
-	Audit  *audit.Log
-	Queue  *worker.Queue
-	Vault  *secrets.Vault
-	Logger *slog.Logger
+	Core     *orchestrator.Core
+	Store    *store.Store
+	Audit    *audit.Log
+	Queue    *worker.Queue
+	Vault    *secrets.Vault
+	Approval *approval.Service
+	Logger   *slog.Logger
 	// APIToken is the bearer token for /api/v1.
 	APIToken string
 	// MaxBodyBytes caps request bodies.

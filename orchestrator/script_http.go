@@ -1,0 +1,153 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/airlockhq/airlock/mcp/tools"
+	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/secure/egress"
+)
+
+// maxScriptBodyBytes caps a script's request body.
+const maxScriptBodyBytes = 1 << 20
+
+var scriptMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
+
+// Headers a script may not set: they belong to the transport.
+var reservedHeaders = []string{"Host", "Content-Length", "Transfer-Encoding", "Connection", "Te", "Upgrade", "Trailer"}
+
+// scriptHTTP makes one HTTP request for a running script. It re-checks that
+// the version is still approved (a revoke stops a run at its next call),
+// that the host is granted, and that every secret placeholder names a
+// granted secret; then it substitutes the values, sends the request
+// through the egress guard and returns the response, which the caller
+// redacts. Values never leave except towards the granted host.
+func (c *Core) scriptHTTP(ctx context.Context, task tools.Task, a tools.ScriptHTTPArgs) (tools.ScriptHTTPResult, error) {
+	run, err := c.runs.call(a.RunID, task.ID)
+	if err != nil {
+		return tools.ScriptHTTPResult{}, err
+	}
+	deny := func(reason string) error {
+		c.audit(ctx, audit.Event{Actor: "script:" + run.name, Action: "script.http", Target: hostOf(a.URL), Outcome: "denied",
+			Details: map[string]any{"task_id": task.ID, "sha256": run.sha, "reason": reason}})
+		return publicError{reason}
+	}
+	ok, err := c.Approval.IsApproved(ctx, run.name, run.sha)
+	if err != nil {
+		return tools.ScriptHTTPResult{}, err
+	}
+	if !ok {
+		return tools.ScriptHTTPResult{}, deny("script " + run.name + " is no longer approved (revoked or superseded)")
+	}
+	req, err := c.scriptRequest(ctx, run, a)
+	if err != nil {
+		var pe publicError
+		if errors.As(err, &pe) {
+			return tools.ScriptHTTPResult{}, deny(pe.msg)
+		}
+		return tools.ScriptHTTPResult{}, err
+	}
+	resp, err := c.Web.Do(req)
+	if err != nil {
+		c.audit(ctx, audit.Event{Actor: "script:" + run.name, Action: "script.http", Target: req.URL.Hostname(),
+			Outcome: fetchOutcome(err), Details: map[string]any{"task_id": task.ID, "sha256": run.sha, "error": err.Error()}})
+		if errors.Is(err, egress.ErrRefused) || errors.Is(err, egress.ErrTooLarge) || errors.Is(err, egress.ErrTimeout) {
+			return tools.ScriptHTTPResult{}, publicError{err.Error()}
+		}
+		return tools.ScriptHTTPResult{}, publicf("the request to %s failed", req.URL.Hostname())
+	}
+	c.audit(ctx, audit.Event{Actor: "script:" + run.name, Action: "script.http", Target: req.URL.Hostname(), Outcome: "ok",
+		Details: map[string]any{"task_id": task.ID, "sha256": run.sha, "method": req.Method, "status": resp.Status,
+			"bytes": len(resp.Body)}})
+	out := tools.ScriptHTTPResult{Status: resp.Status, Headers: map[string]string{},
+		Body: strings.ToValidUTF8(string(resp.Body), string(utf8.RuneError))}
+	for k, v := range resp.Header {
+		if k != "Set-Cookie" && len(v) > 0 {
+			out.Headers[strings.ToLower(k)] = v[0]
+		}
+	}
+	return out, nil
+}
+
+// scriptRequest checks a script's request against its grants and builds
+// it with the secret values substituted.
+func (c *Core) scriptRequest(ctx context.Context, run scriptRun, a tools.ScriptHTTPArgs) (*http.Request, error) {
+	method := strings.ToUpper(a.Method)
+	if !slices.Contains(scriptMethods, method) {
+		return nil, publicf("HTTP method %q is not allowed", a.Method)
+	}
+	if len(a.Body) > maxScriptBodyBytes {
+		return nil, publicf("request body larger than %d bytes", maxScriptBodyBytes)
+	}
+	u, err := url.Parse(a.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, publicf("only absolute http and https URLs are allowed")
+	}
+	if strings.Contains(u.Host, run.placeholder) {
+		return nil, publicf("a secret may not be part of the host name")
+	}
+	host := strings.ToLower(u.Hostname())
+	if !slices.ContainsFunc(run.grants.Hosts, func(h string) bool { return strings.EqualFold(h, host) }) {
+		return nil, publicf("host %s is not granted to script %s (granted: %s)", host, run.name, strings.Join(run.grants.Hosts, ", "))
+	}
+	sub := c.substituter(ctx, run)
+	rawURL, err := sub(a.URL)
+	if err != nil {
+		return nil, err
+	}
+	body, err := sub(a.Body)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, strings.NewReader(body))
+	if err != nil || !strings.EqualFold(req.URL.Hostname(), host) {
+		return nil, publicf("invalid request URL")
+	}
+	for k, v := range a.Headers {
+		if slices.ContainsFunc(reservedHeaders, func(h string) bool { return strings.EqualFold(h, k) }) {
+			return nil, publicf("header %s may not be set by a script", k)
+		}
+		if v, err = sub(v); err != nil {
+			return nil, err
+		}
+		req.Header.Set(k, v)
+	}
+	return req, nil
+}
+
+// substituter replaces this run's placeholders with secret values, only
+// for secrets granted to the approved version.
+func (c *Core) substituter(ctx context.Context, run scriptRun) func(string) (string, error) {
+	re := regexp.MustCompile(regexp.QuoteMeta(run.placeholder) + `([A-Z][A-Z0-9_]{0,63})__`)
+	return func(s string) (string, error) {
+		var firstErr error
+		out := re.ReplaceAllStringFunc(s, func(m string) string {
+			name := re.FindStringSubmatch(m)[1]
+			if !slices.Contains(run.grants.Secrets, name) {
+				firstErr = cmpErr(firstErr, publicf("secret %s is not granted to script %s", name, run.name))
+				return m
+			}
+			v, err := c.Secret(ctx, name)
+			if err != nil {
+				firstErr = cmpErr(firstErr, publicf("secret %s is not set", name))
+				return m
+			}
+			return v
+		})
+		return out, firstErr
+	}
+}
+
+func cmpErr(first, err error) error {
+	if first != nil {
+		return first
+	}
+	return err
+}

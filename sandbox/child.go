@@ -1,0 +1,142 @@
+package sandbox
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+)
+
+// ChildArg is os.Args[1] of a sandbox child: the worker re-executes its
+// own binary with it, and MaybeChild recognises it.
+const ChildArg = "__airlock_sandbox_child"
+
+// Child exit codes the parent recognises.
+const (
+	exitCPU   = 3 // SIGXCPU: the CPU-time limit
+	exitUsage = 4 // bad command line or limits
+)
+
+const rlimInfinity = ^uint64(0)
+
+// maxJobBytes caps the job line a child reads.
+const maxJobBytes = 8 << 20
+
+// MaybeChild runs the sandbox child and exits if this process was started
+// as one (os.Args[1] == ChildArg); otherwise it returns at once. Call it
+// first thing in main, and in TestMain of packages whose tests run
+// scripts.
+func MaybeChild() {
+	if len(os.Args) < 2 || os.Args[1] != ChildArg {
+		return
+	}
+	os.Exit(childMain(os.Args[2:], os.Stdin, os.Stdout))
+}
+
+// childMain sets the limits first, then reads one job, runs it, writes the
+// outcome and returns the exit code. Command line: memory bytes, CPU
+// seconds (the warm maximums; the job may lower both).
+func childMain(args []string, in io.Reader, out io.Writer) int {
+	runtime.GOMAXPROCS(1) // Starlark is single-threaded; so is the GC here
+	w := &lineWriter{w: out}
+	base := readMemBase()
+	lim, err := parseChildArgs(args)
+	if err == nil {
+		err = applyLimits(lim, base)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox child:", err)
+		return exitUsage
+	}
+	var cpuSecs atomic.Uint64
+	cpuSecs.Store(cpuSeconds(lim.CPUTime))
+	watchCPU(w, &cpuSecs)
+
+	r := bufio.NewReader(in)
+	line, err := readLine(r, maxJobBytes)
+	if err != nil {
+		return 0 // the parent went away or closed an idle child
+	}
+	var j job
+	if err := json.Unmarshal(line, &j); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox child: bad job:", err)
+		return exitUsage
+	}
+	j.Limits.MemoryBytes = min(j.Limits.MemoryBytes, lim.MemoryBytes)
+	j.Limits.CPUTime = min(j.Limits.CPUTime, lim.CPUTime)
+	if err := applyLimits(j.Limits, base); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox child:", err)
+		return exitUsage
+	}
+	cpuSecs.Store(cpuSeconds(j.Limits.CPUTime))
+	if err := w.write(execute(j, &link{w: w, r: r}, dataLimit(j.Limits.MemoryBytes, base))); err != nil {
+		return exitUsage
+	}
+	return 0
+}
+
+func parseChildArgs(args []string) (Limits, error) {
+	if len(args) != 2 {
+		return Limits{}, errors.New("want: memory-bytes cpu-seconds")
+	}
+	mem, err1 := strconv.ParseInt(args[0], 10, 64)
+	cpu, err2 := strconv.ParseUint(args[1], 10, 32)
+	if err := errors.Join(err1, err2); err != nil || mem <= 0 || cpu == 0 {
+		return Limits{}, fmt.Errorf("bad limits %q: %v", args, err)
+	}
+	return Limits{MemoryBytes: mem, CPUTime: secondsDuration(cpu)}, nil
+}
+
+// applyLimits sets RLIMIT_DATA and RLIMIT_AS, RLIMIT_CPU (soft; the hard
+// limit one second later kills), no core dumps and no file writes, and a
+// Go memory limit a bit under RLIMIT_DATA so the GC works hard before the
+// wall.
+func applyLimits(l Limits, base memBase) error {
+	data := dataLimit(l.MemoryBytes, base)
+	as := asLimit(l.MemoryBytes, base)
+	cpu := cpuSeconds(l.CPUTime)
+	limits := []struct {
+		res      int
+		cur, max uint64
+	}{
+		{syscall.RLIMIT_DATA, data, data},
+		{syscall.RLIMIT_AS, as, as},
+		{syscall.RLIMIT_CPU, cpu, cpu + 1},
+		{syscall.RLIMIT_CORE, 0, 0},
+		{syscall.RLIMIT_FSIZE, 0, 0},
+	}
+	for _, rl := range limits {
+		var cur syscall.Rlimit
+		if err := syscall.Getrlimit(rl.res, &cur); err != nil {
+			return fmt.Errorf("getrlimit %d: %w", rl.res, err)
+		}
+		// Limits only ever go down: a job can lower a warm child's.
+		rl.max = min(rl.max, cur.Max)
+		rl.cur = min(rl.cur, rl.max)
+		if err := syscall.Setrlimit(rl.res, &syscall.Rlimit{Cur: rl.cur, Max: rl.max}); err != nil {
+			return fmt.Errorf("setrlimit %d: %w", rl.res, err)
+		}
+	}
+	debug.SetMemoryLimit(l.MemoryBytes - l.MemoryBytes/8)
+	return nil
+}
+
+// watchCPU reports the CPU-time limit when SIGXCPU arrives (Go ignores
+// the signal by default) and exits.
+func watchCPU(w *lineWriter, secs *atomic.Uint64) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGXCPU)
+	go func() {
+		<-ch
+		_ = w.write(childMsg{Type: msgError, Error: cpuError(Limits{CPUTime: secondsDuration(secs.Load())})})
+		os.Exit(exitCPU)
+	}()
+}

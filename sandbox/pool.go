@@ -1,0 +1,113 @@
+package sandbox
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// pool keeps up to size idle children started in the background, so a
+// run does not wait for a process start. A child leaves the pool for one
+// run and never comes back.
+type pool struct {
+	exe      string
+	memBytes int64
+	log      *slog.Logger
+	idle     chan *child
+	nudge    chan struct{}
+	done     chan struct{}
+	wg       sync.WaitGroup
+}
+
+func newPool(exe string, size int, memBytes int64, log *slog.Logger) *pool {
+	p := &pool{exe: exe, memBytes: memBytes, log: log, idle: make(chan *child, size),
+		nudge: make(chan struct{}, 1), done: make(chan struct{})}
+	p.wg.Add(1)
+	go p.fill()
+	return p
+}
+
+// get returns an idle live child, or nil if none is ready. It asks the
+// filler to replace what it took.
+func (p *pool) get() *child {
+	defer p.refill()
+	for {
+		select {
+		case c := <-p.idle:
+			if c.alive() {
+				return c
+			}
+			c.release()
+		default:
+			return nil
+		}
+	}
+}
+
+func (p *pool) refill() {
+	select {
+	case p.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// fill keeps the pool full until close. It is the only sender on idle,
+// so checking the length first never blocks.
+func (p *pool) fill() {
+	defer p.wg.Done()
+	backoff := 100 * time.Millisecond
+	for {
+		for len(p.idle) < cap(p.idle) {
+			c, err := spawn(p.exe, p.memBytes)
+			if err != nil {
+				p.log.Error("sandbox: warm child", "err", err)
+				if !p.sleep(backoff) {
+					return
+				}
+				backoff = min(2*backoff, 10*time.Second)
+				continue
+			}
+			backoff = 100 * time.Millisecond
+			select {
+			case p.idle <- c:
+			case <-p.done:
+				c.release()
+				return
+			}
+		}
+		select {
+		case <-p.nudge:
+		case <-p.done:
+			return
+		}
+	}
+}
+
+func (p *pool) sleep(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-p.done:
+		return false
+	}
+}
+
+// close stops the filler and kills the idle children.
+func (p *pool) close() {
+	close(p.done)
+	p.wg.Wait()
+	for {
+		select {
+		case c := <-p.idle:
+			c.release()
+		default:
+			return
+		}
+	}
+}
+
+// full reports whether every idle slot holds a child (for tests and
+// benchmarks).
+func (p *pool) full() bool { return len(p.idle) == cap(p.idle) }
