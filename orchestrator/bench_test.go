@@ -10,6 +10,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
+	"github.com/airlockhq/airlock/sandbox"
 )
 
 func p50(ds []time.Duration) float64 {
@@ -75,4 +76,66 @@ func fakeLLMRoundTrip(b *testing.B, h *harness) float64 {
 	}
 	h.llm.Reset()
 	return p50(ds)
+}
+
+// BenchmarkScriptRunWarm and BenchmarkScriptRunCold measure a trivial
+// approved script end to end, as the worker runs script_run: the MCP call
+// for the approved source over the socket, a sandbox child, the result.
+func BenchmarkScriptRunWarm(b *testing.B) { benchScriptRun(b, 2) }
+func BenchmarkScriptRunCold(b *testing.B) { benchScriptRun(b, sandbox.NoWarm) }
+
+// refill is the pause between warm runs: longer than a child's start.
+const refill = 150 * time.Millisecond
+
+func benchScriptRun(b *testing.B, warm int) {
+	h := newHarness(b, orchestrator.Config{}, llm.Budget{})
+	ctx := context.Background()
+	res, err := h.approval.Propose(ctx, "trivial", "def main():\n    return 1\n", "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := h.approval.Approve(ctx, "trivial", res.SHA256, "admin"); err != nil {
+		b.Fatal(err)
+	}
+	runner, err := sandbox.NewRunner(sandbox.Options{Warm: warm})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer runner.Close()
+	c := h.client(b)
+	reply := h.submit(b, h.conversation(b), "go")
+	var next tools.NextTaskResult
+	for next.Task == nil {
+		if err := c.Call(ctx, tools.RuntimeNextTask, tools.NextTaskArgs{WaitMS: 1000}, &next); err != nil {
+			b.Fatal(err)
+		}
+	}
+	task := next.Task
+	time.Sleep(200 * time.Millisecond) // let the warm pool fill
+	ds := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		var src tools.ScriptSource
+		if err := c.Call(ctx, tools.RuntimeScriptSource, tools.ScriptSourceArgs{TaskID: task.ID, Name: "trivial"}, &src); err != nil {
+			b.Fatal(err)
+		}
+		out, err := runner.Run(ctx, sandbox.Request{Name: src.Name, Source: src.Source, Function: "main",
+			Placeholder: src.Placeholder}, nil)
+		ds = append(ds, time.Since(start))
+		if err != nil || string(out.Value) != "1" {
+			b.Fatalf("run %d: %s %v", i, out.Value, err)
+		}
+		if warm > 0 {
+			// Runs come seconds apart in a chat; let the pool refill, untimed.
+			b.StopTimer()
+			time.Sleep(refill)
+			b.StartTimer()
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(p50(ds), "p50-µs")
+	var ok tools.CompleteTaskResult
+	c.Call(ctx, tools.RuntimeCompleteTask, tools.CompleteTaskArgs{TaskID: task.ID, Text: "done"}, &ok)
+	<-reply
 }

@@ -2,6 +2,7 @@ package orchestrator_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -14,13 +15,16 @@ import (
 	mcpclient "github.com/airlockhq/airlock/mcp/client"
 	mcpserver "github.com/airlockhq/airlock/mcp/server"
 	"github.com/airlockhq/airlock/orchestrator"
+	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/orchestrator/workspace"
+	"github.com/airlockhq/airlock/secure/egress"
 	"github.com/airlockhq/airlock/secure/peercred"
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // harness is the whole system side in one process, with the real socket,
@@ -34,6 +38,25 @@ type harness struct {
 	ws    *workspace.Workspace
 	llm   *llmtest.Server
 	sock  string
+
+	approval *approval.Service
+	secrets  map[string]string // set with setSecret
+	redactor redact.Holder
+}
+
+// setSecret adds a secret, as the vault would, and rebuilds the redactor.
+func (h *harness) setSecret(tb testing.TB, name, value string) {
+	tb.Helper()
+	h.secrets[name] = value
+	var list []redact.Secret
+	for n, v := range h.secrets {
+		list = append(list, redact.Secret{Name: n, Value: v})
+	}
+	r, err := redact.New(list)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h.redactor.Store(r)
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -67,9 +90,22 @@ func newHarness(tb testing.TB, cfg orchestrator.Config, budget llm.Budget) *harn
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := &harness{store: st, audit: audit.New(st, nil), queue: worker.New(time.Now, alive), ws: ws, llm: fake}
+	h := &harness{store: st, audit: audit.New(st, nil), queue: worker.New(time.Now, alive), ws: ws, llm: fake,
+		secrets: map[string]string{}}
+	h.approval = approval.New(st, h.audit, time.Now)
+	web, err := egress.NewClient(egress.Policy{Allow: []string{"127.0.0.1"}})
+	if err != nil {
+		tb.Fatal(err)
+	}
 	h.core = orchestrator.New(cfg, orchestrator.Deps{Store: st, Audit: h.audit, Queue: h.queue, Workspace: ws,
-		LLM: llm.NewGateway(client, budget, st, nil), Logger: quiet()})
+		LLM: llm.NewGateway(client, budget, st, nil), Logger: quiet(), Approval: h.approval, Web: web,
+		Redact: func(s string) string { return h.redactor.Load().String(s) },
+		Secret: func(_ context.Context, name string) (string, error) {
+			if v, ok := h.secrets[name]; ok {
+				return v, nil
+			}
+			return "", errors.New("not set")
+		}})
 
 	runDir := filepath.Join(dir, "run")
 	if err := os.Mkdir(runDir, 0o750); err != nil {

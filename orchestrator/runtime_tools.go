@@ -77,6 +77,9 @@ func (c *Core) nextTask(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	var res tools.NextTaskResult
 	if t, ok := c.Queue.Next(wctx, cred.PID); ok {
 		res.Task = &t
+		if t.ScriptTest != nil {
+			return c.jsonResult(tools.RuntimeNextTask, res, nil)
+		}
 		if err := c.Store.SetTaskStatus(context.WithoutCancel(ctx), t.ID, store.TaskRunning, ""); err != nil {
 			c.Logger.Error("marking task running failed", "task_id", t.ID, "err", err)
 		}

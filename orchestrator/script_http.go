@@ -44,6 +44,9 @@ func (c *Core) scriptHTTP(ctx context.Context, task tools.Task, a tools.ScriptHT
 		return tools.ScriptHTTPResult{}, err
 	}
 	if !ok {
+		if task.ScriptTest != nil {
+			return tools.ScriptHTTPResult{}, deny("HTTP is disabled when testing a version that is not approved")
+		}
 		return tools.ScriptHTTPResult{}, deny("script " + run.name + " is no longer approved (revoked or superseded)")
 	}
 	req, err := c.scriptRequest(ctx, run, a)

@@ -81,6 +81,9 @@ func (c *Core) scriptSource(ctx context.Context, task tools.Task, args tools.Scr
 	if c.Approval == nil {
 		return tools.ScriptSource{}, publicf("scripts are not enabled")
 	}
+	if args.SHA256 != "" {
+		return c.testSource(ctx, task, args)
+	}
 	v, err := c.Approval.Approved(ctx, args.Name)
 	if errors.Is(err, approval.ErrNotApproved) || errors.Is(err, approval.ErrNotFound) {
 		c.audit(ctx, audit.Event{Actor: "worker", Action: "script.run", Target: args.Name, Outcome: "denied",
@@ -159,4 +162,51 @@ func (c *Core) scriptPropose(ctx context.Context, task tools.Task, raw json.RawM
 		Note string `json:"note"`
 	}{res, "An admin must review and approve this exact version (by its sha256) before it can run."})
 	return string(b), err
+}
+
+// testSource hands out the version under test to an admin's test-run task,
+// and only to it. HTTP stays refused unless that version is approved.
+func (c *Core) testSource(ctx context.Context, task tools.Task, args tools.ScriptSourceArgs) (tools.ScriptSource, error) {
+	st := task.ScriptTest
+	if st == nil || st.Name != args.Name || st.SHA256 != args.SHA256 {
+		return tools.ScriptSource{}, publicf("a specific version can only be run by an admin's test run")
+	}
+	v, err := c.Approval.Version(ctx, args.Name, args.SHA256)
+	if err != nil {
+		return tools.ScriptSource{}, err
+	}
+	run := &scriptRun{id: "r_" + strings.ToLower(randomToken(20)), taskID: task.ID, name: v.Name, sha: v.SHA256,
+		grants: v.Grants, placeholder: "AIRLOCK_SECRET_" + randomToken(12) + "_", started: time.Now()}
+	c.runs.open(run)
+	return tools.ScriptSource{Name: v.Name, SHA256: v.SHA256, Source: v.Source, Grants: v.Grants,
+		RunID: run.id, Placeholder: run.placeholder}, nil
+}
+
+// ScriptTestResult is the outcome of an admin's test run.
+type ScriptTestResult struct {
+	OK     bool   `json:"ok"`
+	Output string `json:"output"` // the script's result and print output, or its error
+}
+
+// TestScript has the worker run one version of a script with arguments,
+// for an admin reviewing it. A version that is not approved runs without
+// network access: its HTTP calls are refused.
+func (c *Core) TestScript(ctx context.Context, admin string, t tools.ScriptTest) (ScriptTestResult, error) {
+	if c.Approval == nil {
+		return ScriptTestResult{}, publicf("scripts are not enabled")
+	}
+	v, err := c.Approval.Version(ctx, t.Name, t.SHA256)
+	if err != nil {
+		return ScriptTestResult{}, err
+	}
+	timeout := time.Duration(v.Grants.TimeoutMS)*time.Millisecond + 15*time.Second
+	task := tools.Task{ID: "t_test_" + strings.ToLower(randomToken(20)), ScriptTest: &t, BudgetMS: timeout.Milliseconds()}
+	c.audit(ctx, audit.Event{Actor: admin, Action: "script.test", Target: t.Name, Outcome: "ok",
+		Details: map[string]any{"sha256": t.SHA256, "task_id": task.ID}})
+	deadline := c.Now().Add(timeout)
+	r := c.await(c.Queue.Submit(task, deadline), deadline)
+	if r.Failed {
+		return ScriptTestResult{Output: c.Redact(strings.TrimPrefix(r.Reason, "worker: "))}, nil
+	}
+	return ScriptTestResult{OK: true, Output: c.Redact(r.Text)}, nil
 }

@@ -27,10 +27,10 @@ func newPool(exe string, size int, memBytes int64, log *slog.Logger) *pool {
 	return p
 }
 
-// get returns an idle live child, or nil if none is ready. It asks the
-// filler to replace what it took.
+// get returns an idle live child, or nil if none is ready. The caller
+// calls refill once its run is over, so that starting the replacement
+// does not compete with the run for CPU.
 func (p *pool) get() *child {
-	defer p.refill()
 	for {
 		select {
 		case c := <-p.idle:

@@ -113,6 +113,9 @@ func (r *Runner) Run(ctx context.Context, req Request, http HTTPFunc) (Result, e
 	j := job{Name: req.Name, Source: req.Source, Function: req.Function, Args: args, Kwargs: kwargs,
 		Secrets: req.Secrets, Placeholder: req.Placeholder, Limits: lim}
 	c, err := r.take(lim)
+	if r.pool != nil {
+		defer r.pool.refill()
+	}
 	if err != nil {
 		return Result{}, err
 	}

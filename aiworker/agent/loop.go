@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -57,7 +58,18 @@ func (a *Agent) Serve(ctx context.Context, parallel int) error {
 func (a *Agent) work(ctx context.Context, task tools.Task) {
 	log := a.logger.With("task_id", task.ID, "conversation_id", task.ConversationID)
 	start := time.Now()
-	text, err := a.Run(ctx, task)
+	var text string
+	var err error
+	if st := task.ScriptTest; st != nil {
+		var isErr bool
+		text, isErr = a.execScript(ctx, task.ID, tools.ScriptRunArgs{Name: st.Name, Function: st.Function,
+			Args: st.Args, Kwargs: st.Kwargs}, st.SHA256)
+		if isErr {
+			text, err = "", errors.New(text)
+		}
+	} else {
+		text, err = a.Run(ctx, task)
+	}
 	done := tools.CompleteTaskArgs{TaskID: task.ID, Text: text}
 	if err != nil {
 		done = tools.CompleteTaskArgs{TaskID: task.ID, Error: err.Error()}

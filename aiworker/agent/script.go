@@ -31,8 +31,14 @@ func (a *Agent) runScript(ctx context.Context, taskID string, raw json.RawMessag
 	if err := decodeStrict(raw, &args); err != nil {
 		return "invalid arguments for script_run: " + err.Error(), true
 	}
+	return a.execScript(ctx, taskID, args, "")
+}
+
+// execScript runs a script version: the approved one, or for an admin's
+// test run the version under test.
+func (a *Agent) execScript(ctx context.Context, taskID string, args tools.ScriptRunArgs, sha string) (string, bool) {
 	var src tools.ScriptSource
-	err := a.conn.Call(ctx, tools.RuntimeScriptSource, tools.ScriptSourceArgs{TaskID: taskID, Name: args.Name}, &src)
+	err := a.conn.Call(ctx, tools.RuntimeScriptSource, tools.ScriptSourceArgs{TaskID: taskID, Name: args.Name, SHA256: sha}, &src)
 	if err != nil {
 		return toolErrorText(err, "the script could not be fetched"), true
 	}

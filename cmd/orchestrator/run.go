@@ -14,6 +14,7 @@ import (
 	"time"
 
 	mcpserver "github.com/airlockhq/airlock/mcp/server"
+	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator"
 	"github.com/airlockhq/airlock/orchestrator/admin"
 	"github.com/airlockhq/airlock/orchestrator/approval"
@@ -150,6 +151,10 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 		return err
 	}
 	scripts := approval.New(st, auditLog, time.Now)
+	scripts.OnProposed(func(info tools.ScriptInfo) {
+		logger.Info("a script awaits review", "script", info.Name, "sha256", info.SHA256,
+			"review", "GET /api/v1/scripts/"+info.Name+"?sha256="+info.SHA256)
+	})
 	queue := worker.New(time.Now, processAlive)
 	core := orchestrator.New(orchestrator.Config{MaxRounds: cfg.Agent.MaxRounds, TaskTimeout: cfg.Agent.TaskTimeout},
 		orchestrator.Deps{Store: st, Audit: auditLog, Queue: queue, Workspace: ws, LLM: gateway, Web: web,

@@ -130,6 +130,33 @@ func TestScriptLifecycle(t *testing.T) {
 		t.Fatalf("after approving v2: %q", res.Content)
 	}
 
+	// Admin test runs: the approved version by default; a pending version
+	// runs without network access.
+	var tr struct {
+		OK     bool   `json:"ok"`
+		Output string `json:"output"`
+	}
+	if code := s.do("POST", "/api/v1/scripts/weather/test", map[string]any{"function": "current", "args": []any{"Lyon"}}, &tr); code != http.StatusOK ||
+		!tr.OK || !strings.Contains(tr.Output, `"version":"v2"`) || !strings.Contains(tr.Output, `"city":"Lyon"`) {
+		t.Fatalf("test run of the approved version: %d %+v", code, tr)
+	}
+	res = s.callTool(conv, tools.ScriptPropose, map[string]any{"name": "weather", "source": weatherSource(api.URL, "v3")})
+	if err := json.Unmarshal([]byte(res.Content), &prop); err != nil || prop.Status != tools.ScriptPending {
+		t.Fatalf("v3 proposal = %q", res.Content)
+	}
+	mu.Lock()
+	calls := len(keysSeen)
+	mu.Unlock()
+	if code := s.do("POST", "/api/v1/scripts/weather/test", map[string]any{"sha256": prop.SHA256, "function": "current",
+		"args": []any{"Nice"}}, &tr); code != http.StatusOK || tr.OK || !strings.Contains(tr.Output, "HTTP is disabled") {
+		t.Fatalf("test run of a pending version: %d %+v", code, tr)
+	}
+	mu.Lock()
+	if len(keysSeen) != calls {
+		t.Error("a pending version's test run reached the API")
+	}
+	mu.Unlock()
+
 	// Revoked: the very next run is refused, no restart.
 	if code := s.do("POST", "/api/v1/scripts/weather/revoke", map[string]string{"reason": "test"}, nil); code != http.StatusOK {
 		t.Fatalf("revoke: %d", code)
@@ -147,7 +174,7 @@ func TestScriptLifecycle(t *testing.T) {
 		seen[e.Action+"/"+e.Outcome] = true
 	}
 	for _, want := range []string{"script.proposed/ok", "script.approved/ok", "script.run/ok", "script.run/denied",
-		"script.http/ok", "script.revoked/ok"} {
+		"script.http/ok", "script.http/denied", "script.test/ok", "script.revoked/ok"} {
 		if !seen[want] {
 			t.Errorf("audit log lacks %s", want)
 		}

@@ -86,6 +86,8 @@ type ScriptRunArgs struct {
 type ScriptSourceArgs struct {
 	TaskID string `json:"task_id"`
 	Name   string `json:"name"`
+	// SHA256 is set only by a test-run task, for the version under test.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // ScriptSource is the result of runtime_script_source: the currently

@@ -92,6 +92,18 @@ type Task struct {
 	MaxRounds int `json:"max_rounds"`
 	// BudgetMS is the wall-clock budget of the whole task in milliseconds.
 	BudgetMS int64 `json:"budget_ms"`
+	// ScriptTest, when set, makes this an admin's test run of a script
+	// version instead of a conversation turn: no model is involved.
+	ScriptTest *ScriptTest `json:"script_test,omitempty"`
+}
+
+// ScriptTest is an admin's test run of one script version.
+type ScriptTest struct {
+	Name     string         `json:"name"`
+	SHA256   string         `json:"sha256"`
+	Function string         `json:"function,omitempty"`
+	Args     []any          `json:"args,omitempty"`
+	Kwargs   map[string]any `json:"kwargs,omitempty"`
 }
 
 // NextTaskArgs are the arguments of runtime_next_task.

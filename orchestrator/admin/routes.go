@@ -32,6 +32,7 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/scripts/{name}/versions/{sha256}/approve", s.handle(s.approveScript))
 		r.Post("/scripts/{name}/versions/{sha256}/reject", s.handle(s.rejectScript))
 		r.Post("/scripts/{name}/revoke", s.handle(s.revokeScript))
+		r.Post("/scripts/{name}/test", s.handle(s.testScript))
 		r.Get("/secrets", s.handle(s.listSecrets))
 		r.Put("/secrets/{name}", s.handle(s.saveSecret))
 		r.Delete("/secrets/{name}", s.handle(s.deleteSecret))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/approval"
 )
 
@@ -93,4 +94,33 @@ func scriptError(err error) error {
 		return errorf(http.StatusConflict, "the script has no approved version")
 	}
 	return err
+}
+
+// testScript runs a version of a script (default: the approved one) with
+// arguments through the worker's sandbox, for review.
+func (s *Server) testScript(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		SHA256   string         `json:"sha256"`
+		Function string         `json:"function"`
+		Args     []any          `json:"args"`
+		Kwargs   map[string]any `json:"kwargs"`
+	}
+	if err := s.decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	if in.SHA256 == "" {
+		v, err := s.Approval.Approved(r.Context(), name)
+		if err != nil {
+			return scriptError(err)
+		}
+		in.SHA256 = v.SHA256
+	}
+	res, err := s.Core.TestScript(r.Context(), "api", tools.ScriptTest{Name: name, SHA256: in.SHA256,
+		Function: in.Function, Args: in.Args, Kwargs: in.Kwargs})
+	if err != nil {
+		return scriptError(err)
+	}
+	s.writeJSON(w, http.StatusOK, res)
+	return nil
 }
