@@ -2,8 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -82,14 +80,8 @@ func history(stored []store.Message, limit int) []tools.Message {
 	return out
 }
 
-// untrusted wraps content the AI must treat as data. The markers carry a
-// random nonce so the content cannot close the block early by quoting them.
-func untrusted(source, content string) string {
-	var n [6]byte
-	_, _ = rand.Read(n[:])
-	id := hex.EncodeToString(n[:])
-	return fmt.Sprintf("<<<UNTRUSTED DATA id=%s source=%q>>>\n%s\n<<<END UNTRUSTED DATA id=%s>>>", id, source, content, id)
-}
+// untrusted wraps content the AI must treat as data.
+func untrusted(source, content string) string { return tools.WrapUntrusted(source, content) }
 
 func truncate(s string, n int) string {
 	if len(s) <= n {

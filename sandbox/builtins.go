@@ -167,12 +167,12 @@ func setHeader(h map[string]string, k, v string) map[string]string {
 	return h
 }
 
-// stringDict converts a dict of strings; nil stays nil.
+// stringDict converts a dict of strings (None: an empty map).
 func stringDict(d *starlark.Dict) (map[string]string, error) {
-	if d == nil || d.Len() == 0 {
-		return nil, nil
+	out := map[string]string{}
+	if d == nil {
+		return out, nil
 	}
-	out := make(map[string]string, d.Len())
 	for _, kv := range d.Items() {
 		k, ok1 := starlark.AsString(kv[0])
 		v, ok2 := starlark.AsString(kv[1])

@@ -62,27 +62,40 @@ func childMain(args []string, in io.Reader, out io.Writer) int {
 	watchCPU(w, &cpuSecs)
 
 	warmUp()
+	if err := w.write(childMsg{Type: msgReady}); err != nil {
+		return 0
+	}
 	r := bufio.NewReader(in)
-	line, err := readLine(r, maxJobBytes)
+	j, err := readJob(r, lim, base)
 	if err != nil {
+		if !errors.Is(err, errNoJob) {
+			fmt.Fprintln(os.Stderr, "sandbox child:", err)
+			return exitUsage
+		}
 		return 0 // the parent went away or closed an idle child
-	}
-	var j job
-	if err := json.Unmarshal(line, &j); err != nil {
-		fmt.Fprintln(os.Stderr, "sandbox child: bad job:", err)
-		return exitUsage
-	}
-	j.Limits.MemoryBytes = min(j.Limits.MemoryBytes, lim.MemoryBytes)
-	j.Limits.CPUTime = min(j.Limits.CPUTime, lim.CPUTime)
-	if err := applyLimits(j.Limits, base); err != nil {
-		fmt.Fprintln(os.Stderr, "sandbox child:", err)
-		return exitUsage
 	}
 	cpuSecs.Store(cpuSeconds(j.Limits.CPUTime))
 	if err := w.write(execute(j, &link{w: w, r: r}, dataLimit(j.Limits.MemoryBytes, base))); err != nil {
 		return exitUsage
 	}
 	return 0
+}
+
+var errNoJob = errors.New("no job")
+
+// readJob reads the job and lowers the limits to the job's.
+func readJob(r *bufio.Reader, lim Limits, base memBase) (job, error) {
+	line, err := readLine(r, maxJobBytes)
+	if err != nil {
+		return job{}, errNoJob
+	}
+	var j job
+	if err := json.Unmarshal(line, &j); err != nil {
+		return job{}, fmt.Errorf("bad job: %w", err)
+	}
+	j.Limits.MemoryBytes = min(j.Limits.MemoryBytes, lim.MemoryBytes)
+	j.Limits.CPUTime = min(j.Limits.CPUTime, lim.CPUTime)
+	return j, applyLimits(j.Limits, base)
 }
 
 // warmUpSource exercises the usual paths (compile, call, builtins,

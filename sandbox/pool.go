@@ -6,6 +6,9 @@ import (
 	"time"
 )
 
+// readyTimeout bounds a warm child's start.
+const readyTimeout = 10 * time.Second
+
 // pool keeps up to size idle children started in the background, so a
 // run does not wait for a process start. A child leaves the pool for one
 // run and never comes back.
@@ -59,6 +62,11 @@ func (p *pool) fill() {
 	for {
 		for len(p.idle) < cap(p.idle) {
 			c, err := spawn(p.exe, p.memBytes)
+			if err == nil {
+				if err = c.awaitReady(readyTimeout); err != nil {
+					c.release()
+				}
+			}
 			if err != nil {
 				p.log.Error("sandbox: warm child", "err", err)
 				if !p.sleep(backoff) {

@@ -93,6 +93,24 @@ func (c *child) kill() {
 	})
 }
 
+// awaitReady reads the child's "ready" line: it has set its limits and
+// warmed up. A binary whose main does not call MaybeChild never says it.
+func (c *child) awaitReady(timeout time.Duration) error {
+	if err := c.outFile.SetReadDeadline(time.Now().Add(timeout)); err != nil {
+		return fmt.Errorf("sandbox: child: %w", err)
+	}
+	line, err := readLine(c.out, 1<<10)
+	if err != nil {
+		return fmt.Errorf("sandbox: child did not start (does main call sandbox.MaybeChild first?): %w; stderr: %q",
+			err, firstLine(c.stderr.String()))
+	}
+	var m childMsg
+	if err := json.Unmarshal(line, &m); err != nil || m.Type != msgReady {
+		return fmt.Errorf("sandbox: child said %.100q, not ready (does main call sandbox.MaybeChild first?)", line)
+	}
+	return c.outFile.SetReadDeadline(time.Time{})
+}
+
 // release kills the child and closes the parent's end of its stdout; the
 // owner calls it once done reading.
 func (c *child) release() {

@@ -10,10 +10,11 @@ import (
 	"sync"
 )
 
-// The pipe protocol is JSON lines. The parent writes one job to the
-// child's stdin; the child answers on stdout with any number of "http"
-// messages, each answered by one httpReply on stdin, then exactly one
-// "result" or "error" message, and exits.
+// The pipe protocol is JSON lines. The child says "ready" once it has set
+// its limits and warmed up. The parent writes one job to the child's
+// stdin; the child answers on stdout with any number of "http" messages,
+// each answered by one httpReply on stdin, then exactly one "result" or
+// "error" message, and exits.
 
 // job is what the child runs: the request, its JSON-encoded arguments and
 // the limits the child enforces itself.
@@ -30,6 +31,7 @@ type job struct {
 
 // Child-to-parent message types.
 const (
+	msgReady  = "ready"
 	msgHTTP   = "http"
 	msgResult = "result"
 	msgError  = "error"

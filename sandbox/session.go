@@ -37,6 +37,7 @@ func (r *Runner) session(ctx context.Context, c *child, j job, hf HTTPFunc) (Res
 			return Result{}, errorf(KindCrash, "the script process sent a malformed message")
 		}
 		switch {
+		case m.Type == msgReady: // a cold child's first line
 		case m.Type == msgHTTP && m.HTTP != nil:
 			calls++
 			_ = c.send(r.doHTTP(httpCtx, hf, m, calls, j.Limits))

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/airlockhq/airlock/mcp/tools"
+	"github.com/airlockhq/airlock/sandbox"
 )
 
 // fakeConn scripts runtime_llm answers and records every call.
@@ -186,4 +187,38 @@ func TestServeCompletesTasksAndReportsFailures(t *testing.T) {
 	if f.completed[1].TaskID != "t_2" || f.completed[1].Error == "" {
 		t.Errorf("second completion should report an error: %+v", f.completed[1])
 	}
+}
+
+type fakeSandbox struct{ out string }
+
+func (f fakeSandbox) Run(ctx context.Context, req sandbox.Request, http sandbox.HTTPFunc) (sandbox.Result, error) {
+	return sandbox.Result{Value: json.RawMessage(`"done"`), Output: f.out}, nil
+}
+
+// TestScriptOutputRedacted: what a script prints passes the shape
+// detectors before the model sees it.
+func TestScriptOutputRedacted(t *testing.T) {
+	key := "ghp_" + strings.Repeat("A1b2C3d4", 5)[:36]
+	f := &fakeConn{llm: []tools.LLMResponse{toolReply(call("s", tools.ScriptRun, `{"name":"x"}`)), textReply("ok")}}
+	a := New(scriptConn{f}, quiet(), Limits{})
+	a.SetSandbox(fakeSandbox{out: "token " + key})
+	if _, err := a.Run(context.Background(), task); err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.llmReqs[1].Messages
+	got := msgs[len(msgs)-1].Content
+	if strings.Contains(got, key) || !strings.Contains(got, "[REDACTED:GITHUB_TOKEN]") || !strings.Contains(got, "UNTRUSTED DATA") {
+		t.Errorf("script output reached the model as %q", got)
+	}
+}
+
+// scriptConn answers runtime_script_source on top of fakeConn.
+type scriptConn struct{ *fakeConn }
+
+func (s scriptConn) Call(ctx context.Context, name string, args any, out any) error {
+	if name == tools.RuntimeScriptSource {
+		*out.(*tools.ScriptSource) = tools.ScriptSource{Name: "x", SHA256: strings.Repeat("a", 64), Source: "x = 1", RunID: "r"}
+		return nil
+	}
+	return s.fakeConn.Call(ctx, name, args, out)
 }

@@ -3,8 +3,6 @@ package agent
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/sandbox"
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // Sandbox runs scripts; *sandbox.Runner is the real one.
@@ -67,7 +66,11 @@ func (a *Agent) execScript(ctx context.Context, taskID string, args tools.Script
 		Result json.RawMessage `json:"result"`
 		Output string          `json:"output,omitempty"`
 	}{res.Value, res.Output})
-	return untrusted("script "+src.Name+" output", string(out)), false
+	// The worker knows no secret value (a script never holds one), so this
+	// catches well-known credential shapes; the orchestrator redacts every
+	// known value again before anything reaches the model.
+	var shapes *redact.Redactor
+	return untrusted("script "+src.Name+" output", shapes.String(string(out))), false
 }
 
 // toolErrorText shows the orchestrator's own error text (already meant for
@@ -90,10 +93,5 @@ func decodeStrict(raw json.RawMessage, v any) error {
 }
 
 // untrusted wraps script output, which carries what the web returned, as
-// data for the model, with a random nonce in the markers.
-func untrusted(source, content string) string {
-	var n [6]byte
-	_, _ = rand.Read(n[:])
-	id := hex.EncodeToString(n[:])
-	return fmt.Sprintf("<<<UNTRUSTED DATA id=%s source=%q>>>\n%s\n<<<END UNTRUSTED DATA id=%s>>>", id, source, content, id)
-}
+// data for the model.
+func untrusted(source, content string) string { return tools.WrapUntrusted(source, content) }

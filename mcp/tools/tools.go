@@ -14,9 +14,24 @@
 package tools
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"slices"
 )
+
+// WrapUntrusted marks content the model must treat as data (files, web
+// pages, tool and script output). The system prompt tells the model what
+// these markers mean; both sides use this one function so the format
+// cannot drift. The markers carry a random nonce, so the content cannot
+// close the block early by quoting them.
+func WrapUntrusted(source, content string) string {
+	var n [6]byte
+	_, _ = rand.Read(n[:])
+	id := hex.EncodeToString(n[:])
+	return fmt.Sprintf("<<<UNTRUSTED DATA id=%s source=%q>>>\n%s\n<<<END UNTRUSTED DATA id=%s>>>", id, source, content, id)
+}
 
 // Runtime tool names.
 const (

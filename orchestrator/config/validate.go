@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/airlockhq/airlock/secure/egress"
 	"net"
 	"net/netip"
 	"net/url"
@@ -149,13 +150,12 @@ func (k *checker) egress() {
 	}
 }
 
-// validEgress reports whether e is a hostname, an IP address or a CIDR.
+// validEgress reports whether the egress guard accepts e (a hostname, an
+// IP address or a CIDR): validation is the guard's own parser, so the two
+// cannot disagree.
 func validEgress(e string) bool {
-	if strings.Contains(e, "/") {
-		_, err := netip.ParsePrefix(e)
-		return err == nil
-	}
-	return isIP(e) || isHostname(e)
+	_, err := egress.ParseAllow([]string{e})
+	return err == nil
 }
 
 func isIP(s string) bool {
