@@ -42,7 +42,9 @@ func TestScriptHTTPGrants(t *testing.T) {
 		fmt.Fprintf(w, "echo %s", r.Header.Get("Authorization"))
 	}))
 	defer api.Close()
-	approved(t, h, "api", "# @secrets: API_KEY\n# @hosts: 127.0.0.1, 169.254.169.254\ndef f():\n    return secret(\"API_KEY\")\n")
+	// Granted hosts the egress guard still refuses: only 127.0.0.1 is
+	// allowlisted by the admin in this harness.
+	approved(t, h, "api", "# @secrets: API_KEY\n# @hosts: 127.0.0.1, 127.0.0.2, 10.0.0.1, 169.254.169.254\ndef f():\n    return secret(\"API_KEY\")\n")
 
 	c := h.client(t)
 	ctx := context.Background()
@@ -87,7 +89,8 @@ func TestScriptHTTPGrants(t *testing.T) {
 		{"metadata even if granted", tools.ScriptHTTPArgs{URL: "http://169.254.169.254/latest/meta-data/"}, "refused"},
 		{"file scheme", tools.ScriptHTTPArgs{URL: "file:///etc/passwd"}, "http"},
 		{"ftp scheme", tools.ScriptHTTPArgs{URL: "ftp://127.0.0.1/"}, "http"},
-		{"private address not allowlisted", tools.ScriptHTTPArgs{URL: "http://10.0.0.1/"}, "not granted"},
+		{"private address, granted but not allowlisted", tools.ScriptHTTPArgs{URL: "http://10.0.0.1/"}, "private"},
+		{"loopback, granted but not allowlisted", tools.ScriptHTTPArgs{URL: "http://127.0.0.2:" + portOf(api.URL) + "/"}, "refused"},
 		{"bad method", tools.ScriptHTTPArgs{URL: api.URL, Method: "CONNECT"}, "not allowed"},
 		{"host header", tools.ScriptHTTPArgs{URL: api.URL, Headers: map[string]string{"Host": "evil"}}, "may not be set"},
 	}
@@ -168,3 +171,5 @@ func TestScriptSourceRacingApproval(t *testing.T) {
 	c.Call(ctx, tools.RuntimeCompleteTask, tools.CompleteTaskArgs{TaskID: task.ID, Text: "done"}, &ok)
 	<-reply
 }
+
+func portOf(u string) string { return u[strings.LastIndexByte(u, ':')+1:] }
