@@ -104,7 +104,19 @@ func measureRSS(ctx context.Context, t *testing.T, s *stack) {
 		return n
 	}
 	o, w := kb(orch), kb(worker)
-	t.Logf("PERF idle_rss_orchestrator_kb=%d idle_rss_worker_kb=%d idle_rss_total_mb=%.1f", o, w, float64(o+w)/1024)
+	// The worker's warm sandbox children are part of its footprint.
+	all, err := s.procs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb, n := 0, 0
+	for _, p := range all {
+		if p.ppid == worker.pid {
+			sb, n = sb+kb(p), n+1
+		}
+	}
+	t.Logf("PERF idle_rss_orchestrator_kb=%d idle_rss_worker_kb=%d idle_rss_sandbox_children=%d idle_rss_sandbox_kb=%d idle_rss_total_mb=%.1f",
+		o, w, n, sb, float64(o+w+sb)/1024)
 	if o == 0 || w == 0 {
 		t.Errorf("no VmRSS for orchestrator (%q) or worker (%q)", orch.fields["VmRSS"], worker.fields["VmRSS"])
 	}
