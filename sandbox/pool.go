@@ -20,13 +20,14 @@ type pool struct {
 	nudge    chan struct{}
 	done     chan struct{}
 	wg       sync.WaitGroup
+	lazy     bool          // fill only after the first run
+	idleTTL  time.Duration // release idle children after this long without a run; 0 never
 }
 
 func newPool(exe string, size int, memBytes int64, log *slog.Logger) *pool {
 	p := &pool{exe: exe, memBytes: memBytes, log: log, idle: make(chan *child, size),
 		nudge: make(chan struct{}, 1), done: make(chan struct{})}
-	p.wg.Add(1)
-	go p.fill()
+	p.wg.Add(1) // the caller starts fill once lazy and idleTTL are set
 	return p
 }
 
@@ -58,6 +59,9 @@ func (p *pool) refill() {
 // so checking the length first never blocks.
 func (p *pool) fill() {
 	defer p.wg.Done()
+	if p.lazy && !p.wait() {
+		return
+	}
 	backoff := 100 * time.Millisecond
 	for {
 		for len(p.idle) < cap(p.idle) {
@@ -83,9 +87,50 @@ func (p *pool) fill() {
 				return
 			}
 		}
+		if !p.idleWait() {
+			return
+		}
+	}
+}
+
+// idleWait waits, with a full pool, for a run to take a child. After
+// idleTTL without one it gives the memory back (drain) and waits for the
+// next run. It reports false when the pool closes.
+func (p *pool) idleWait() bool {
+	var idle <-chan time.Time
+	if p.idleTTL > 0 {
+		t := time.NewTimer(p.idleTTL)
+		defer t.Stop()
+		idle = t.C
+	}
+	select {
+	case <-p.nudge:
+		return true
+	case <-p.done:
+		return false
+	case <-idle:
+		p.drain()
+		return p.wait()
+	}
+}
+
+// wait blocks until a run asks for a refill, or the pool closes.
+func (p *pool) wait() bool {
+	select {
+	case <-p.nudge:
+		return true
+	case <-p.done:
+		return false
+	}
+}
+
+// drain releases every idle child.
+func (p *pool) drain() {
+	for {
 		select {
-		case <-p.nudge:
-		case <-p.done:
+		case c := <-p.idle:
+			c.release()
+		default:
 			return
 		}
 	}
@@ -106,14 +151,7 @@ func (p *pool) sleep(d time.Duration) bool {
 func (p *pool) close() {
 	close(p.done)
 	p.wg.Wait()
-	for {
-		select {
-		case c := <-p.idle:
-			c.release()
-		default:
-			return
-		}
-	}
+	p.drain()
 }
 
 // full reports whether every idle slot holds a child (for tests and

@@ -24,6 +24,12 @@ type Options struct {
 	Executable string       // the binary to re-execute; default os.Executable()
 	Warm       int          // idle children kept started; 0 means DefaultWarm, NoWarm (<0) none
 	Logger     *slog.Logger // default: discard
+	// Lazy starts no warm child until the first run, so a worker whose
+	// assistant never runs a script keeps no idle children.
+	Lazy bool
+	// IdleTTL, when positive, releases the idle children after that long
+	// without a run; the next run starts cold and refills the pool.
+	IdleTTL time.Duration
 }
 
 // Request is one script run.
@@ -80,6 +86,8 @@ func NewRunner(o Options) (*Runner, error) {
 	}
 	if o.Warm > 0 {
 		r.pool = newPool(o.Executable, o.Warm, DefaultMemoryBytes, o.Logger)
+		r.pool.lazy, r.pool.idleTTL = o.Lazy, o.IdleTTL
+		go r.pool.fill()
 	}
 	return r, nil
 }

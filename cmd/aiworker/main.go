@@ -61,7 +61,10 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	if err := client.Connect(ctx); err != nil {
 		return err
 	}
-	runner, err := sandbox.NewRunner(sandbox.Options{Logger: logger.With("component", "sandbox")})
+	// Warm children start after the first script run and are released
+	// after ten quiet minutes: an assistant that runs no script keeps none.
+	runner, err := sandbox.NewRunner(sandbox.Options{Logger: logger.With("component", "sandbox"),
+		Lazy: true, IdleTTL: 10 * time.Minute})
 	if err != nil {
 		return err
 	}
