@@ -244,6 +244,3 @@ func (c *Core) audit(ctx context.Context, e audit.Event) {
 		c.Logger.Error("audit append failed", "action", e.Action, "err", err)
 	}
 }
-
-// Audit records a security event from another component.
-func (c *Core) AuditEvent(ctx context.Context, e audit.Event) { c.audit(ctx, e) }
