@@ -216,3 +216,17 @@ func TestLLMRetryAndBudget(t *testing.T) {
 	}
 	s.verifyAudit()
 }
+
+// TestNoModelConfigured: without a model the assistant says so plainly and
+// no request leaves.
+func TestNoModelConfigured(t *testing.T) {
+	s := startStack(t, stackOpts{dev: true, env: []string{"AIRLOCK_LLM_MODEL="}})
+	s.waitReady()
+	r := s.send(s.newConversation(), "hello?")
+	if !r.Failed || !strings.Contains(r.Reply, "no language model configured") {
+		t.Errorf("reply = %+v", r)
+	}
+	if n := len(s.llm.Requests()); n != 0 {
+		t.Errorf("%d requests reached an LLM", n)
+	}
+}
