@@ -230,3 +230,27 @@ func TestNoModelConfigured(t *testing.T) {
 		t.Errorf("%d requests reached an LLM", n)
 	}
 }
+
+// TestLLMKeyFromVault: a key stored in the vault is used from the next
+// model call on, without a restart.
+func TestLLMKeyFromVault(t *testing.T) {
+	s := startStack(t, stackOpts{dev: true, env: []string{"AIRLOCK_LLM_API_KEY="}})
+	s.waitReady()
+	conv := s.newConversation()
+	s.send(conv, "before")
+	if got := s.llm.Requests()[0].Header.Get("Authorization"); got != "" {
+		t.Fatalf("Authorization before a key was set: %q", got)
+	}
+	const key = "sk-vault-stored-key-123456"
+	if code := s.do("PUT", "/api/v1/secrets/LLM_API_KEY", map[string]string{"value": key}, nil); code != http.StatusCreated {
+		t.Fatalf("PUT: %d", code)
+	}
+	s.send(conv, "after")
+	reqs := s.llm.Requests()
+	if got := reqs[len(reqs)-1].Header.Get("Authorization"); got != "Bearer "+key {
+		t.Errorf("the next call did not use the vault's key (Authorization set: %v)", got != "")
+	}
+	if strings.Contains(s.logs.String(), key) {
+		t.Error("the key reached the logs")
+	}
+}
