@@ -121,7 +121,8 @@ func TestMigratesFromOlderVersion(t *testing.T) {
 func TestRefusesNewerSchemaAndTouchesNothing(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "airlock.db")
 	db := rawDB(t, path)
-	for _, q := range []string{"CREATE TABLE future (x INTEGER)", "PRAGMA user_version = 7"} {
+	future := knownVersion(t) + 1
+	for _, q := range []string{"CREATE TABLE future (x INTEGER)", "PRAGMA user_version = " + strconv.Itoa(future)} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +141,7 @@ func TestRefusesNewerSchemaAndTouchesNothing(t *testing.T) {
 	if !errors.Is(err, ErrSchemaTooNew) {
 		t.Errorf("error %v does not match ErrSchemaTooNew", err)
 	}
-	want := "store: database schema version 7 is newer than this binary supports (" +
+	want := "store: database schema version " + strconv.Itoa(future) + " is newer than this binary supports (" +
 		strconv.Itoa(knownVersion(t)) + "); refusing to start"
 	if err.Error() != want {
 		t.Errorf("error = %q, want %q", err, want)

@@ -1,0 +1,192 @@
+// Package auth is the authentication core of the admin UI and API:
+// first-run setup, password login, session tokens, password changes and
+// session revocation.
+//
+// Invariants:
+//   - No default credentials. While no admin exists, StartSetup mints a
+//     one-time setup code (100 random bits, 30 minutes) of which only the
+//     SHA-256 is stored; CompleteSetup needs it, is rate limited per client
+//     and globally, and creates the admin and redeems the code in one
+//     transaction, so exactly one admin can ever come out of setup. Once an
+//     admin exists, setup is refused for good.
+//   - Passwords are stored only as argon2id hashes (random salt, PHC
+//     string) and compared in constant time. A login for an unknown user
+//     verifies against a dummy hash of the same parameters: the same work
+//     and the same error, ErrInvalidCredentials, as a wrong password.
+//   - Logins are limited per client IP (IPv6 by /64) and per username,
+//     unknown usernames included; attempts are counted when they start, so
+//     concurrent guesses cannot pass the limit; locks double up to a cap.
+//     Limiter state is in memory: a restart clears it (argon2id still
+//     bounds the guessing rate).
+//   - Tokens are JWTs, HS256 only, with iss, sub, iat, exp, typ and sid all
+//     required. The signing key is HMAC(server key, admin token key): the
+//     server key lives in a 0600 file, the token key in the database and is
+//     replaced on every password change, which revokes all earlier tokens.
+//     Every Authenticate also re-reads the session row, so logout and
+//     "sign out other sessions" take effect on the next request.
+//   - Every setup, login success, failure and lockout, logout, session
+//     revocation and password change is audited with stable action names
+//     (auth.setup, auth.login, auth.lockout, ...). No password, setup code,
+//     hash or token ever appears in an error, a log line or an audit entry.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/store"
+	"github.com/airlockhq/airlock/secure/vault"
+)
+
+// Default token lifetimes.
+const (
+	DefaultSessionTTL  = 12 * time.Hour
+	DefaultAPITokenTTL = 30 * 24 * time.Hour
+)
+
+// maxHashers bounds concurrent password hashing: each argon2id run holds
+// 64 MiB, and a flood of logins must not exhaust memory.
+const maxHashers = 2
+
+// Config holds a Service's dependencies. Store and ServerKey are required.
+type Config struct {
+	Store     *store.Store
+	ServerKey vault.Key
+	Logger    *slog.Logger                       // nil: discard
+	Audit     func(context.Context, audit.Event) // nil: events are only logged
+	Hasher    Hasher                             // nil: Argon2id{DefaultParams()}
+	Now       func() time.Time                   // nil: time.Now
+
+	SessionTTL  time.Duration // lifetime of TypeSession tokens; 0: DefaultSessionTTL
+	APITokenTTL time.Duration // lifetime of TypeAPI tokens; 0: DefaultAPITokenTTL
+}
+
+// Service authenticates admins. It is safe for concurrent use.
+type Service struct {
+	st        *store.Store
+	serverKey vault.Key
+	logger    *slog.Logger
+	auditFn   func(context.Context, audit.Event)
+	hasher    Hasher
+	now       func() time.Time
+	ttl       map[string]time.Duration
+	parser    *jwt.Parser
+	dummyHash string
+	hashSlots chan struct{}
+
+	loginUser, loginIP, setupIP, setupGlobal *limiter
+}
+
+// Admin is an admin account, without its secrets.
+type Admin struct {
+	ID        string    `json:"id"`
+	Username  string    `json:"username"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Session is an active session: the server side of one token.
+type Session struct {
+	ID         string    `json:"id"`
+	AdminID    string    `json:"admin_id"`
+	Type       string    `json:"type"` // TypeSession or TypeAPI
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	UserAgent  string    `json:"user_agent"`
+	IP         string    `json:"ip"`
+}
+
+// New returns a Service. It hashes one random password (the dummy hash for
+// unknown users), so it takes as long as one login.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.ServerKey == (vault.Key{}) {
+		return nil, errors.New("auth: new: a store and a non-zero server key are required")
+	}
+	s := &Service{st: cfg.Store, serverKey: cfg.ServerKey, logger: cfg.Logger, auditFn: cfg.Audit,
+		hasher: cfg.Hasher, now: cfg.Now, hashSlots: make(chan struct{}, maxHashers),
+		ttl: map[string]time.Duration{TypeSession: cfg.SessionTTL, TypeAPI: cfg.APITokenTTL}}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.hasher == nil {
+		s.hasher = Argon2id{Params: DefaultParams()}
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.ttl[TypeSession] = orDefault(s.ttl[TypeSession], DefaultSessionTTL)
+	s.ttl[TypeAPI] = orDefault(s.ttl[TypeAPI], DefaultAPITokenTTL)
+	s.parser = s.newParser()
+	r := defaultLimitRules()
+	s.loginUser, s.loginIP = newLimiter(r.loginUser), newLimiter(r.loginIP)
+	s.setupIP, s.setupGlobal = newLimiter(r.setupIP), newLimiter(r.setupGlobal)
+	dummy, err := s.hasher.Hash(rand.Text())
+	if err != nil {
+		return nil, fmt.Errorf("auth: new: dummy hash: %w", err)
+	}
+	s.dummyHash = dummy
+	return s, nil
+}
+
+// orDefault returns d, or def when d is not positive.
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// verify runs the hasher's Verify, at most maxHashers at a time.
+func (s *Service) verify(ctx context.Context, password, encoded string) (bool, error) {
+	if err := s.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer func() { <-s.hashSlots }()
+	return s.hasher.Verify(password, encoded)
+}
+
+// hash runs the hasher's Hash, at most maxHashers at a time.
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	if err := s.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer func() { <-s.hashSlots }()
+	h, err := s.hasher.Hash(password)
+	if err != nil {
+		return "", fmt.Errorf("auth: hash password: %w", err)
+	}
+	return h, nil
+}
+
+func (s *Service) acquire(ctx context.Context) error {
+	select {
+	case s.hashSlots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("auth: waiting to hash: %w", ctx.Err())
+	}
+}
+
+// newTokenKey returns 32 random bytes.
+func newTokenKey() []byte {
+	k := make([]byte, 32)
+	_, _ = rand.Read(k) // crypto/rand.Read never fails (it crashes the program instead)
+	return k
+}
+
+func adminOf(a store.Admin) Admin {
+	return Admin{ID: a.ID, Username: a.Username, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt}
+}
+
+func sessionOf(ss store.AdminSession) Session {
+	return Session{ID: ss.ID, AdminID: ss.AdminID, Type: ss.Type, CreatedAt: ss.CreatedAt,
+		LastSeenAt: ss.LastSeenAt, ExpiresAt: ss.ExpiresAt, UserAgent: ss.UserAgent, IP: ss.IP}
+}
