@@ -1,0 +1,62 @@
+package discord
+
+import (
+	"context"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// cmdNew is the slash command that starts a new conversation.
+const cmdNew = "new"
+
+const (
+	textNotAllowed     = "Sorry, you are not allowed to use this bot."
+	textUnknownCommand = "Sorry, I don't know that command."
+)
+
+// onInteraction answers slash commands. They obey the same allowlists as
+// messages; a refusal is ephemeral (only its user sees it) and audited.
+func (b *Bot) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
+	i := ic.Interaction
+	if i == nil || i.Type != discordgo.InteractionApplicationCommand {
+		return
+	}
+	user := i.User
+	if i.Member != nil && i.Member.User != nil {
+		user = i.Member.User
+	}
+	if user == nil || user.Bot {
+		return
+	}
+	dm := i.GuildID == ""
+	if reason := b.refusal(user.ID, i.ChannelID, dm); reason != "" {
+		b.spawn(func(ctx context.Context) {
+			b.auditIgnored(ctx, user.ID, i.ChannelID, dm, "command", reason)
+			b.respond(ctx, i, textNotAllowed, true)
+		})
+		return
+	}
+	if i.ApplicationCommandData().Name != cmdNew {
+		b.spawn(func(ctx context.Context) { b.respond(ctx, i, textUnknownCommand, true) })
+		return
+	}
+	b.spawn(func(ctx context.Context) {
+		if allowed, _ := b.limits.allow(user.ID); !allowed {
+			b.respond(ctx, i, textRateLimited, true)
+			return
+		}
+		b.startNew(ctx, i.ChannelID, dm, user.Username, func(text string) { b.respond(ctx, i, text, false) })
+	})
+}
+
+// respond answers an interaction with a message, optionally ephemeral.
+func (b *Bot) respond(ctx context.Context, i *discordgo.Interaction, text string, ephemeral bool) {
+	data := &discordgo.InteractionResponseData{Content: text, AllowedMentions: noMentions()}
+	if ephemeral {
+		data.Flags = discordgo.MessageFlagsEphemeral
+	}
+	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: data}
+	if err := b.session.InteractionRespond(i, resp, discordgo.WithContext(ctx)); err != nil {
+		b.fail("interaction response", err, "channel", i.ChannelID)
+	}
+}

@@ -1,0 +1,145 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/airlockhq/airlock/orchestrator"
+	"github.com/airlockhq/airlock/orchestrator/store"
+	"github.com/bwmarrin/discordgo"
+)
+
+// Texts the bot sends of its own.
+const (
+	textApology     = "Sorry, something went wrong while answering. Please try again later."
+	textTooLong     = "Sorry, that message is too long for me."
+	textRateLimited = "You're sending messages faster than I can answer. Please wait a minute and try again."
+	textNewConv     = "Started a new conversation. Earlier messages stay readable in the web UI."
+	textEmpty       = "Hi! Send me a message and I'll answer it."
+	textAttachments = "(I can't read attachments, so I ignored the file you sent.)"
+	textNoReply     = "(The assistant had nothing to say.)"
+)
+
+// incoming is a message the bot will answer.
+type incoming struct {
+	id, channelID, userID, userName string
+	dm                              bool
+	text                            string
+	attachments                     int
+}
+
+// onMessage filters a MESSAGE_CREATE on the gateway goroutine and hands an
+// accepted message to its own goroutine.
+func (b *Bot) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate) {
+	m := mc.Message
+	in, ok := b.accept(m)
+	if !ok {
+		return
+	}
+	b.spawn(func(ctx context.Context) { b.answer(ctx, in) })
+}
+
+// accept decides whether m is for the bot and from someone it answers,
+// auditing strangers who address it.
+func (b *Bot) accept(m *discordgo.Message) (incoming, bool) {
+	me := b.me()
+	if m == nil || m.Author == nil || m.Author.Bot || m.Author.ID == me || me == "" {
+		return incoming{}, false
+	}
+	in := incoming{id: m.ID, channelID: m.ChannelID, userID: m.Author.ID, userName: m.Author.Username,
+		dm: m.GuildID == "", attachments: len(m.Attachments)}
+	if !in.dm && !mentions(m, me) {
+		return incoming{}, false
+	}
+	if reason := b.refusal(in.userID, in.channelID, in.dm); reason != "" {
+		b.spawn(func(ctx context.Context) { b.auditIgnored(ctx, in.userID, in.channelID, in.dm, "message", reason) })
+		return incoming{}, false
+	}
+	in.text = stripMention(m.Content, me)
+	return in, true
+}
+
+// refusal returns why a user in a channel is not answered, or "".
+func (b *Bot) refusal(userID, channelID string, dm bool) string {
+	switch {
+	case !b.allowedUser(userID):
+		return "user not allowlisted"
+	case !dm && !b.allowedChannel(channelID):
+		return "channel not allowlisted"
+	}
+	return ""
+}
+
+func mentions(m *discordgo.Message, id string) bool {
+	for _, u := range m.Mentions {
+		if u != nil && u.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// stripMention removes the bot's mentions (<@id> and <@!id>) from text.
+func stripMention(text, id string) string {
+	text = strings.ReplaceAll(text, "<@"+id+">", "")
+	text = strings.ReplaceAll(text, "<@!"+id+">", "")
+	return strings.TrimSpace(text)
+}
+
+// answer handles one accepted message: rate limit, !new, the handler.
+func (b *Bot) answer(ctx context.Context, in incoming) {
+	switch allowed, warn := b.limits.allow(in.userID); {
+	case !allowed && warn:
+		b.send(ctx, in, textRateLimited)
+		return
+	case !allowed:
+		return
+	}
+	if strings.EqualFold(in.text, "!new") {
+		b.startNew(ctx, in.channelID, in.dm, in.userName, func(text string) { b.send(ctx, in, text) })
+		return
+	}
+	var note string
+	if in.attachments > 0 {
+		note = textAttachments + "\n"
+	}
+	if in.text == "" {
+		b.send(ctx, in, note+textEmpty)
+		return
+	}
+	b.send(ctx, in, note+b.ask(ctx, in))
+}
+
+// ask runs the handler with the typing indicator on and returns the text
+// to post: the reply, or an apology.
+func (b *Bot) ask(ctx context.Context, in incoming) string {
+	conv, err := b.deps.Store.ExternalConversation(ctx, store.SourceDiscord, in.channelID,
+		title(in.dm, in.userName, in.channelID))
+	if err != nil {
+		b.fail("conversation lookup", err, "channel", in.channelID)
+		return textApology
+	}
+	stop := b.typing(ctx, in.channelID)
+	reply, err := b.deps.Handler.HandleMessage(ctx, orchestrator.Message{ConversationID: conv.ID,
+		Source: store.SourceDiscord, Author: "discord:" + in.userID, Text: in.text})
+	stop()
+	switch {
+	case errors.Is(err, orchestrator.ErrMessageTooLarge):
+		return textTooLong
+	case err != nil:
+		b.fail("answer", err, "channel", in.channelID, "user", in.userID, "conversation", conv.ID)
+		return textApology
+	case strings.TrimSpace(reply.Text) == "":
+		return textNoReply
+	}
+	return reply.Text
+}
+
+// title names a new conversation.
+func title(dm bool, userName, channelID string) string {
+	if dm {
+		return "Discord DM with " + userName
+	}
+	return "Discord channel " + channelID
+}

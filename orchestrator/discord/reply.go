@@ -1,0 +1,82 @@
+package discord
+
+import (
+	"context"
+	"time"
+
+	"github.com/airlockhq/airlock/orchestrator/store"
+	"github.com/bwmarrin/discordgo"
+)
+
+// MaxMessageLen is Discord's limit on a message's length, in characters.
+const MaxMessageLen = 2000
+
+// noMentions lets a message mention nobody: not @everyone, roles or users.
+func noMentions() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+}
+
+// send posts text to in's channel, split into parts Discord accepts; in a
+// guild the first part replies to in's message.
+func (b *Bot) send(ctx context.Context, in incoming, text string) {
+	var ref *discordgo.MessageReference
+	if !in.dm && in.id != "" {
+		f := false
+		ref = &discordgo.MessageReference{MessageID: in.id, ChannelID: in.channelID, FailIfNotExists: &f}
+	}
+	if err := b.post(ctx, in.channelID, text, ref); err != nil {
+		b.fail("send reply", err, "channel", in.channelID)
+	}
+}
+
+// post sends text to a channel, split by Split, without mentions.
+func (b *Bot) post(ctx context.Context, channelID, text string, ref *discordgo.MessageReference) error {
+	for _, part := range Split(text, MaxMessageLen) {
+		msg := &discordgo.MessageSend{Content: part, AllowedMentions: noMentions(), Reference: ref}
+		if _, err := b.session.ChannelMessageSendComplex(channelID, msg, discordgo.WithContext(ctx)); err != nil {
+			return err
+		}
+		ref = nil
+	}
+	return nil
+}
+
+// typing shows the typing indicator in a channel, renewed every
+// TypingEvery, until the returned stop is called; stop waits for the
+// renewing goroutine to end.
+func (b *Bot) typing(ctx context.Context, channelID string) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(b.cfg.TypingEvery)
+		defer t.Stop()
+		for {
+			if err := b.session.ChannelTyping(channelID, discordgo.WithContext(ctx)); err != nil && ctx.Err() == nil {
+				b.log.Warn("discord: typing indicator", "channel", channelID, "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// startNew binds the channel to a fresh conversation and answers through
+// respond.
+func (b *Bot) startNew(ctx context.Context, channelID string, dm bool, userName string, respond func(string)) {
+	_, err := b.deps.Store.NewExternalConversation(ctx, store.SourceDiscord, channelID,
+		title(dm, userName, channelID))
+	if err != nil {
+		b.fail("new conversation", err, "channel", channelID)
+		respond(textApology)
+		return
+	}
+	respond(textNewConv)
+}
