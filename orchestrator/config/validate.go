@@ -81,7 +81,7 @@ func (k *checker) httpAddr() {
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		k.fail("http_addr", "invalid port %q", port)
 	}
-	if host != "" && !isIP(host) && !isHostname(host) {
+	if host != "" && !isIP(host) && !egress.ValidHostname(host) {
 		k.fail("http_addr", "invalid host %q", host)
 	}
 	if k.c.Dev && !isLoopback(host) {
@@ -161,25 +161,6 @@ func validEgress(e string) bool {
 func isIP(s string) bool {
 	_, err := netip.ParseAddr(s)
 	return err == nil
-}
-
-// isHostname reports whether s is a DNS name of letters, digits and
-// hyphens (no wildcards).
-func isHostname(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for _, label := range strings.Split(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for _, r := range label {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // isLoopback reports whether host is localhost or a loopback address.

@@ -54,7 +54,7 @@ func (a *Allowlist) add(e string) error {
 		a.prefixes = append(a.prefixes, netip.PrefixFrom(ip, ip.BitLen()))
 		return nil
 	}
-	if !validHostname(e) {
+	if !ValidHostname(e) {
 		return errors.New("not a hostname, IP address or CIDR")
 	}
 	a.hosts[normHost(e)] = true
@@ -92,9 +92,9 @@ func normHost(host string) string {
 	return strings.ToLower(strings.TrimSuffix(host, "."))
 }
 
-// validHostname reports whether s is a DNS name of letters, digits and
+// ValidHostname reports whether s is a DNS name of letters, digits and
 // hyphens, with an optional trailing dot.
-func validHostname(s string) bool {
+func ValidHostname(s string) bool {
 	s = strings.TrimSuffix(s, ".")
 	if s == "" || len(s) > 253 {
 		return false
