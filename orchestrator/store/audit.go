@@ -126,16 +126,8 @@ func (s *Store) ListAudit(ctx context.Context, q AuditQuery) ([]AuditRow, error)
 	if err != nil {
 		return nil, fmt.Errorf("store: list audit: %w", err)
 	}
-	defer rows.Close()
-	var out []AuditRow
-	for rows.Next() {
-		r, err := scanAudit(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list audit: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanAudit)
+	if err != nil {
 		return nil, fmt.Errorf("store: list audit: %w", err)
 	}
 	return out, nil

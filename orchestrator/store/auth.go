@@ -249,16 +249,8 @@ func (s *Store) ActiveAdminSessions(ctx context.Context, adminID string, now tim
 	if err != nil {
 		return nil, fmt.Errorf("store: list sessions of admin %q: %w", adminID, err)
 	}
-	defer rows.Close()
-	var out []AdminSession
-	for rows.Next() {
-		as, err := scanSession(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list sessions of admin %q: %w", adminID, err)
-		}
-		out = append(out, as)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanSession)
+	if err != nil {
 		return nil, fmt.Errorf("store: list sessions of admin %q: %w", adminID, err)
 	}
 	return out, nil

@@ -74,16 +74,8 @@ func (s *Store) ListConversations(ctx context.Context, limit, offset int) ([]Con
 	if err != nil {
 		return nil, fmt.Errorf("store: list conversations: %w", err)
 	}
-	defer rows.Close()
-	var out []Conversation
-	for rows.Next() {
-		c, err := scanConversation(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list conversations: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanConversation)
+	if err != nil {
 		return nil, fmt.Errorf("store: list conversations: %w", err)
 	}
 	return out, nil

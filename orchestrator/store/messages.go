@@ -108,16 +108,7 @@ func queryMessages(ctx context.Context, tx *sql.Tx, conversationID string) ([]Me
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return collect(rows, scanMessage)
 }
 
 func scanMessage(sc scanner) (Message, error) {

@@ -184,22 +184,11 @@ func summarize(vs []ScriptVersion) []ScriptSummary {
 }
 
 // scanScripts reads and closes rows of scriptColumns.
-func scanScripts(rows *sql.Rows) ([]ScriptVersion, error) {
-	defer rows.Close()
-	var out []ScriptVersion
-	for rows.Next() {
-		v, err := scanScript(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
-}
+func scanScripts(rows *sql.Rows) ([]ScriptVersion, error) { return collect(rows, scanScript) }
 
 // scanScript reads one row of scriptColumns; sql.ErrNoRows becomes
 // ErrNotFound.
-func scanScript(row interface{ Scan(...any) error }) (ScriptVersion, error) {
+func scanScript(row scanner) (ScriptVersion, error) {
 	var v ScriptVersion
 	var grants, findings string
 	var created, decided int64
