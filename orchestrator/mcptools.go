@@ -91,11 +91,12 @@ func (c *Core) jsonResult(name string, v any, err error) (*mcp.CallToolResult, e
 // ServerTools returns every tool the orchestrator serves on the socket.
 func (c *Core) ServerTools() []server.ServerTool {
 	ts := c.runtimeTools()
+	handlers := c.modelHandlers()
 	for _, def := range tools.Model() {
 		if tools.IsWorkerLocal(def.Name) {
 			continue
 		}
-		h, ok := c.modelHandlers()[def.Name]
+		h, ok := handlers[def.Name]
 		if !ok {
 			panic("orchestrator: no handler for model tool " + def.Name) // programmer error at startup
 		}

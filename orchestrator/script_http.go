@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -128,7 +127,7 @@ func (c *Core) scriptRequest(ctx context.Context, run scriptRun, a tools.ScriptH
 // substituter replaces this run's placeholders with secret values, only
 // for secrets granted to the approved version.
 func (c *Core) substituter(ctx context.Context, run scriptRun) func(string) (string, error) {
-	re := regexp.MustCompile(regexp.QuoteMeta(run.placeholder) + `([A-Z][A-Z0-9_]{0,63})__`)
+	re := run.secretRE
 	return func(s string) (string, error) {
 		var firstErr error
 		out := re.ReplaceAllStringFunc(s, func(m string) string {

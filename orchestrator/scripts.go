@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ type scriptRun struct {
 	id, taskID, name, sha string
 	grants                tools.Grants
 	placeholder           string
+	secretRE              *regexp.Regexp // placeholder + NAME + "__"
 	calls                 int
 	started               time.Time
 }
@@ -93,13 +95,22 @@ func (c *Core) scriptSource(ctx context.Context, task tools.Task, args tools.Scr
 	if err != nil {
 		return tools.ScriptSource{}, err
 	}
-	run := &scriptRun{id: "r_" + strings.ToLower(randomToken(20)), taskID: task.ID, name: v.Name, sha: v.SHA256,
-		grants: v.Grants, placeholder: "AIRLOCK_SECRET_" + randomToken(12) + "_", started: time.Now()}
-	c.runs.open(run)
+	src := c.openRun(task, v)
 	c.audit(ctx, audit.Event{Actor: "worker", Action: "script.run", Target: v.Name, Outcome: "ok",
-		Details: map[string]any{"task_id": task.ID, "sha256": v.SHA256, "run_id": run.id}})
+		Details: map[string]any{"task_id": task.ID, "sha256": v.SHA256, "run_id": src.RunID}})
+	return src, nil
+}
+
+// openRun opens a run of version v for task, with its own placeholder
+// prefix, and returns what the worker needs to run it.
+func (c *Core) openRun(task tools.Task, v approval.Version) tools.ScriptSource {
+	placeholder := "AIRLOCK_SECRET_" + randomToken(12) + "_"
+	run := &scriptRun{id: "r_" + strings.ToLower(randomToken(20)), taskID: task.ID, name: v.Name, sha: v.SHA256,
+		grants: v.Grants, placeholder: placeholder, started: time.Now(),
+		secretRE: regexp.MustCompile(regexp.QuoteMeta(placeholder) + `([A-Z][A-Z0-9_]{0,63})__`)}
+	c.runs.open(run)
 	return tools.ScriptSource{Name: v.Name, SHA256: v.SHA256, Source: v.Source, Grants: v.Grants,
-		RunID: run.id, Placeholder: run.placeholder}, nil
+		RunID: run.id, Placeholder: run.placeholder}
 }
 
 // script tools for the model.
@@ -175,11 +186,7 @@ func (c *Core) testSource(ctx context.Context, task tools.Task, args tools.Scrip
 	if err != nil {
 		return tools.ScriptSource{}, err
 	}
-	run := &scriptRun{id: "r_" + strings.ToLower(randomToken(20)), taskID: task.ID, name: v.Name, sha: v.SHA256,
-		grants: v.Grants, placeholder: "AIRLOCK_SECRET_" + randomToken(12) + "_", started: time.Now()}
-	c.runs.open(run)
-	return tools.ScriptSource{Name: v.Name, SHA256: v.SHA256, Source: v.Source, Grants: v.Grants,
-		RunID: run.id, Placeholder: run.placeholder}, nil
+	return c.openRun(task, v), nil
 }
 
 // ScriptTestResult is the outcome of an admin's test run.
