@@ -52,6 +52,10 @@ func TestAPIRoutesRequireToken(t *testing.T) {
 		{"GET", "/api/v1/status"}, {"GET", "/api/v1/conversations"}, {"POST", "/api/v1/conversations"},
 		{"GET", "/api/v1/conversations/c_x"}, {"POST", "/api/v1/conversations/c_x/messages"},
 		{"GET", "/api/v1/audit"}, {"GET", "/api/v1/audit/verify"}, {"GET", "/api/v1/nope"},
+		{"GET", "/api/v1/secrets"}, {"PUT", "/api/v1/secrets/X_KEY"}, {"DELETE", "/api/v1/secrets/X_KEY"},
+		{"GET", "/api/v1/scripts"}, {"GET", "/api/v1/scripts/x"}, {"POST", "/api/v1/scripts/x/revoke"},
+		{"POST", "/api/v1/scripts/x/test"}, {"POST", "/api/v1/scripts/x/versions/" + strings.Repeat("a", 64) + "/approve"},
+		{"POST", "/api/v1/scripts/x/versions/" + strings.Repeat("a", 64) + "/reject"},
 	}
 	auths := []string{"", "Bearer", "Bearer ", "Bearer wrong", "bearer " + testToken, "Basic " + testToken,
 		"Bearer " + testToken + "x", "Bearer " + testToken[:len(testToken)-1]}
