@@ -17,6 +17,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator"
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
 	"github.com/airlockhq/airlock/orchestrator/store"
@@ -42,6 +43,7 @@ type harness struct {
 	approval *approval.Service
 	secrets  map[string]string // set with setSecret
 	redactor redact.Holder
+	live     *live.Hub // web-chat viewers' events; the model is called streamed
 }
 
 // setSecret adds a secret, as the vault would, and rebuilds the redactor.
@@ -91,7 +93,7 @@ func newHarness(tb testing.TB, cfg orchestrator.Config, budget llm.Budget) *harn
 		tb.Fatal(err)
 	}
 	h := &harness{store: st, audit: audit.New(st, nil), queue: worker.New(time.Now, alive), ws: ws, llm: fake,
-		secrets: map[string]string{}}
+		secrets: map[string]string{}, live: live.New()}
 	h.approval = approval.New(st, h.audit, time.Now)
 	web, err := egress.NewClient(egress.Policy{Allow: []string{"127.0.0.1"}})
 	if err != nil {
@@ -99,7 +101,7 @@ func newHarness(tb testing.TB, cfg orchestrator.Config, budget llm.Budget) *harn
 	}
 	h.core = orchestrator.New(cfg, orchestrator.Deps{Store: st, Audit: h.audit, Queue: h.queue, Workspace: ws,
 		LLM: llm.NewGateway(client, budget, st, nil), Logger: quiet(), Approval: h.approval, Web: web,
-		Redact: func(s string) string { return h.redactor.Load().String(s) },
+		Redact: func(s string) string { return h.redactor.Load().String(s) }, Redactor: h.redactor.Load, Live: h.live,
 		Secret: func(_ context.Context, name string) (string, error) {
 			if v, ok := h.secrets[name]; ok {
 				return v, nil

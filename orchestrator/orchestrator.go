@@ -22,11 +22,13 @@ import (
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/orchestrator/workspace"
 	"github.com/airlockhq/airlock/secure/egress"
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // MaxMessageBytes caps one user message.
@@ -67,6 +69,17 @@ type Deps struct {
 	// Secret returns a secret's value, for substitution into the requests
 	// of approved scripts that were granted it.
 	Secret func(ctx context.Context, name string) (string, error)
+	// Live receives the events web-chat viewers follow: a task started,
+	// the partial reply text while the model writes, the reply stored, the
+	// task failed. With a hub the model is always called streamed; nil
+	// means no events and whole calls.
+	Live *live.Hub
+	// Redactor returns the current redaction engine. The partial text
+	// published to Live passes its streaming Writer, whose hold-back never
+	// lets a prefix of a secret through; Redact cannot do that. Nil with
+	// Redact set: no partial text is published (task, done and failed
+	// still are). Nil with Redact nil: the shape detectors only, for both.
+	Redactor func() *redact.Redactor
 }
 
 // Core handles conversations.
@@ -93,8 +106,13 @@ func New(cfg Config, d Deps) *Core {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	if d.Redact == nil {
+	switch {
+	case d.Redact == nil && d.Redactor != nil:
+		engine := d.Redactor
+		d.Redact = func(s string) string { return engine().String(s) }
+	case d.Redact == nil:
 		d.Redact = func(s string) string { return s }
+		d.Redactor = func() *redact.Redactor { return nil }
 	}
 	return &Core{Deps: d, cfg: cfg, convs: make(map[string]chan struct{})}
 }
@@ -118,7 +136,9 @@ type Reply struct {
 // HandleMessage stores m, has the worker answer it, stores the answer and
 // returns it. It waits for the task even if ctx ends, so that the answer is
 // stored for the user to read later; the task's deadline bounds the wait.
-// A failed task is not an error: its Reply carries a short apology.
+// A failed task is not an error: its Reply carries a short apology. Viewers
+// of the conversation (Deps.Live) are told when the task starts and how it
+// ended, with the text stored.
 func (c *Core) HandleMessage(ctx context.Context, m Message) (Reply, error) {
 	if err := validateText(m.Text); err != nil {
 		return Reply{}, err
@@ -140,6 +160,7 @@ func (c *Core) HandleMessage(ctx context.Context, m Message) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
+	c.publish(live.Event{Type: live.TypeTask, ConversationID: conv.ID, TaskID: task.ID})
 	deadline := c.Now().Add(c.cfg.TaskTimeout)
 	ticket := c.Queue.Submit(task, deadline)
 	res := c.await(ticket, deadline)
@@ -221,7 +242,7 @@ func (c *Core) finishTask(ctx context.Context, m Message, taskID string, r worke
 		status, outcome = store.TaskFailed, "error"
 		reply.Text = r.Notice
 		if reply.Text == "" {
-			reply.Text = fmt.Sprintf("Sorry, I couldn't finish that. Please try again. (reference %s)", taskID)
+			reply.Text = failNotice(taskID)
 		}
 		c.Logger.Warn("task failed", "task_id", taskID, "conversation_id", convID, "reason", r.Reason)
 	} else if strings.TrimSpace(reply.Text) == "" {
@@ -231,11 +252,23 @@ func (c *Core) finishTask(ctx context.Context, m Message, taskID string, r worke
 	if _, err := c.Store.FinishTask(ctx, taskID, status, r.Reason, store.Message{
 		ConversationID: convID, Role: tools.RoleAssistant, Content: reply.Text, IsError: r.Failed,
 	}); err != nil {
+		c.publish(live.Event{Type: live.TypeFailed, ConversationID: convID, TaskID: taskID, Text: failNotice(taskID)})
 		return Reply{}, err
 	}
+	ev := live.Event{Type: live.TypeDone, ConversationID: convID, TaskID: taskID, Text: reply.Text}
+	if r.Failed {
+		ev.Type = live.TypeFailed
+	}
+	c.publish(ev)
 	c.audit(ctx, audit.Event{Actor: author, Action: "task." + status, Target: convID, Outcome: outcome,
 		Details: map[string]any{"task_id": taskID, "source": source, "reason": r.Reason}})
 	return reply, nil
+}
+
+// failNotice is what the user reads when a task failed and nobody chose a
+// better notice.
+func failNotice(taskID string) string {
+	return fmt.Sprintf("Sorry, I couldn't finish that. Please try again. (reference %s)", taskID)
 }
 
 // audit appends an event; a failure to audit is logged loudly.

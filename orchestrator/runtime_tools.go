@@ -135,7 +135,7 @@ func (c *Core) callLLM(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallT
 	args.Tools = slices.DeleteFunc(tools.Model(), func(d tools.ToolDef) bool {
 		return !slices.ContainsFunc(args.Tools, func(w tools.ToolDef) bool { return w.Name == d.Name })
 	})
-	resp, err := c.LLM.Complete(ctx, args)
+	resp, err := c.complete(ctx, task, args)
 	if err != nil {
 		return c.llmFailed(ctx, task, err)
 	}

@@ -1,41 +1,126 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
+	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/config"
 	"github.com/airlockhq/airlock/orchestrator/llm"
+	"github.com/airlockhq/airlock/orchestrator/secrets"
+	"github.com/airlockhq/airlock/orchestrator/settings"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/secure/redact"
 )
 
-// newGateway builds the LLM gateway, or returns nil when no model is
-// configured (the assistant then tells users so).
-func newGateway(cfg config.Config, key string, st *store.Store, h *redact.Holder, logger *slog.Logger) (*llm.Gateway, error) {
-	if cfg.LLM.Model == "" {
-		logger.Warn("no LLM model configured; chat will answer that the assistant is not set up")
-		return nil, nil
-	}
-	client, err := newLLMClient(cfg, key, h, logger)
-	if err != nil {
-		return nil, err
-	}
-	return llm.NewGateway(client, llm.Budget{RequestsPerDay: cfg.LLM.RequestsPerDay, TokensPerDay: int(cfg.LLM.TokensPerDay)},
-		st, time.Now), nil
+// llmManager keeps the LLM gateway's client and budget in step with the
+// settings (provider, base URL, model, budgets) and the vault's key: a
+// change applies from the next model call, without a restart. While no
+// model is set, the gateway has no client and the assistant says so.
+type llmManager struct {
+	cfg     config.Config // timeouts and retries
+	holder  *redact.Holder
+	logger  *slog.Logger
+	gateway *llm.Gateway
+
+	mu   sync.Mutex
+	key  string
+	conf settings.LLM
+	init bool
 }
 
-// newLLMClient makes a provider client whose every request body passes
-// the current redactor.
-func newLLMClient(cfg config.Config, key string, h *redact.Holder, logger *slog.Logger) (*llm.Client, error) {
+func newLLMManager(cfg config.Config, st *store.Store, h *redact.Holder, logger *slog.Logger) *llmManager {
+	return &llmManager{cfg: cfg, holder: h, logger: logger,
+		gateway: llm.NewGateway(nil, llm.Budget{}, st, time.Now)}
+}
+
+// refresh reads the key from the vault and applies it with conf.
+func (m *llmManager) refresh(ctx context.Context, v *secrets.Vault, conf settings.LLM) error {
+	key, err := llmKey(ctx, v)
+	if err != nil {
+		return err
+	}
+	return m.apply(key, conf)
+}
+
+// apply rebuilds the client when the key or the model settings changed,
+// and sets the budget.
+func (m *llmManager) apply(key string, conf settings.LLM) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.gateway.SetBudget(llm.Budget{RequestsPerDay: conf.RequestsPerDay, TokensPerDay: int(conf.TokensPerDay)})
+	if m.init && key == m.key && conf.Provider == m.conf.Provider && conf.BaseURL == m.conf.BaseURL &&
+		conf.Model == m.conf.Model && conf.MaxTokens == m.conf.MaxTokens {
+		return nil
+	}
+	if conf.Model == "" {
+		m.gateway.SetClient(nil)
+		m.key, m.conf, m.init = key, conf, true
+		m.logger.Warn("no LLM model configured; chat will answer that the assistant is not set up")
+		return nil
+	}
+	client, err := m.client(key, conf)
+	if err != nil {
+		return err
+	}
+	m.gateway.SetClient(client)
+	if m.init {
+		m.logger.Info("LLM settings changed; the next model call uses them", "provider", conf.Provider, "model", conf.Model)
+	}
+	m.key, m.conf, m.init = key, conf, true
+	return nil
+}
+
+// client makes a provider client whose every request body passes the
+// current redactor.
+func (m *llmManager) client(key string, conf settings.LLM) (*llm.Client, error) {
 	client, err := llm.New(llm.Config{
-		Provider: cfg.LLM.Provider, BaseURL: cfg.LLM.BaseURL, Model: cfg.LLM.Model, APIKey: key,
-		MaxTokens: cfg.LLM.MaxTokens, Timeout: cfg.LLM.Timeout, MaxRetries: cfg.LLM.MaxRetries,
-	}, &http.Client{}, logger)
+		Provider: conf.Provider, BaseURL: conf.BaseURL, Model: conf.Model, APIKey: key,
+		MaxTokens: conf.MaxTokens, Timeout: m.cfg.LLM.Timeout, MaxRetries: m.cfg.LLM.MaxRetries,
+	}, &http.Client{}, m.logger)
 	if err != nil {
 		return nil, err
 	}
-	client.SetRedactor(func(b []byte) []byte { return h.Load().Bytes(b) })
+	client.SetRedactor(func(b []byte) []byte { return m.holder.Load().Bytes(b) })
 	return client, nil
+}
+
+// test sends one tiny request with conf and key (empty: the current key),
+// for the settings page's "test connection" button. It uses no budget and
+// its error text is the client's, which never holds the key.
+func (m *llmManager) test(ctx context.Context, conf settings.LLM, key string) error {
+	if conf.Model == "" {
+		return errors.New("no model is set")
+	}
+	if key == "" {
+		m.mu.Lock()
+		key = m.key
+		m.mu.Unlock()
+	}
+	conf.MaxTokens = 16
+	client, err := m.client(key, conf)
+	if err != nil {
+		return err
+	}
+	_, err = client.Complete(ctx, tools.LLMRequest{System: "This is a connection test.",
+		Messages: []tools.Message{{Role: tools.RoleUser, Content: "Reply with the word OK."}}})
+	if err != nil {
+		return fmt.Errorf("%s", m.holder.Load().String(err.Error()))
+	}
+	return nil
+}
+
+// llmKey returns the LLM key: the environment's, else the vault's, else
+// none (local servers need none).
+func llmKey(ctx context.Context, v *secrets.Vault) (string, error) {
+	key, err := v.Get(ctx, secrets.LLMAPIKey)
+	if errors.Is(err, secrets.ErrNotFound) {
+		return "", nil
+	}
+	return key, err
 }

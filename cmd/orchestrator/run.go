@@ -20,13 +20,17 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/config"
+	"github.com/airlockhq/airlock/orchestrator/discord"
+	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
+	"github.com/airlockhq/airlock/orchestrator/settings"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/orchestrator/workspace"
 	"github.com/airlockhq/airlock/secure/egress"
 	"github.com/airlockhq/airlock/secure/peercred"
 	"github.com/airlockhq/airlock/secure/redact"
+	"github.com/bwmarrin/discordgo"
 )
 
 // run loads the configuration, builds every component, serves until ctx
@@ -59,7 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		warnDev(stderr)
 	}
 	logger.Info("starting", "config", cfg)
-	return serve(ctx, cfg, logger, holder)
+	discordgo.Logger = discord.LibraryLogger(logger.With("component", "discordgo"))
+	return serve(ctx, cfg, logger, holder, getenv, stderr)
 }
 
 func newLogger(w io.Writer, level string, h *redact.Holder) *slog.Logger {
@@ -105,7 +110,10 @@ func dirs(cfg config.Config) (secure, workspaceDir string, err error) {
 	return secure, workspaceDir, nil
 }
 
-func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *redact.Holder) error {
+func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *redact.Holder, getenv func(string) string,
+	stderr io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	secureDir, wsDir, err := dirs(cfg)
 	if err != nil {
 		return err
@@ -125,47 +133,72 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 	redactString := func(s string) string { return holder.Load().String(s) }
 	auditLog := audit.New(st, time.Now)
 	auditLog.Redact = redactString
+	auditFn := func(ctx context.Context, e audit.Event) { audited(ctx, auditLog, logger, e) }
 	ws, err := workspace.Open(wsDir, workspace.Limits{MaxFileBytes: cfg.Workspace.MaxFileBytes,
 		MaxMemoryBytes: cfg.Workspace.MaxMemoryBytes, MaxTotalBytes: cfg.Workspace.MaxTotalBytes})
 	if err != nil {
 		return err
 	}
 	defer ws.Close()
-	key, err := llmKey(ctx, vlt)
+	set, err := settings.New(ctx, st, auditFn, settings.FromConfig(cfg), settings.LockedByEnv(getenv))
 	if err != nil {
 		return err
 	}
-	gateway, err := newGateway(cfg, key, st, holder, logger.With("component", "llm"))
-	if err != nil {
+	for _, p := range set.Ignored() {
+		logger.Warn("a stored setting is invalid and was ignored; the default applies", "field", p.Field, "problem", p.Message)
+	}
+	models := newLLMManager(cfg, st, holder, logger.With("component", "llm"))
+	if err := models.refresh(ctx, vlt, set.Get().LLM); err != nil {
 		return err
 	}
-	keys := &llmKeyWatcher{cfg: cfg, gateway: gateway, holder: holder, logger: logger.With("component", "llm"), key: key}
-	vlt.OnChange(func() {
-		if err := rebuildRedactor(ctx, vlt, holder); err != nil {
-			logger.Error("rebuilding the redactor failed; the previous one stays", "err", err)
-		}
-		keys.refresh(ctx, vlt)
-	})
-	web, err := egress.NewClient(egress.Policy{Allow: cfg.EgressAllow})
+	web, err := egress.NewClient(egress.Policy{Allow: set.Get().EgressAllow})
 	if err != nil {
 		return err
 	}
 	scripts := approval.New(st, auditLog, time.Now)
+	queue := worker.New(time.Now, processAlive)
+	hub := live.New()
+	cur := set.Get()
+	core := orchestrator.New(orchestrator.Config{MaxRounds: cur.Agent.MaxRounds, TaskTimeout: cur.Agent.TaskTimeout},
+		orchestrator.Deps{Store: st, Audit: auditLog, Queue: queue, Workspace: ws, LLM: models.gateway, Web: web,
+			Logger: logger.With("component", "core"), Redact: redactString, Approval: scripts, Secret: vlt.Get,
+			Live: hub, Redactor: holder.Load})
+
+	bot := newDiscordRunner(ctx, discord.Deps{Handler: core, Store: st, Audit: auditLog,
+		Logger: logger.With("component", "discord")}, logger.With("component", "discord"))
+	defer bot.Close()
+	vlt.OnChange(func() {
+		if err := rebuildRedactor(ctx, vlt, holder); err != nil {
+			logger.Error("rebuilding the redactor failed; the previous one stays", "err", err)
+		}
+		if err := models.refresh(ctx, vlt, set.Get().LLM); err != nil {
+			logger.Error("applying the LLM key failed; the previous client stays", "err", err)
+		}
+		go bot.refresh(vlt, set)
+	})
+	set.OnChange(func(old, next settings.Settings) {
+		if err := models.refresh(ctx, vlt, next.LLM); err != nil {
+			logger.Error("applying the LLM settings failed; the previous client stays", "err", err)
+		}
+		core.SetLimits(next.Agent.MaxRounds, next.Agent.TaskTimeout)
+		if err := web.SetAllow(next.EgressAllow); err != nil {
+			logger.Error("applying the egress allowlist failed; the previous one stays", "err", err)
+		}
+		go bot.refresh(vlt, set)
+	})
 	scripts.OnProposed(func(info tools.ScriptInfo) {
 		logger.Info("a script awaits review", "script", info.Name, "sha256", info.SHA256,
-			"review", "GET /api/v1/scripts/"+info.Name+"?sha256="+info.SHA256)
+			"review", "/scripts/"+info.Name+"?sha256="+info.SHA256)
+		bot.notifyProposed(info)
 	})
-	queue := worker.New(time.Now, processAlive)
-	core := orchestrator.New(orchestrator.Config{MaxRounds: cfg.Agent.MaxRounds, TaskTimeout: cfg.Agent.TaskTimeout},
-		orchestrator.Deps{Store: st, Audit: auditLog, Queue: queue, Workspace: ws, LLM: gateway, Web: web,
-			Logger: logger.With("component", "core"), Redact: redactString, Approval: scripts, Secret: vlt.Get})
 
-	token, created, err := admin.LoadOrCreateToken(filepath.Join(secureDir, "api.token"))
+	authSvc, csrfKey, err := newAuth(ctx, cfg, st, auditFn, logger.With("component", "auth"))
 	if err != nil {
 		return err
 	}
-	if created {
-		logger.Info("created the API bearer token", "path", filepath.Join(secureDir, "api.token"))
+	proxies, err := parseProxies(cfg.HTTP.TrustedProxies)
+	if err != nil {
+		return err
 	}
 	audited(ctx, auditLog, logger, audit.Event{Actor: "system", Action: "orchestrator.started", Outcome: "ok",
 		Details: map[string]any{"dev": cfg.Dev}})
@@ -175,12 +208,17 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 		return err
 	}
 	httpSrv, httpErr, err := startHTTP(cfg, admin.New(admin.Deps{Core: core, Store: st, Audit: auditLog, Queue: queue,
-		Vault: vlt, Approval: scripts, Logger: logger.With("component", "http"), APIToken: token, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+		Vault: vlt, Approval: scripts, Auth: authSvc, Settings: set, TestLLM: models.test, Live: hub,
+		LLM: models.gateway, CSRFKey: csrfKey, TrustedProxies: proxies, DiscordStatus: bot.Status,
+		Logger: logger.With("component", "http"), MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		Redact: func(b []byte) []byte { return holder.Load().Bytes(b) }}), logger)
 	if err != nil {
 		mcpSrv.Shutdown(context.Background())
 		return err
 	}
+	go announceSetup(ctx, authSvc, cfg, logger.With("component", "auth"), stderr)
+	go pruneSessions(ctx, authSvc, logger)
+	go bot.refresh(vlt, set)
 	go reap(ctx, queue, logger)
 	workerDone := make(chan struct{})
 	if cfg.Dev {
@@ -196,8 +234,9 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 		err = fmt.Errorf("http server: %w", err)
 	}
 	logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
-	defer cancel()
+	cancel()
+	sctx, scancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer scancel()
 	_ = httpSrv.Shutdown(sctx)
 	_ = mcpSrv.Shutdown(sctx)
 	<-workerDone

@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"log/slog"
-	"sync"
 
 	"github.com/airlockhq/airlock/orchestrator/config"
-	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/secure/redact"
@@ -58,45 +54,4 @@ func rebuildRedactor(ctx context.Context, v *secrets.Vault, h *redact.Holder) er
 	}
 	h.Store(r)
 	return nil
-}
-
-// llmKeyWatcher rebuilds the LLM client when the vault's LLM key changes.
-type llmKeyWatcher struct {
-	mu      sync.Mutex
-	cfg     config.Config
-	gateway *llm.Gateway
-	holder  *redact.Holder
-	logger  *slog.Logger
-	key     string
-}
-
-// llmKey returns the LLM key: the environment's, else the vault's, else
-// none (local servers need none).
-func llmKey(ctx context.Context, v *secrets.Vault) (string, error) {
-	key, err := v.Get(ctx, secrets.LLMAPIKey)
-	if errors.Is(err, secrets.ErrNotFound) {
-		return "", nil
-	}
-	return key, err
-}
-
-func (w *llmKeyWatcher) refresh(ctx context.Context, v *secrets.Vault) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	key, err := llmKey(ctx, v)
-	if err != nil {
-		w.logger.Error("reading the LLM key from the vault failed", "err", err)
-		return
-	}
-	if key == w.key || w.gateway == nil {
-		return
-	}
-	client, err := newLLMClient(w.cfg, key, w.holder, w.logger)
-	if err != nil {
-		w.logger.Error("rebuilding the LLM client failed", "err", err)
-		return
-	}
-	w.gateway.SetClient(client)
-	w.key = key
-	w.logger.Info("LLM key changed; the next model call uses it")
 }

@@ -149,11 +149,70 @@ func (s *stack) start() {
 			t.Fatalf("orchestrator did not start serving HTTP:\n%s", s.logs.String())
 		}
 	}
-	tok, err := os.ReadFile(filepath.Join(s.dataDir, "secure", "api.token"))
-	if err != nil {
-		t.Fatal(err)
+	s.token = s.signIn()
+}
+
+// Test admin credentials.
+const (
+	testAdmin    = "admin"
+	testPassword = "a long test password 1234"
+)
+
+var setupCodeRE = regexp.MustCompile(`setup_code=([A-Z2-7]{5}-[A-Z2-7]{5}-[A-Z2-7]{5}-[A-Z2-7]{5})`)
+
+// signIn returns an API token: on a fresh data directory through first-run
+// setup with the code from the log, as an operator would; later by login.
+func (s *stack) signIn() string {
+	t := s.t
+	t.Helper()
+	var state struct {
+		SetupNeeded bool `json:"setup_needed"`
 	}
-	s.token = strings.TrimSpace(string(tok))
+	if code := s.anon("GET", "/api/v1/setup", nil, &state); code != http.StatusOK {
+		t.Fatalf("setup state: %d", code)
+	}
+	var out struct {
+		Token string `json:"token"`
+	}
+	if !state.SetupNeeded {
+		if code := s.anon("POST", "/api/v1/auth/login", map[string]string{"username": testAdmin, "password": testPassword}, &out); code != http.StatusOK {
+			t.Fatalf("login: %d", code)
+		}
+		return out.Token
+	}
+	var code string
+	waitFor(t, 10*time.Second, "the setup code in the log", func() bool {
+		m := setupCodeRE.FindStringSubmatch(s.logs.String())
+		if m != nil {
+			code = m[1]
+		}
+		return m != nil
+	})
+	if c := s.anon("POST", "/api/v1/setup", map[string]string{"code": code, "username": testAdmin, "password": testPassword}, &out); c != http.StatusCreated || out.Token == "" {
+		t.Fatalf("setup with the code from the log: %d", c)
+	}
+	return out.Token
+}
+
+// anon sends a JSON request without a token.
+func (s *stack) anon(method, path string, body, out any) int {
+	s.t.Helper()
+	var r io.Reader
+	if body != nil {
+		j, _ := json.Marshal(body)
+		r = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, s.base+path, r)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
 }
 
 // stop ends the orchestrator with SIGTERM and waits for it.

@@ -1,9 +1,25 @@
-// Package admin is the orchestrator's HTTP server: health checks and the
-// JSON API under /api/v1.
+// Package admin is the orchestrator's HTTP server: the admin web UI
+// (server-rendered pages), the JSON API under /api/v1, and health checks.
 //
-// Every /api/v1 route requires the bearer token (compared in constant time
-// on its SHA-256); bodies are size-limited and decoded strictly; errors are
-// JSON with a status code, and internal error text is logged, never sent.
+// Invariants:
+//   - Every page and API route but /healthz, /readyz, /metrics, /static/,
+//     login and first-run setup requires an authenticated admin: pages a
+//     session token (TypeSession) in the HttpOnly, SameSite=Strict cookie,
+//     the API a TypeAPI token as Authorization: Bearer. A token of the
+//     other type is refused, so a stolen cookie is no API token and the API
+//     cannot be driven from a browser without the page's CSRF defences.
+//   - Every state-changing page request (any method but GET, HEAD,
+//     OPTIONS) passes http.CrossOriginProtection (Sec-Fetch-Site / Origin)
+//     and carries a CSRF token: HMAC(csrf key, session id) for signed-in
+//     pages, a double-submitted random cookie for login and setup.
+//   - Security headers are set in one place (securityHeaders): a strict CSP
+//     without inline script or style, frame-ancestors 'none', nosniff,
+//     Referrer-Policy, COOP, no-store.
+//   - Bodies are size-limited and decoded strictly; errors are JSON (API) or
+//     an error page (UI) with a status code; internal error text is logged
+//     with a reference, never sent. Every response body passes the
+//     redactor, so no route can return a secret value.
+//   - First-run setup exists only while no admin does.
 package admin
 
 import (
@@ -15,12 +31,18 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/airlockhq/airlock/orchestrator"
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/auth"
+	"github.com/airlockhq/airlock/orchestrator/live"
+	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
+	"github.com/airlockhq/airlock/orchestrator/settings"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 )
@@ -34,8 +56,24 @@ type Deps struct {
 	Vault    *secrets.Vault
 	Approval *approval.Service
 	Logger   *slog.Logger
-	// APIToken is the bearer token for /api/v1.
-	APIToken string
+	Auth     *auth.Service
+	// Settings holds what an admin changes at run time.
+	Settings *settings.Service
+	// TestLLM tries model settings with a key (empty: the stored one), for
+	// the "test connection" button; nil hides the button.
+	TestLLM func(ctx context.Context, s settings.LLM, key string) error
+	// Live streams conversation events to web-chat viewers; nil: none.
+	Live *live.Hub
+	// LLM is the model gateway, for the dashboard; nil: not configured.
+	LLM *llm.Gateway
+	// CSRFKey keys the CSRF tokens of signed-in pages (32 bytes).
+	CSRFKey []byte
+	// TrustedProxies are the proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto headers are believed.
+	TrustedProxies []netip.Prefix
+	// Status reports the parts of the system the dashboard shows; nil
+	// fields are shown as unknown.
+	DiscordStatus func() DiscordStatus
 	// MaxBodyBytes caps request bodies.
 	MaxBodyBytes int64
 	// WorkerGrace is how long a worker counts as connected after its last poll.
@@ -44,10 +82,19 @@ type Deps struct {
 	Redact func([]byte) []byte
 }
 
+// DiscordStatus is the Discord bot's state, for the dashboard.
+type DiscordStatus struct {
+	Enabled     bool      `json:"enabled"`
+	Connected   bool      `json:"connected"`
+	User        string    `json:"user,omitempty"`
+	LastError   string    `json:"last_error,omitempty"`
+	LastErrorAt time.Time `json:"last_error_at,omitzero"`
+}
+
 // Server serves the admin HTTP interface.
 type Server struct {
 	Deps
-	tokenHash [32]byte
+	pages pageSet
 }
 
 // New returns a Server.
@@ -61,7 +108,11 @@ func New(d Deps) *Server {
 	if d.Redact == nil {
 		d.Redact = func(b []byte) []byte { return b }
 	}
-	return &Server{Deps: d, tokenHash: hashToken(d.APIToken)}
+	if len(d.CSRFKey) == 0 {
+		d.CSRFKey = make([]byte, 32)
+		_, _ = rand.Read(d.CSRFKey)
+	}
+	return &Server{Deps: d, pages: mustParsePages()}
 }
 
 // httpError separates what the client sees from what is logged.
@@ -69,6 +120,8 @@ type httpError struct {
 	Code int    // status code sent
 	Msg  string // message sent
 	Err  error  // logged only
+
+	retryAfter time.Duration // sent as Retry-After when set
 }
 
 func (e *httpError) Error() string { return e.Msg }
@@ -78,34 +131,49 @@ func errorf(code int, msg string) error { return &httpError{Code: code, Msg: msg
 // handlerFunc is an HTTP handler that returns its error.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// handle adapts a handlerFunc: known errors become their status and message,
-// anything else a 500 with a reference that is logged with the detail.
+// handle adapts a handlerFunc: its error is answered by fail.
 func (s *Server) handle(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
-		if err == nil {
-			return
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
 		}
-		var he *httpError
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &he):
-		case errors.As(err, &mbe):
-			he = &httpError{Code: http.StatusRequestEntityTooLarge, Msg: "request body too large"}
-		case errors.Is(err, store.ErrNotFound):
-			he = &httpError{Code: http.StatusNotFound, Msg: "not found"}
-		case errors.Is(err, context.Canceled):
-			return
-		default:
-			ref := newRef()
-			s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "ref", ref, "err", err)
-			he = &httpError{Code: http.StatusInternalServerError, Msg: "internal error (reference " + ref + ")"}
-		}
-		if he.Err != nil {
-			s.Logger.Warn("request refused", "method", r.Method, "path", r.URL.Path, "status", he.Code, "err", he.Err)
-		}
-		s.writeJSON(w, he.Code, map[string]string{"error": he.Msg})
 	}
+}
+
+// fail answers err: known errors become their status and message, anything
+// else a 500 with a reference that is logged with the detail. API routes
+// answer JSON, pages an error page.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var he *httpError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &he):
+	case errors.As(err, &mbe):
+		he = &httpError{Code: http.StatusRequestEntityTooLarge, Msg: "request body too large"}
+	case errors.Is(err, store.ErrNotFound):
+		he = &httpError{Code: http.StatusNotFound, Msg: "not found"}
+	case errors.Is(err, context.Canceled):
+		return
+	default:
+		ref := newRef()
+		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "ref", ref, "err", err)
+		he = &httpError{Code: http.StatusInternalServerError, Msg: "internal error (reference " + ref + ")"}
+	}
+	if he.Err != nil {
+		s.Logger.Warn("request refused", "method", r.Method, "path", r.URL.Path, "status", he.Code, "err", he.Err)
+	}
+	if isAPI(r) {
+		s.writeJSON(w, he.Code, map[string]string{"error": he.Msg})
+		return
+	}
+	s.errorPage(w, r, he.Code, he.Msg)
+}
+
+// isAPI reports whether r is for the JSON API (or a JSON endpoint of the
+// pages, which scripts call with Accept: application/json).
+func isAPI(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" ||
+		strings.HasPrefix(r.Header.Get("Accept"), "application/json")
 }
 
 // writeJSON sends v as JSON. The whole encoded body passes the redactor,

@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -73,15 +72,18 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	reply, err := s.Core.HandleMessage(r.Context(), orchestrator.Message{
-		ConversationID: r.PathValue("id"), Source: "api", Author: "api", Text: in.Text,
-	})
-	switch {
-	case errors.Is(err, orchestrator.ErrEmptyMessage), errors.Is(err, orchestrator.ErrMessageTooLarge),
-		errors.Is(err, orchestrator.ErrInvalidText):
-		return errorf(http.StatusBadRequest, err.Error())
-	case err != nil:
+	conv, err := s.Store.GetConversation(r.Context(), r.PathValue("id"))
+	if err != nil {
 		return err
+	}
+	if readOnly(conv) {
+		return errorf(http.StatusConflict, "this conversation happens in Discord; its transcript is read-only here")
+	}
+	reply, err := s.Core.HandleMessage(r.Context(), orchestrator.Message{
+		ConversationID: r.PathValue("id"), Source: "api", Author: who(r).actor(), Text: in.Text,
+	})
+	if err != nil {
+		return messageError(err)
 	}
 	s.writeJSON(w, http.StatusOK, reply)
 	return nil

@@ -43,7 +43,7 @@ func (s *Server) showScript(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) approveScript(w http.ResponseWriter, r *http.Request) error {
 	name, sha := r.PathValue("name"), r.PathValue("sha256")
-	if err := s.Approval.Approve(r.Context(), name, sha, "api"); err != nil {
+	if err := s.Approval.Approve(r.Context(), name, sha, who(r).actor()); err != nil {
 		return scriptError(err)
 	}
 	s.writeJSON(w, http.StatusOK, map[string]string{"name": name, "sha256": sha, "status": "approved"})
@@ -60,7 +60,7 @@ func (s *Server) rejectScript(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := s.Approval.Reject(r.Context(), name, sha, "api", in.Reason); err != nil {
+	if err := s.Approval.Reject(r.Context(), name, sha, who(r).actor(), in.Reason); err != nil {
 		return scriptError(err)
 	}
 	s.writeJSON(w, http.StatusOK, map[string]string{"name": name, "sha256": sha, "status": "rejected"})
@@ -77,7 +77,7 @@ func (s *Server) revokeScript(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := s.Approval.Revoke(r.Context(), name, "api", in.Reason); err != nil {
+	if err := s.Approval.Revoke(r.Context(), name, who(r).actor(), in.Reason); err != nil {
 		return scriptError(err)
 	}
 	s.writeJSON(w, http.StatusOK, map[string]string{"name": name, "status": "revoked"})
@@ -116,7 +116,7 @@ func (s *Server) testScript(w http.ResponseWriter, r *http.Request) error {
 		}
 		in.SHA256 = v.SHA256
 	}
-	res, err := s.Core.TestScript(r.Context(), "api", tools.ScriptTest{Name: name, SHA256: in.SHA256,
+	res, err := s.Core.TestScript(r.Context(), who(r).actor(), tools.ScriptTest{Name: name, SHA256: in.SHA256,
 		Function: in.Function, Args: in.Args, Kwargs: in.Kwargs})
 	if err != nil {
 		return scriptError(err)

@@ -37,7 +37,7 @@ func (s *Server) saveSecret(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return secretError(err)
 	}
-	s.auditEvent(r, audit.Event{Actor: "api", Action: "secret.set", Target: name, Outcome: "ok",
+	s.auditEvent(r, audit.Event{Actor: who(r).actor(), Action: "secret.set", Target: name, Outcome: "ok",
 		Details: map[string]any{"created": created}})
 	code := http.StatusOK
 	if created {
@@ -55,7 +55,7 @@ func (s *Server) deleteSecret(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Vault.Delete(r.Context(), name); err != nil {
 		return secretError(err)
 	}
-	s.auditEvent(r, audit.Event{Actor: "api", Action: "secret.deleted", Target: name, Outcome: "ok"})
+	s.auditEvent(r, audit.Event{Actor: who(r).actor(), Action: "secret.deleted", Target: name, Outcome: "ok"})
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -126,12 +126,19 @@ type Filter struct {
 	Action, Actor string
 	Since, Until  time.Time
 	Limit, Offset int
+	// AfterID, when above 0, selects only entries with a larger id; with
+	// OldestFirst it pages through the log (an export) without appends
+	// running meanwhile shifting the pages.
+	AfterID int64
+	// OldestFirst lists in id order instead of newest first.
+	OldestFirst bool
 }
 
-// List returns the entries matching f, newest first.
+// List returns the entries matching f, newest first unless f.OldestFirst.
 func (l *Log) List(ctx context.Context, f Filter) ([]Entry, error) {
 	rows, err := l.st.ListAudit(ctx, store.AuditQuery{
 		Action: f.Action, Actor: f.Actor, Since: f.Since, Until: f.Until, Limit: f.Limit, Offset: f.Offset,
+		AfterID: f.AfterID, OldestFirst: f.OldestFirst,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("audit: list: %w", err)

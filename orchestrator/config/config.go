@@ -89,6 +89,10 @@ type WorkspaceConfig struct {
 // HTTPConfig limits the admin HTTP server.
 type HTTPConfig struct {
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// TrustedProxies are the IP addresses and CIDRs of reverse proxies
+	// whose X-Forwarded-For and X-Forwarded-Proto headers are believed
+	// (for the client IP of rate limits and for Secure cookies).
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // LogConfig sets logging.

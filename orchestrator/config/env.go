@@ -60,6 +60,7 @@ func envVars() []envVar {
 		{"AIRLOCK_WORKER_UID", "worker_uid", envInt(func(c *Config) *int { return &c.WorkerUID })},
 		{"AIRLOCK_MASTER_KEY_FILE", "master_key_file", envString(func(c *Config) *string { return &c.MasterKeyFile })},
 		{"AIRLOCK_EGRESS_ALLOW", "egress_allow", func(c *Config, v string) error { c.EgressAllow = splitList(v); return nil }},
+		{"AIRLOCK_TRUSTED_PROXIES", "http.trusted_proxies", func(c *Config, v string) error { c.HTTP.TrustedProxies = splitList(v); return nil }},
 		{"AIRLOCK_LLM_PROVIDER", "llm.provider", envString(func(c *Config) *string { return &c.LLM.Provider })},
 		{"AIRLOCK_LLM_BASE_URL", "llm.base_url", envString(func(c *Config) *string { return &c.LLM.BaseURL })},
 		{"AIRLOCK_LLM_MODEL", "llm.model", envString(func(c *Config) *string { return &c.LLM.Model })},

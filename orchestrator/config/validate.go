@@ -41,6 +41,7 @@ func (c Config) Validate() error {
 	k.llm()
 	k.limits()
 	k.egress()
+	k.proxies()
 	if _, ok := parseLevel(c.Log.Level); !ok {
 		k.fail("log.level", `must be "debug", "info", "warn" or "error", got %q`, c.Log.Level)
 	}
@@ -139,6 +140,14 @@ func (k *checker) notNegative(key string, n int64) {
 func (k *checker) positiveDuration(key string, d time.Duration) {
 	if d <= 0 {
 		k.fail(key, "must be a positive duration, got %q", d.String())
+	}
+}
+
+func (k *checker) proxies() {
+	for i, e := range k.c.HTTP.TrustedProxies {
+		if _, err := netip.ParsePrefix(e); err != nil && !isIP(e) {
+			k.fail("http.trusted_proxies", "entry %d %q is not an IP address or CIDR", i, e)
+		}
 	}
 }
 

@@ -40,40 +40,41 @@ type antRequest struct {
 	System    string       `json:"system,omitempty"`
 	Messages  []antMessage `json:"messages"`
 	Tools     []antTool    `json:"tools,omitempty"`
+	Stream    bool         `json:"stream,omitempty"` // server-sent events
 }
 
 type antResponse struct {
-	Content []struct {
-		Type  string          `json:"type"`
-		Text  string          `json:"text"`
-		ID    string          `json:"id"`
-		Name  string          `json:"name"`
-		Input json.RawMessage `json:"input"`
-	} `json:"content"`
-	StopReason string `json:"stop_reason"`
-	Usage      struct {
-		InputTokens              int `json:"input_tokens"`
-		OutputTokens             int `json:"output_tokens"`
-		CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
-		CacheReadInputTokens     int `json:"cache_read_input_tokens"`
-	} `json:"usage"`
+	Content    []antContent `json:"content"`
+	StopReason string       `json:"stop_reason"`
+	Usage      antUsage     `json:"usage"`
 }
 
-func (c *Client) completeAnthropic(ctx context.Context, req tools.LLMRequest) (tools.LLMResponse, error) {
-	body, err := json.Marshal(c.anthropicRequest(req))
-	if err != nil {
-		return tools.LLMResponse{}, fmt.Errorf("llm: anthropic: encode request: %w", err)
-	}
-	h := http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"},
-		"Anthropic-Version": {anthropicVersion}}
+type antContent struct {
+	Type  string          `json:"type"`
+	Text  string          `json:"text"`
+	ID    string          `json:"id"`
+	Name  string          `json:"name"`
+	Input json.RawMessage `json:"input"`
+}
+
+type antUsage struct {
+	InputTokens              int `json:"input_tokens"`
+	OutputTokens             int `json:"output_tokens"`
+	CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     int `json:"cache_read_input_tokens"`
+}
+
+// anthropicWire decodes Messages answers.
+var anthropicWire = wire{parse: parseAnthropicResponse, newStream: newAnthropicStream}
+
+func (c *Client) completeAnthropic(ctx context.Context, req tools.LLMRequest, onText func(string)) (tools.LLMResponse, error) {
+	r := c.anthropicRequest(req)
+	r.Stream = onText != nil
+	h := http.Header{"Anthropic-Version": {anthropicVersion}}
 	if c.cfg.APIKey != "" {
 		h.Set("X-Api-Key", c.cfg.APIKey)
 	}
-	data, err := c.post(ctx, body, h)
-	if err != nil {
-		return tools.LLMResponse{}, err
-	}
-	return parseAnthropicResponse(data)
+	return c.call(ctx, r, h, onText, anthropicWire)
 }
 
 func (c *Client) anthropicRequest(req tools.LLMRequest) antRequest {
@@ -122,6 +123,12 @@ func parseAnthropicResponse(data []byte) (tools.LLMResponse, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return tools.LLMResponse{}, fmt.Errorf("llm: anthropic: decode response: %w", err)
 	}
+	return anthropicResponse(r), nil
+}
+
+// anthropicResponse maps a decoded answer, whole or assembled from a
+// stream. Cache reads and writes count as input tokens.
+func anthropicResponse(r antResponse) tools.LLMResponse {
 	msg := tools.Message{Role: tools.RoleAssistant}
 	var text strings.Builder
 	for i, b := range r.Content {
@@ -145,5 +152,5 @@ func parseAnthropicResponse(data []byte) (tools.LLMResponse, error) {
 			InputTokens:  u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens,
 			OutputTokens: u.OutputTokens,
 		},
-	}, nil
+	}
 }

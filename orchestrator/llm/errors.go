@@ -14,14 +14,17 @@ const (
 	maxErrType    = 64
 )
 
-// APIError is a non-2xx answer from the provider. Message is a short,
-// sanitised excerpt of the provider's error message with the API key
-// removed; it may still be unsuitable for end users.
+// APIError is a non-2xx answer from the provider, or an error event inside
+// a streamed answer (Stream set; Status is then the one the provider uses
+// for Type outside a stream, 0 if unknown). Message is a short, sanitised
+// excerpt of the provider's error message with the API key removed; it may
+// still be unsuitable for end users.
 type APIError struct {
 	Provider string
 	Status   int
 	Type     string // provider error type, e.g. "rate_limit_error"; may be empty
 	Message  string
+	Stream   bool
 }
 
 func (e *APIError) Error() string {
@@ -30,7 +33,11 @@ func (e *APIError) Error() string {
 	if e.Provider != "" {
 		b.WriteString(e.Provider + " ")
 	}
-	fmt.Fprintf(&b, "API error: HTTP %d", e.Status)
+	if e.Stream {
+		b.WriteString("API error in stream")
+	} else {
+		fmt.Fprintf(&b, "API error: HTTP %d", e.Status)
+	}
 	if e.Type != "" {
 		b.WriteString(" " + e.Type)
 	}

@@ -90,14 +90,33 @@ func (g *Gateway) Model() string {
 // An exhausted budget is a *BudgetError (errors.Is ErrBudgetExhausted) and
 // no provider call is made.
 func (g *Gateway) Complete(ctx context.Context, req tools.LLMRequest) (tools.LLMResponse, error) {
-	c := g.client.Load()
-	if c == nil {
-		return tools.LLMResponse{}, ErrNotConfigured
-	}
-	if err := g.checkBudget(ctx); err != nil {
+	c, err := g.ready(ctx)
+	if err != nil {
 		return tools.LLMResponse{}, err
 	}
 	return c.Complete(ctx, req)
+}
+
+// CompleteStream is Complete with the answer streamed to onText (see
+// Client.CompleteStream), after the same budget check.
+func (g *Gateway) CompleteStream(ctx context.Context, req tools.LLMRequest, onText func(delta string)) (tools.LLMResponse, error) {
+	c, err := g.ready(ctx)
+	if err != nil {
+		return tools.LLMResponse{}, err
+	}
+	return c.CompleteStream(ctx, req, onText)
+}
+
+// ready returns the current Client if there is one and budget is left.
+func (g *Gateway) ready(ctx context.Context) (*Client, error) {
+	c := g.client.Load()
+	if c == nil {
+		return nil, ErrNotConfigured
+	}
+	if err := g.checkBudget(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // checkBudget fails when today's recorded usage reaches a limit.

@@ -1,16 +1,21 @@
 // Package llm is Airlock's LLM gateway: the only code that holds the LLM API
 // key and talks to the provider. It turns a provider-neutral
 // tools.LLMRequest into an Anthropic Messages or OpenAI Chat Completions
-// call, retries transient failures with backoff, and enforces daily request
-// and token budgets (Gateway). It knows nothing about MCP or storage:
+// call, whole (Complete) or streamed as server-sent events with the text
+// passed on as it arrives (CompleteStream), retries transient failures
+// with backoff, and enforces daily request and token budgets (Gateway). It knows nothing about MCP or storage:
 // recording usage is the caller's job.
 //
 // Invariants:
 //   - The API key is sent only in the provider's auth header. It never
 //     appears in an error string (every error text and every provider
 //     message is scrubbed of it) nor in any rendering of Config or Client.
-//   - Response bodies are read size-capped; provider error bodies more so,
-//     and only a short, sanitised message is kept.
+//   - Every request body passes the outbound redactor (SetRedactor).
+//   - Response bodies are read size-capped, streamed ones in total;
+//     provider error bodies more so, and only a short, sanitised message
+//     is kept.
+//   - A failed call is retried only while nothing of its answer has been
+//     handed on: a stream that breaks after its first text is an error.
 //   - A Gateway checks the budget before any provider call.
 package llm
 
@@ -113,6 +118,30 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())
 // that is not valid JSON is kept as a JSON string holding the raw text, so
 // the caller's decode into an argument struct fails with a clear error.
 func (c *Client) Complete(ctx context.Context, req tools.LLMRequest) (tools.LLMResponse, error) {
+	return c.complete(ctx, req, nil)
+}
+
+// CompleteStream is Complete with the answer streamed: onText receives
+// each piece of the reply text as it arrives (in order, never empty; tool
+// calls are not passed on), and the returned response is the one Complete
+// would return for the same answer. Transient failures are retried as by
+// Complete only while onText has received nothing: once text has gone out,
+// a failure is returned. An error event inside the stream is an *APIError
+// with Stream set. A server that ignores the stream request and answers
+// with plain JSON is decoded whole and its text passed to onText at once.
+//
+// onText runs on the calling goroutine and should return quickly: the
+// per-attempt timeout (Config.Timeout) bounds the whole stream. nil means
+// discard.
+func (c *Client) CompleteStream(ctx context.Context, req tools.LLMRequest, onText func(delta string)) (tools.LLMResponse, error) {
+	if onText == nil {
+		onText = func(string) {}
+	}
+	return c.complete(ctx, req, onText)
+}
+
+// complete makes the call, streamed when onText is not nil.
+func (c *Client) complete(ctx context.Context, req tools.LLMRequest, onText func(string)) (tools.LLMResponse, error) {
 	if len(req.Messages) == 0 {
 		return tools.LLMResponse{}, errors.New("llm: request has no messages")
 	}
@@ -120,15 +149,15 @@ func (c *Client) Complete(ctx context.Context, req tools.LLMRequest) (tools.LLMR
 	var resp tools.LLMResponse
 	var err error
 	if c.cfg.Provider == ProviderAnthropic {
-		resp, err = c.completeAnthropic(ctx, req)
+		resp, err = c.completeAnthropic(ctx, req, onText)
 	} else {
-		resp, err = c.completeOpenAI(ctx, req)
+		resp, err = c.completeOpenAI(ctx, req, onText)
 	}
 	if err != nil {
 		return tools.LLMResponse{}, c.scrubErr(err)
 	}
 	c.logger.DebugContext(ctx, "llm call done", "provider", c.cfg.Provider, "model", c.cfg.Model,
-		"input_tokens", resp.Usage.InputTokens, "output_tokens", resp.Usage.OutputTokens,
+		"stream", onText != nil, "input_tokens", resp.Usage.InputTokens, "output_tokens", resp.Usage.OutputTokens,
 		"tool_calls", len(resp.Message.ToolCalls), "stop_reason", resp.StopReason,
 		"duration", c.now().Sub(start))
 	return resp, nil

@@ -43,36 +43,47 @@ type oaRequest struct {
 	Tools               []oaTool    `json:"tools,omitempty"`
 	MaxTokens           int         `json:"max_tokens,omitempty"`
 	MaxCompletionTokens int         `json:"max_completion_tokens,omitempty"`
+	// Stream asks for server-sent events; StreamOptions then asks for a
+	// last chunk with the usage.
+	Stream        bool             `json:"stream,omitempty"`
+	StreamOptions *oaStreamOptions `json:"stream_options,omitempty"`
+}
+
+type oaStreamOptions struct {
+	IncludeUsage bool `json:"include_usage"`
 }
 
 type oaResponse struct {
-	Choices []struct {
-		Message struct {
-			Content   json.RawMessage `json:"content"`
-			ToolCalls []oaToolCall    `json:"tool_calls"`
-		} `json:"message"`
-		FinishReason string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
-	} `json:"usage"`
+	Choices []oaChoice `json:"choices"`
+	Usage   oaUsage    `json:"usage"`
 }
 
-func (c *Client) completeOpenAI(ctx context.Context, req tools.LLMRequest) (tools.LLMResponse, error) {
-	body, err := json.Marshal(c.openAIRequest(req))
-	if err != nil {
-		return tools.LLMResponse{}, fmt.Errorf("llm: openai: encode request: %w", err)
+type oaChoice struct {
+	Message struct {
+		Content   json.RawMessage `json:"content"`
+		ToolCalls []oaToolCall    `json:"tool_calls"`
+	} `json:"message"`
+	FinishReason string `json:"finish_reason"`
+}
+
+type oaUsage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+}
+
+// openAIWire decodes Chat Completions answers.
+var openAIWire = wire{parse: parseOpenAIResponse, newStream: newOpenAIStream}
+
+func (c *Client) completeOpenAI(ctx context.Context, req tools.LLMRequest, onText func(string)) (tools.LLMResponse, error) {
+	r := c.openAIRequest(req)
+	if onText != nil {
+		r.Stream, r.StreamOptions = true, &oaStreamOptions{IncludeUsage: true}
 	}
-	h := http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}
+	h := http.Header{}
 	if c.cfg.APIKey != "" {
 		h.Set("Authorization", "Bearer "+c.cfg.APIKey)
 	}
-	data, err := c.post(ctx, body, h)
-	if err != nil {
-		return tools.LLMResponse{}, err
-	}
-	return parseOpenAIResponse(data)
+	return c.call(ctx, r, h, onText, openAIWire)
 }
 
 // openAIRequest maps the neutral request. api.openai.com gets
@@ -127,6 +138,11 @@ func parseOpenAIResponse(data []byte) (tools.LLMResponse, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return tools.LLMResponse{}, fmt.Errorf("llm: openai: decode response: %w", err)
 	}
+	return openAIResponse(r)
+}
+
+// openAIResponse maps a decoded answer, whole or assembled from a stream.
+func openAIResponse(r oaResponse) (tools.LLMResponse, error) {
 	if len(r.Choices) == 0 {
 		return tools.LLMResponse{}, fmt.Errorf("llm: openai: response has no choices")
 	}

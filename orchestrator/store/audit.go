@@ -44,6 +44,11 @@ type AuditQuery struct {
 	Action, Actor string
 	Since, Until  time.Time
 	Limit, Offset int
+	// AfterID, when above 0, selects only rows with a larger id: keyset
+	// paging, which appends running meanwhile cannot shift.
+	AfterID int64
+	// OldestFirst lists in ascending id order instead of newest first.
+	OldestFirst bool
 }
 
 const auditColumns = "id, time, actor, action, target, outcome, details, prev_hash, hash"
@@ -116,12 +121,17 @@ func (s *Store) ScanAudit(ctx context.Context, fn func(AuditRow) error) (AuditHe
 	return head, err
 }
 
-// ListAudit returns the audit rows matching q, newest first.
+// ListAudit returns the audit rows matching q, newest first unless
+// q.OldestFirst.
 func (s *Store) ListAudit(ctx context.Context, q AuditQuery) ([]AuditRow, error) {
 	where, args := auditWhere(q)
 	limit, offset := clampPage(q.Limit, q.Offset)
+	order := " ORDER BY id DESC"
+	if q.OldestFirst {
+		order = " ORDER BY id"
+	}
 	rows, err := s.reader.QueryContext(ctx,
-		"SELECT "+auditColumns+" FROM audit"+where+" ORDER BY id DESC LIMIT ? OFFSET ?",
+		"SELECT "+auditColumns+" FROM audit"+where+order+" LIMIT ? OFFSET ?",
 		append(args, limit, offset)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list audit: %w", err)
@@ -151,6 +161,9 @@ func auditWhere(q AuditQuery) (string, []any) {
 	}
 	if !q.Until.IsZero() {
 		add("time < ?", toDB(q.Until))
+	}
+	if q.AfterID > 0 {
+		add("id > ?", q.AfterID)
 	}
 	if len(conds) == 0 {
 		return "", nil

@@ -82,6 +82,10 @@ func TestListAuditFilters(t *testing.T) {
 		{AuditQuery{Actor: "admin:alice"}, []int64{3, 1}},
 		{AuditQuery{Since: t0.Add(time.Minute), Until: t0.Add(3 * time.Minute)}, []int64{3, 2}},
 		{AuditQuery{Limit: 2, Offset: 1}, []int64{3, 2}},
+		{AuditQuery{OldestFirst: true}, []int64{1, 2, 3, 4}},
+		{AuditQuery{OldestFirst: true, AfterID: 1, Limit: 2}, []int64{2, 3}},
+		{AuditQuery{OldestFirst: true, AfterID: 1, Action: "login"}, []int64{4}},
+		{AuditQuery{AfterID: 2}, []int64{4, 3}},
 	}
 	for _, tt := range tests {
 		rows, err := s.ListAudit(ctx, tt.q)

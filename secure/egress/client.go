@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -65,8 +66,10 @@ func (p Policy) withDefaults() Policy {
 // Client performs HTTP requests under a Policy. It is safe for concurrent use.
 type Client struct {
 	policy Policy
-	allow  Allowlist
-	hc     *http.Client
+	// allow is shared by the copies Truncating makes, so SetAllow changes
+	// them all.
+	allow *atomic.Pointer[Allowlist]
+	hc    *http.Client
 	// resolver, when set by tests, replaces the system resolver.
 	resolver *net.Resolver
 }
@@ -81,7 +84,8 @@ func newClient(p Policy, resolver *net.Resolver) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{policy: p.withDefaults(), allow: allow, resolver: resolver}
+	c := &Client{policy: p.withDefaults(), allow: new(atomic.Pointer[Allowlist]), resolver: resolver}
+	c.allow.Store(&allow)
 	c.hc = &http.Client{
 		Transport:     c.transport(),
 		CheckRedirect: c.checkRedirect,
@@ -96,6 +100,19 @@ func (c *Client) Truncating() *Client {
 	d := *c
 	d.policy.Truncate = true
 	return &d
+}
+
+// SetAllow replaces the allowlist (see Policy.Allow); it takes effect for
+// the next connection. On error the previous list stays. Kept-alive
+// connections to hosts no longer allowed are closed.
+func (c *Client) SetAllow(list []string) error {
+	allow, err := ParseAllow(list)
+	if err != nil {
+		return err
+	}
+	c.allow.Store(&allow)
+	c.hc.CloseIdleConnections()
+	return nil
 }
 
 // CloseIdleConnections closes the idle keep-alive connections of c.
@@ -130,7 +147,7 @@ func (c *Client) dial(ctx context.Context, network, addr string) (net.Conn, erro
 	if err != nil {
 		return nil, refusef("bad address %q", addr)
 	}
-	ctx = context.WithValue(ctx, dialKey{}, dialTarget{host: host, allowHost: c.allow.AllowsHost(host)})
+	ctx = context.WithValue(ctx, dialKey{}, dialTarget{host: host, allowHost: c.allow.Load().AllowsHost(host)})
 	d := net.Dialer{Resolver: c.resolver, ControlContext: c.control, KeepAlive: 30 * time.Second}
 	return d.DialContext(ctx, network, addr)
 }
@@ -151,7 +168,7 @@ func (c *Client) checkDial(t dialTarget, network, address string) error {
 		return refusef("cannot check address %q", address)
 	}
 	ip := ap.Addr().WithZone("").Unmap()
-	if t.allowHost || c.allow.AllowsAddr(ip) {
+	if t.allowHost || c.allow.Load().AllowsAddr(ip) {
 		return nil
 	}
 	if reason, blocked := classify(ip); blocked {

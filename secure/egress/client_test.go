@@ -258,3 +258,37 @@ func TestDoWithBody(t *testing.T) {
 		t.Errorf("gopher Do: err = %v", err)
 	}
 }
+
+// TestSetAllow: the allowlist changes at run time, for the client and the
+// truncating copy alike, and an invalid list leaves the old one.
+func TestSetAllow(t *testing.T) {
+	s, hits := server(t, hello)
+	c := mustClient(t, Policy{})
+	trunc := c.Truncating()
+	for _, cl := range []*Client{c, trunc} {
+		if _, err := cl.Get(context.Background(), s.URL); !errors.Is(err, ErrRefused) {
+			t.Fatalf("before SetAllow: err %v; want refused", err)
+		}
+	}
+	if err := c.SetAllow([]string{"127.0.0.1"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range []*Client{c, trunc} {
+		if resp, err := cl.Get(context.Background(), s.URL); err != nil || resp.Status != 200 {
+			t.Fatalf("after SetAllow: %v", err)
+		}
+	}
+	if err := c.SetAllow([]string{"not a host!"}); err == nil {
+		t.Fatal("an invalid allowlist was accepted")
+	}
+	if _, err := c.Get(context.Background(), s.URL); err != nil {
+		t.Fatalf("an invalid SetAllow dropped the old list: %v", err)
+	}
+	if err := c.SetAllow(nil); err != nil {
+		t.Fatal(err)
+	}
+	before := hits.Load()
+	if _, err := c.Get(context.Background(), s.URL); !errors.Is(err, ErrRefused) || hits.Load() != before {
+		t.Fatalf("after clearing the list: err %v; want refused without reaching the server", err)
+	}
+}

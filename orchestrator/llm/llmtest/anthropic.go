@@ -9,10 +9,12 @@ import (
 	"github.com/airlockhq/airlock/mcp/tools"
 )
 
-var anthropic = dialect{name: "anthropic", parse: parseAnthropic, write: writeAnthropic, writeErr: writeAnthropicError}
+var anthropic = dialect{name: "anthropic", parse: parseAnthropic, write: writeAnthropic, events: anthropicEvents,
+	writeErr: writeAnthropicError}
 
 type antRequest struct {
 	Model    string          `json:"model"`
+	Stream   bool            `json:"stream"`
 	System   json.RawMessage `json:"system"`
 	Messages []struct {
 		Role    string          `json:"role"`
@@ -39,7 +41,7 @@ func parseAnthropic(body []byte, rec *RecordedRequest) error {
 	if err := json.Unmarshal(body, &req); err != nil {
 		return fmt.Errorf("parse anthropic request: %w", err)
 	}
-	rec.Model = req.Model
+	rec.Model, rec.Stream = req.Model, req.Stream
 	sys, err := textOf(req.System)
 	if err != nil {
 		return fmt.Errorf("parse anthropic system: %w", err)
@@ -94,6 +96,63 @@ func antMessages(role string, content json.RawMessage) ([]tools.Message, error) 
 }
 
 func writeAnthropic(w http.ResponseWriter, rec RecordedRequest, r Reply, seq int) {
+	content, stop := anthropicContent(r, seq)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id":            fmt.Sprintf("msg_fake_%d", seq),
+		"type":          "message",
+		"role":          "assistant",
+		"model":         rec.Model,
+		"content":       content,
+		"stop_reason":   stop,
+		"stop_sequence": nil,
+		"usage":         map[string]int{"input_tokens": r.InputTokens, "output_tokens": r.OutputTokens},
+	})
+}
+
+// anthropicEvents is the reply as Messages stream events: message_start
+// with the input usage, a ping, each content block (started empty, then
+// its text in pieces or its tool input's JSON in fragments, then stopped),
+// message_delta with the stop reason and output usage, message_stop.
+func anthropicEvents(rec RecordedRequest, r Reply, seq int) []sseEvent {
+	ev := func(typ string, fields map[string]any) sseEvent {
+		fields["type"] = typ
+		return sseEvent{name: typ, data: fields}
+	}
+	content, stop := anthropicContent(r, seq)
+	evs := []sseEvent{
+		ev("message_start", map[string]any{"message": map[string]any{
+			"id": fmt.Sprintf("msg_fake_%d", seq), "type": "message", "role": "assistant", "model": rec.Model,
+			"content": []any{}, "stop_reason": nil, "stop_sequence": nil,
+			"usage": map[string]int{"input_tokens": r.InputTokens, "output_tokens": 1},
+		}}),
+		ev("ping", map[string]any{}),
+	}
+	for i, b := range content {
+		var frags []string
+		var start map[string]any
+		deltaType, deltaField := "text_delta", "text"
+		if b.Type == "tool_use" {
+			start = map[string]any{"type": "tool_use", "id": b.ID, "name": b.Name, "input": map[string]any{}}
+			sent, _ := json.Marshal(b.Input) // as a whole reply has it: compact, HTML-escaped
+			frags, deltaType, deltaField = pieces(string(sent)), "input_json_delta", "partial_json"
+		} else {
+			start, frags = map[string]any{"type": "text", "text": ""}, pieces(b.Text)
+		}
+		evs = append(evs, ev("content_block_start", map[string]any{"index": i, "content_block": start}))
+		for _, f := range frags {
+			evs = append(evs, ev("content_block_delta", map[string]any{"index": i,
+				"delta": map[string]any{"type": deltaType, deltaField: f}}))
+		}
+		evs = append(evs, ev("content_block_stop", map[string]any{"index": i}))
+	}
+	return append(evs,
+		ev("message_delta", map[string]any{"delta": map[string]any{"stop_reason": stop, "stop_sequence": nil},
+			"usage": map[string]int{"output_tokens": r.OutputTokens}}),
+		ev("message_stop", map[string]any{}))
+}
+
+// anthropicContent returns the reply's content blocks and stop reason.
+func anthropicContent(r Reply, seq int) ([]antBlock, string) {
 	var content []antBlock
 	if r.Text != "" || len(r.ToolCalls) == 0 {
 		content = append(content, antBlock{Type: "text", Text: r.Text})
@@ -114,16 +173,7 @@ func writeAnthropic(w http.ResponseWriter, rec RecordedRequest, r Reply, seq int
 	if r.StopReason != "" {
 		stop = r.StopReason
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"id":            fmt.Sprintf("msg_fake_%d", seq),
-		"type":          "message",
-		"role":          "assistant",
-		"model":         rec.Model,
-		"content":       content,
-		"stop_reason":   stop,
-		"stop_sequence": nil,
-		"usage":         map[string]int{"input_tokens": r.InputTokens, "output_tokens": r.OutputTokens},
-	})
+	return content, stop
 }
 
 func writeAnthropicError(w http.ResponseWriter, status int, msg string) {

@@ -41,6 +41,12 @@ type Reply struct {
 	// StopReason overrides the provider stop reason (finish_reason or
 	// stop_reason); empty means the natural one for the reply.
 	StopReason string `json:"stop_reason,omitempty"`
+	// ChunkDelay, for a streamed answer, is slept before every event after
+	// the first (nanoseconds in JSON); 0 means the Server's (SetChunkDelay).
+	ChunkDelay time.Duration `json:"chunk_delay,omitempty"`
+	// StreamCut, when positive, ends a streamed answer after that many
+	// events, without its end event, as a dropped connection would.
+	StreamCut int `json:"stream_cut,omitempty"`
 }
 
 // RecordedRequest is one request the server received, raw and parsed into
@@ -52,9 +58,12 @@ type RecordedRequest struct {
 	Body     []byte      `json:"body"`
 	// The parsed view; empty if the body did not parse.
 	Model     string          `json:"model"`
+	Stream    bool            `json:"stream,omitempty"` // the request asked for server-sent events
 	System    string          `json:"system"`
 	Messages  []tools.Message `json:"messages"`
 	ToolNames []string        `json:"tool_names"`
+
+	includeUsage bool // OpenAI stream_options.include_usage
 }
 
 // dialect is one provider's wire format.
@@ -62,6 +71,7 @@ type dialect struct {
 	name     string
 	parse    func(body []byte, rec *RecordedRequest) error
 	write    func(w http.ResponseWriter, rec RecordedRequest, r Reply, seq int)
+	events   func(rec RecordedRequest, r Reply, seq int) []sseEvent // a streamed answer
 	writeErr func(w http.ResponseWriter, status int, msg string)
 }
 
@@ -96,6 +106,10 @@ func (s *Server) serveLLM(d dialect) http.HandlerFunc {
 			return
 		}
 		fillUsage(&reply, rec)
+		if rec.Stream {
+			s.writeStream(r.Context(), w, d.events(rec, reply, seq), reply)
+			return
+		}
 		d.write(w, rec, reply, seq)
 	}
 }

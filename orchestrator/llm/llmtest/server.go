@@ -1,7 +1,13 @@
 // Package llmtest is an in-process fake LLM provider for tests. It speaks
 // the OpenAI Chat Completions API (POST /v1/chat/completions) and the
-// Anthropic Messages API (POST /v1/messages), non-streaming, and answers
-// with scripted replies, a rule hook, or a deterministic default.
+// Anthropic Messages API (POST /v1/messages), and answers with scripted
+// replies, a rule hook, or a deterministic default.
+//
+// A request with "stream": true is answered in the provider's server-sent
+// events, the text cut into pieces of a few bytes and tool arguments into
+// fragments, with an optional delay between events (Reply.ChunkDelay,
+// SetChunkDelay) so that a test can watch partial text arrive. A streamed
+// answer carries the same reply as the whole one would.
 //
 // With a Server s, point an OpenAI client at s.URL()+"/v1" and an Anthropic
 // client at s.URL(). Every request is recorded, raw and parsed back into the
@@ -38,10 +44,11 @@ type Server struct {
 	done chan struct{}
 	once sync.Once
 
-	mu        sync.Mutex
-	queue     []Reply
-	requests  []RecordedRequest
-	responder func(RecordedRequest) (Reply, bool)
+	mu         sync.Mutex
+	queue      []Reply
+	requests   []RecordedRequest
+	responder  func(RecordedRequest) (Reply, bool)
+	chunkDelay time.Duration
 
 	hs  *http.Server
 	url string
@@ -116,11 +123,12 @@ func (s *Server) Requests() []RecordedRequest {
 	return out
 }
 
-// Reset drops queued replies, recorded requests and the responder.
+// Reset drops queued replies, recorded requests, the responder and the
+// chunk delay.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.queue, s.requests, s.responder = nil, nil, nil
+	s.queue, s.requests, s.responder, s.chunkDelay = nil, nil, nil, 0
 }
 
 // record stores rec and returns its zero-based sequence number.

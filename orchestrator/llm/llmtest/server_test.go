@@ -1,12 +1,14 @@
 package llmtest
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"net/http"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 func post(t *testing.T, url, body string) (int, map[string]any) {
@@ -110,5 +112,107 @@ func TestNoTestingImport(t *testing.T) {
 		if dep == "testing" {
 			t.Fatal("llmtest imports testing")
 		}
+	}
+}
+
+// readSSE posts body and returns the answer's event names and data, and
+// how long after the first data line the last one came.
+func readSSE(t *testing.T, url, body string) (names, data []string, spread time.Duration) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("Content-Type = %q", ct)
+	}
+	var first time.Time
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		field, value, _ := strings.Cut(sc.Text(), ": ")
+		switch field {
+		case "event":
+			names = append(names, value)
+		case "data":
+			if first.IsZero() {
+				first = time.Now()
+			}
+			data = append(data, value)
+		}
+	}
+	return names, data, time.Since(first)
+}
+
+func TestStreamedAnswers(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.SetChunkDelay(20 * time.Millisecond)
+	reply := Reply{Text: "0123456789abcdefghij", InputTokens: 3, OutputTokens: 5,
+		ToolCalls: []Call{{ID: "c1", Name: "chat_send", Args: map[string]string{"text": "hello"}}}}
+	s.Enqueue(reply, reply)
+
+	_, data, spread := readSSE(t, s.URL()+"/v1/chat/completions",
+		`{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}`)
+	var text, args strings.Builder
+	for _, d := range data[:len(data)-1] {
+		var ch struct {
+			Choices []struct {
+				Delta struct {
+					Content   string `json:"content"`
+					ToolCalls []struct {
+						Function struct{ Arguments string } `json:"function"`
+					} `json:"tool_calls"`
+				} `json:"delta"`
+			} `json:"choices"`
+			Usage *struct {
+				PromptTokens int `json:"prompt_tokens"`
+			} `json:"usage"`
+		}
+		if err := json.Unmarshal([]byte(d), &ch); err != nil {
+			t.Fatalf("chunk %q: %v", d, err)
+		}
+		for _, c := range ch.Choices {
+			text.WriteString(c.Delta.Content)
+			for _, tc := range c.Delta.ToolCalls {
+				args.WriteString(tc.Function.Arguments)
+			}
+		}
+		if ch.Usage != nil && ch.Usage.PromptTokens != 3 {
+			t.Errorf("usage = %+v", ch.Usage)
+		}
+	}
+	// role, 3 text pieces, id+name, 2 argument fragments, finish, usage, [DONE]
+	if text.String() != reply.Text || args.String() != `{"text":"hello"}` || len(data) != 10 || data[9] != "[DONE]" {
+		t.Errorf("openai stream: text %q args %q, %d events: %q", text.String(), args.String(), len(data), data)
+	}
+	if spread < 8*15*time.Millisecond {
+		t.Errorf("events came within %v despite the chunk delay", spread)
+	}
+
+	names, _, _ := readSSE(t, s.URL()+"/v1/messages", `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	want := "message_start ping content_block_start content_block_delta content_block_delta content_block_delta " +
+		"content_block_stop content_block_start content_block_delta content_block_delta content_block_stop message_delta message_stop"
+	if got := strings.Join(names, " "); got != want {
+		t.Errorf("anthropic events:\n got %s\nwant %s", got, want)
+	}
+	if reqs := s.Requests(); len(reqs) != 2 || !reqs[0].Stream || !reqs[1].Stream {
+		t.Errorf("recorded stream flags wrong: %+v", reqs)
+	}
+}
+
+func TestStreamCut(t *testing.T) {
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Enqueue(Reply{Text: "0123456789abcdefghij", StreamCut: 2})
+	_, data, _ := readSSE(t, s.URL()+"/v1/chat/completions", `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	if len(data) != 2 || strings.Contains(strings.Join(data, ""), "DONE") {
+		t.Errorf("cut stream sent %q", data)
 	}
 }

@@ -1,0 +1,428 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/airlockhq/airlock/mcp/tools"
+	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
+)
+
+// greetSource is the script the fake model proposes in the browser test: no
+// network, no secrets.
+const greetSource = `# @description: Greets someone by name and adds two numbers
+# @timeout: 2s
+
+def greet(name, a, b):
+    return "Hello, " + name + "! " + str(a) + " + " + str(b) + " = " + str(a + b)
+`
+
+// greetResult is what greet("Ada", 2, 40) returns.
+const greetResult = "Hello, Ada! 2 + 40 = 42"
+
+// findChromium returns the path of a Chromium or Chrome binary, or "" when
+// there is none.
+func findChromium() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// startStackNoSetup starts the orchestrator like startStack, on a fresh data
+// directory, but leaves first-run setup to the test (s.token stays empty).
+func startStackNoSetup(t *testing.T) *stack {
+	t.Helper()
+	fake, err := llmtest.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	dir := t.TempDir()
+	s := &stack{t: t, dir: dir, dataDir: filepath.Join(dir, ".airlock"), dev: true, llm: fake, logs: &syncBuffer{}}
+	s.env = []string{
+		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
+		"AIRLOCK_DATA_DIR=" + s.dataDir,
+		"AIRLOCK_HTTP_ADDR=127.0.0.1:0",
+		"AIRLOCK_LLM_PROVIDER=openai",
+		"AIRLOCK_LLM_BASE_URL=" + fake.URL() + "/v1",
+		"AIRLOCK_LLM_MODEL=fake-model",
+		"AIRLOCK_LLM_API_KEY=" + canaryKey,
+	}
+	s.cmd = exec.Command(filepath.Join(binDir, "orchestrator"), "--dev")
+	s.cmd.Dir, s.cmd.Env = dir, s.env
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(s.cmd, s.exited)
+	t.Cleanup(s.stop)
+	waitFor(t, 20*time.Second, "the orchestrator to serve HTTP", func() bool {
+		select {
+		case <-s.exited:
+			t.Fatalf("orchestrator exited at start:\n%s", s.logs.String())
+		default:
+		}
+		m := httpAddrRE.FindStringSubmatch(s.logs.String())
+		if m != nil {
+			s.base = "http://" + m[1]
+		}
+		return m != nil
+	})
+	return s
+}
+
+// artifactsDir returns (and creates) the directory for this test's
+// screenshots: $AIRLOCK_ARTIFACTS, or airlock-artifacts in the temp dir.
+func artifactsDir(t *testing.T) string {
+	base := os.Getenv("AIRLOCK_ARTIFACTS")
+	if base == "" {
+		base = filepath.Join(os.TempDir(), "airlock-artifacts")
+	}
+	dir := filepath.Join(base, strings.ReplaceAll(t.Name(), "/", "_"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browser drives one Chromium tab against a stack.
+type browser struct {
+	t         *testing.T
+	ctx       context.Context
+	base      string
+	artifacts string
+	docs      bool // also write the good screenshots to docs/screenshots
+
+	mu      sync.Mutex
+	console []chromedp.ConsoleMessage
+}
+
+// do runs steps, failing the test with the page's address on error.
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.fatalf("%s: %v", what, err)
+	}
+}
+
+// fatalf fails the test, keeping a screenshot and the HTML of the page.
+func (b *browser) fatalf(format string, args ...any) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		_ = os.WriteFile(filepath.Join(b.artifacts, "failure.png"), png, 0o644)
+	}
+	if html, err := chromedp.Run(ctx, chromedp.OuterHTML(chromedp.CSS("html"))); err == nil {
+		_ = os.WriteFile(filepath.Join(b.artifacts, "failure.html"), []byte(html), 0o644)
+	}
+	b.t.Fatalf("%s (page %s; see %s)", fmt.Sprintf(format, args...), loc, b.artifacts)
+}
+
+// path waits until the page's path is want.
+func (b *browser) path(want string) {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	var got string
+	for time.Now().Before(deadline) {
+		loc, err := chromedp.Run(b.ctx, chromedp.Location())
+		if err == nil {
+			if u, err := url.Parse(loc); err == nil {
+				if got = u.Path; got == want {
+					return
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.fatalf("the browser is on %q, want %q", got, want)
+}
+
+// text returns the text of the first element sel matches.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
+	if err != nil {
+		b.fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+// shot saves a screenshot of the viewport (or of the whole page) to the
+// artifacts, and to docs/screenshots when docs is set and doc is true.
+func (b *browser) shot(name string, full, doc bool) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	// Let fonts and late layout settle.
+	_ = chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.fonts.ready`, chromedp.EvalAwaitPromise))
+	act := chromedp.CaptureScreenshot()
+	if full {
+		act = chromedp.FullScreenshot(100) // quality 100 is PNG
+	}
+	png, err := chromedp.Run(ctx, act)
+	if err != nil {
+		b.fatalf("screenshot %s: %v", name, err)
+	}
+	if err := os.WriteFile(filepath.Join(b.artifacts, name), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	if b.docs && doc {
+		dir := filepath.Join("..", "..", "docs", "screenshots")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+}
+
+// pageProblems returns the uncaught exceptions and Content Security Policy
+// violations the pages reported so far.
+func (b *browser) pageProblems() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for _, m := range b.console {
+		if m.IsException() || strings.Contains(m.Text, "Content Security Policy") {
+			out = append(out, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line+1))
+		}
+	}
+	return out
+}
+
+// TestBrowserEndToEnd drives the admin UI in a real Chromium: first-run
+// setup with the code from the log, sign out and in, review and approve a
+// script the model proposed through MCP, watch it run in the web chat
+// against the fake LLM, and find both events in the audit log.
+func TestBrowserEndToEnd(t *testing.T) {
+	chrome := findChromium()
+	if chrome == "" {
+		msg := "SKIPPED: browser e2e needs Debian's chromium: apt-get install -y chromium"
+		if os.Getenv("AIRLOCK_REQUIRE_E2E") == "1" {
+			t.Fatal("AIRLOCK_REQUIRE_E2E=1 but no chromium, chromium-browser or google-chrome on PATH: apt-get install -y chromium")
+		}
+		fmt.Fprintln(os.Stderr, "\n*** "+msg+" ***")
+		t.Skip(msg)
+	}
+	start := time.Now()
+	artifacts := artifactsDir(t)
+	t.Logf("screenshots go to %s", artifacts)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome), chromedp.Headless, chromedp.NoSandbox,
+		chromedp.WindowSize(1280, 900), chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("lang", "en-US"))
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	ctx, cancelTab := chromedp.NewContext(ctx)
+	defer cancelTab()
+
+	s := startStackNoSetup(t)
+	b := &browser{t: t, ctx: ctx, base: s.base, artifacts: artifacts,
+		docs: os.Getenv("AIRLOCK_UPDATE_SCREENSHOTS") == "1"}
+	defer func() {
+		_ = os.WriteFile(filepath.Join(artifacts, "orchestrator.log"), []byte(s.logs.String()), 0o644)
+	}()
+	// Start the browser, then collect what the pages write to the console.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("starting %s: %v", chrome, err)
+	}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.console = append(b.console, m)
+			b.mu.Unlock()
+		}
+	}()
+
+	// First run: / sends the browser to /setup, which takes the code from
+	// the log.
+	var code string
+	waitFor(t, 10*time.Second, "the setup code in the log", func() bool {
+		m := setupCodeRE.FindStringSubmatch(s.logs.String())
+		if m != nil {
+			code = m[1]
+		}
+		return m != nil
+	})
+	b.do("open the dashboard", chromedp.Navigate(s.base+"/"))
+	b.path("/setup")
+	const setupForm = `form[action="/setup"] `
+	b.do("fill in the setup form",
+		chromedp.SendKeys(chromedp.CSS(setupForm+`input[name="code"]`), code),
+		chromedp.SendKeys(chromedp.CSS(setupForm+`input[name="username"]`), testAdmin),
+		chromedp.SendKeys(chromedp.CSS(setupForm+`input[name="password"]`), testPassword),
+		chromedp.SendKeys(chromedp.CSS(setupForm+`input[name="password_again"]`), testPassword))
+	b.shot("setup.png", false, true)
+	b.do("create the admin", chromedp.Click(chromedp.CSS(setupForm+`button[type="submit"]`)))
+	b.path("/welcome/llm")
+	b.shot("welcome-llm.png", true, false)
+	b.do("skip the model step", chromedp.Click(chromedp.CSS(`main a[href="/welcome/discord"]`)))
+	b.path("/welcome/discord")
+	b.do("skip the Discord step", chromedp.Click(chromedp.CSS(`form[action="/welcome/discord"] button[name="skip"]`)))
+	b.path("/")
+
+	// Sign out and in again.
+	b.do("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
+	b.path("/login")
+	const loginForm = `form[action="/login"] `
+	b.do("sign in",
+		chromedp.SendKeys(chromedp.CSS(loginForm+`input[name="username"]`), testAdmin),
+		chromedp.SendKeys(chromedp.CSS(loginForm+`input[name="password"]`), testPassword),
+		chromedp.Click(chromedp.CSS(loginForm+`button[type="submit"]`)))
+	b.path("/")
+
+	// The model proposes a script through MCP (worker → orchestrator), in a
+	// chat sent through the API as the admin the browser created.
+	var login struct {
+		Token string `json:"token"`
+	}
+	if c := s.anon("POST", "/api/v1/auth/login", map[string]string{"username": testAdmin, "password": testPassword}, &login); c != http.StatusOK || login.Token == "" {
+		t.Fatalf("API login as the admin made in the browser: %d", c)
+	}
+	s.token = login.Token
+	s.waitReady()
+	res := s.callTool(s.newConversation(), tools.ScriptPropose, map[string]any{"name": "greet", "source": greetSource})
+	var prop tools.ScriptProposeResult
+	if err := json.Unmarshal([]byte(res.Content), &prop); err != nil || prop.Status != tools.ScriptPending || len(prop.SHA256) != 64 {
+		t.Fatalf("script_propose result = %q (%v)", res.Content, err)
+	}
+
+	// The dashboard lists it; review and approve it.
+	review := "/scripts/greet?sha256=" + prop.SHA256
+	b.do("open the dashboard", chromedp.Navigate(s.base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#pending a[href="`+review+`"]`)))
+	b.shot("dashboard.png", false, true)
+	b.do("open the review page", chromedp.Click(chromedp.CSS(`#pending a[href="`+review+`"]`)))
+	b.path("/scripts/greet")
+	if got := b.text("h1 .badge"); strings.TrimSpace(got) != tools.ScriptPending {
+		b.fatalf("review page status %q, want pending", got)
+	}
+	if src := b.text("pre.source"); !strings.Contains(src, `def greet(name, a, b):`) {
+		b.fatalf("the review page does not show the source: %q", src)
+	}
+	b.shot("review.png", false, true)
+	b.shot("review-full.png", true, false)
+	approve := fmt.Sprintf(`form[action="/scripts/greet/versions/%s/approve"] button[type="submit"]`, prop.SHA256)
+	b.do("approve", chromedp.ScrollIntoView(chromedp.CSS(approve)), chromedp.Click(chromedp.CSS(approve)),
+		chromedp.WaitVisible(chromedp.CSS(`h1 .badge.approved`)))
+	if got := b.text("h1 .badge"); strings.TrimSpace(got) != tools.ScriptApproved {
+		b.fatalf("after approving, status %q", got)
+	}
+	b.shot("approved.png", false, false)
+
+	// The model runs it when asked in the web chat, and says its result;
+	// the reply streams into the page.
+	s.llm.Reset()
+	s.llm.Enqueue(llmtest.Reply{ToolCalls: []llmtest.Call{{Name: tools.ScriptRun,
+		Args: map[string]any{"name": "greet", "function": "greet", "args": []any{"Ada", 2, 40}}}}})
+	s.llm.SetResponder(func(r llmtest.RecordedRequest) (llmtest.Reply, bool) {
+		msgs := r.Messages
+		if n := len(msgs); n > 0 && msgs[n-1].Role == tools.RoleTool && msgs[n-1].ToolName == tools.ScriptRun {
+			return llmtest.Reply{Text: "I ran your approved greet script. It answered: " + msgs[n-1].Content,
+				ChunkDelay: 15 * time.Millisecond}, true
+		}
+		return llmtest.Reply{}, false
+	})
+	b.do("open the chat", chromedp.Navigate(s.base+"/chat"))
+	b.do("start a conversation", chromedp.Click(chromedp.CSS(`form[action="/chat"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form#composer[data-live] textarea`)))
+	b.do("send the message", chromedp.SendKeys(chromedp.CSS(`#composer textarea`),
+		"Please greet Ada and add 2 and 40 with the greet script"+kb.Enter))
+	pollCtx, pollCancel := context.WithTimeout(ctx, 30*time.Second)
+	done, err := chromedp.Run(pollCtx, chromedp.PollFunction[bool](`(want) => Array.from(
+		document.querySelectorAll("#messages .msg.assistant")).some(
+		(e) => !e.classList.contains("streaming") && e.textContent.includes(want))`,
+		chromedp.WithPollingArgs(greetResult), chromedp.WithPollingInterval(20*time.Millisecond)))
+	pollCancel()
+	if err != nil || !done {
+		b.fatalf("no assistant reply with %q in the chat: %v", greetResult, err)
+	}
+	b.shot("chat-live.png", false, false)
+	// Shown again from the server, the transcript also has the tool call.
+	b.do("reload the chat", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#messages .msg.assistant`)))
+	if got := b.text("#messages"); !strings.Contains(got, greetResult) || !strings.Contains(got, tools.ScriptRun) {
+		b.fatalf("the stored transcript lacks the run or its result: %q", got)
+	}
+	b.shot("chat.png", false, true)
+
+	// The audit log has the approval by the admin and the run.
+	b.do("open the audit log", chromedp.Navigate(s.base+"/audit"),
+		chromedp.WaitVisible(chromedp.CSS(`main table tbody tr`)))
+	rows, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](`Array.from(document.querySelectorAll("main table tbody tr")).map(
+		(tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent.trim()))`))
+	if err != nil {
+		b.fatalf("reading the audit table: %v", err)
+	}
+	// Columns: #, time, actor, action, target, outcome, details.
+	var approved, ran bool
+	for _, r := range rows {
+		if len(r) < 6 || r[4] != "greet" || r[5] != "ok" {
+			continue
+		}
+		switch r[3] {
+		case "script.approved":
+			approved = strings.Contains(r[2], testAdmin)
+		case "script.run":
+			ran = true
+		}
+	}
+	if !approved || !ran {
+		b.fatalf("audit log: approved by %s %v, run %v; rows: %q", testAdmin, approved, ran, rows)
+	}
+	b.shot("audit.png", false, true)
+	// The filter form finds the run.
+	b.do("filter the audit log",
+		chromedp.SendKeys(chromedp.CSS(`form[action="/audit"] input[name="action"]`), "script.run"),
+		chromedp.Submit(chromedp.CSS(`form[action="/audit"] input[name="action"]`)))
+	filterCtx, filterCancel := context.WithTimeout(ctx, 15*time.Second)
+	_, err = chromedp.Run(filterCtx, chromedp.PollFunction[bool](`() => location.search.includes("action=script.run") &&
+		Array.from(document.querySelectorAll("main table tbody tr td:nth-child(4)")).every((td) => td.textContent.trim() === "script.run") &&
+		document.querySelectorAll("main table tbody tr").length > 0`))
+	filterCancel()
+	if err != nil {
+		b.fatalf("filtering the audit log by script.run: %v", err)
+	}
+	b.shot("audit-filtered.png", false, false)
+
+	if p := b.pageProblems(); len(p) > 0 {
+		t.Errorf("the pages reported problems:\n%s", strings.Join(p, "\n"))
+	}
+	s.verifyAudit()
+	s.assertNoKeyInLogs()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Error("the browser test ran out of time")
+	}
+	t.Logf("browser end to end took %s", time.Since(start).Round(time.Millisecond))
+}

@@ -1,0 +1,90 @@
+package admin
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/airlockhq/airlock/mcp/tools"
+	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/worker"
+)
+
+// llmStatus is the model's state and today's use against the budget.
+type llmStatus struct {
+	Configured      bool
+	Provider, Model string
+	Requests        int64
+	Tokens          int64
+	RequestsPerDay  int64 // 0: unlimited
+	TokensPerDay    int64
+}
+
+// usageClass is the CSS class of a meter filled to pct percent, rounded
+// down to a multiple of ten (widths come from classes: the CSP allows no
+// inline style).
+func usageClass(n, of int64) string {
+	if of <= 0 {
+		return "w0"
+	}
+	p := min(100, n*100/of) / 10 * 10
+	return "w" + strconv.FormatInt(p, 10)
+}
+
+type dashboardData struct {
+	Worker   worker.Status
+	LLM      llmStatus
+	Discord  *DiscordStatus
+	Pending  []tools.ScriptInfo
+	Recent   []audit.Entry
+	Setup    bool // the model is not configured yet: point to the wizard
+	ReqClass string
+	TokClass string
+}
+
+func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
+	var st llmStatus
+	if s.LLM != nil {
+		st.Provider, st.Model = s.LLM.Provider(), s.LLM.Model()
+		st.Configured = st.Model != ""
+		b := s.LLM.Budget()
+		st.RequestsPerDay, st.TokensPerDay = int64(b.RequestsPerDay), int64(b.TokensPerDay)
+	}
+	since := time.Now().UTC().Truncate(24 * time.Hour)
+	req, tok, err := s.Store.UsageSince(r.Context(), since)
+	if err != nil {
+		return st, err
+	}
+	st.Requests, st.Tokens = int64(req), int64(tok)
+	return st, nil
+}
+
+func (s *Server) showDashboard(w http.ResponseWriter, r *http.Request) error {
+	d := dashboardData{Worker: s.Queue.Status(s.WorkerGrace)}
+	var err error
+	if d.LLM, err = s.llmStatus(r); err != nil {
+		return err
+	}
+	d.Setup = !d.LLM.Configured
+	d.ReqClass, d.TokClass = usageClass(d.LLM.Requests, d.LLM.RequestsPerDay), usageClass(d.LLM.Tokens, d.LLM.TokensPerDay)
+	if s.DiscordStatus != nil {
+		ds := s.DiscordStatus()
+		d.Discord = &ds
+	}
+	if s.Approval != nil {
+		list, err := s.Approval.List(r.Context(), false)
+		if err != nil {
+			return err
+		}
+		for _, si := range list {
+			if si.Status == tools.ScriptPending {
+				d.Pending = append(d.Pending, si)
+			}
+		}
+	}
+	if d.Recent, err = s.Audit.List(r.Context(), audit.Filter{Limit: 12}); err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard", Data: d})
+	return nil
+}

@@ -1,0 +1,311 @@
+package admin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/secrets"
+	"github.com/airlockhq/airlock/orchestrator/settings"
+)
+
+// settingsData is what the settings page and the wizard show.
+type settingsData struct {
+	S        settings.Settings
+	Locked   map[string]string // dotted field → env var
+	Problems map[string]string // dotted field → message
+	KeySet   string            // where the LLM key comes from; "" when unset
+	TokenSet string            // where the Discord token comes from
+	CanTest  bool
+	Tested   string // the result of a connection test
+}
+
+// lines renders a list one entry per line, for a textarea.
+func lines(l []string) string { return strings.Join(l, "\n") }
+
+func (s *Server) settingsData(r *http.Request, cur settings.Settings) (settingsData, error) {
+	d := settingsData{S: cur, Locked: s.Settings.Locked(), Problems: map[string]string{}, CanTest: s.TestLLM != nil}
+	for _, k := range []struct {
+		name string
+		dst  *string
+	}{{secrets.LLMAPIKey, &d.KeySet}, {secrets.DiscordToken, &d.TokenSet}} {
+		_, origin, err := s.Vault.Lookup(r.Context(), k.name)
+		switch {
+		case err == nil:
+			*k.dst = origin
+		case !errors.Is(err, secrets.ErrNotFound):
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+func (s *Server) showSettings(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.settingsData(r, s.Settings.Get())
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "settings", view{Title: "Settings", Nav: "settings", Data: d})
+	return nil
+}
+
+// settingsForm reads the fields a form holds over cur; fields absent from
+// the form keep their value. Unparsable numbers are reported per field.
+func settingsForm(r *http.Request, cur settings.Settings) (settings.Settings, map[string]string) {
+	problems := map[string]string{}
+	str := func(key string, dst *string) {
+		if v, ok := r.PostForm[key]; ok {
+			*dst = strings.TrimSpace(v[0])
+		}
+	}
+	list := func(key string, dst *[]string) {
+		if v, ok := r.PostForm[key]; ok {
+			*dst = strings.FieldsFunc(v[0], func(c rune) bool { return c == '\n' || c == '\r' || c == ',' || c == ' ' || c == '\t' })
+		}
+	}
+	num := func(key string, dst any) {
+		v, ok := r.PostForm[key]
+		if !ok {
+			return
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(v[0]), 10, 64)
+		if err != nil {
+			problems[key] = "must be a whole number"
+			return
+		}
+		switch p := dst.(type) {
+		case *int:
+			*p = int(n)
+		case *int64:
+			*p = n
+		}
+	}
+	str("llm.provider", &cur.LLM.Provider)
+	str("llm.base_url", &cur.LLM.BaseURL)
+	str("llm.model", &cur.LLM.Model)
+	num("llm.max_tokens", &cur.LLM.MaxTokens)
+	num("llm.requests_per_day", &cur.LLM.RequestsPerDay)
+	num("llm.tokens_per_day", &cur.LLM.TokensPerDay)
+	num("agent.max_rounds", &cur.Agent.MaxRounds)
+	if v, ok := r.PostForm["agent.task_timeout"]; ok {
+		d, err := time.ParseDuration(strings.TrimSpace(v[0]))
+		if err != nil {
+			problems["agent.task_timeout"] = `must be a duration such as "90s" or "5m"`
+		} else {
+			cur.Agent.TaskTimeout = d
+		}
+	}
+	list("discord.allowed_users", &cur.Discord.AllowedUsers)
+	list("discord.allowed_channels", &cur.Discord.AllowedChannels)
+	list("discord.admins", &cur.Discord.Admins)
+	str("discord.review_base_url", &cur.Discord.ReviewBaseURL)
+	num("discord.rate_limit_per_minute", &cur.Discord.RateLimitPerMinute)
+	list("egress_allow", &cur.EgressAllow)
+	return cur, problems
+}
+
+// saveSettingsForm applies a settings form and the secrets it carries
+// (an empty secret field keeps the stored one). It returns the page data
+// to re-render on a problem, or ok.
+func (s *Server) saveSettingsForm(r *http.Request) (settingsData, bool, error) {
+	cur := s.Settings.Get()
+	next, problems := settingsForm(r, cur)
+	d, err := s.settingsData(r, next)
+	if err != nil {
+		return d, false, err
+	}
+	if len(problems) > 0 {
+		d.Problems = problems
+		return d, false, nil
+	}
+	if _, err := s.Settings.Update(r.Context(), who(r).actor(), next); err != nil {
+		var ve *settings.ValidationError
+		if !errors.As(err, &ve) {
+			return d, false, err
+		}
+		for _, p := range ve.Problems {
+			d.Problems[p.Field] = p.Message
+		}
+		return d, false, nil
+	}
+	for _, f := range []struct{ field, name string }{{"llm.api_key", secrets.LLMAPIKey}, {"discord.token", secrets.DiscordToken}} {
+		v := strings.TrimSpace(r.PostFormValue(f.field))
+		if v == "" {
+			continue
+		}
+		if _, err := s.Vault.Set(r.Context(), f.name, v); err != nil {
+			he, ok := secretError(err).(*httpError)
+			if !ok {
+				return d, false, err
+			}
+			d.Problems[f.field] = he.Msg
+			return d, false, nil
+		}
+		s.auditEvent(r, audit.Event{Actor: who(r).actor(), Action: "secret.set", Target: f.name, Outcome: audit.OutcomeOK})
+	}
+	return d, true, nil
+}
+
+func (s *Server) pageSaveSettings(w http.ResponseWriter, r *http.Request) error {
+	d, ok, err := s.saveSettingsForm(r)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.render(w, r, http.StatusBadRequest, "settings", view{Title: "Settings", Nav: "settings", Data: d,
+			Error: "Some settings were not saved: see the marked fields."})
+		return nil
+	}
+	s.redirect(w, r, "/settings", "Settings saved. They apply from the next message.")
+	return nil
+}
+
+// testLLM tries the model settings of a form (not yet saved) with the key
+// of the form, else the stored one.
+func (s *Server) testLLM(r *http.Request) (string, bool) {
+	if s.TestLLM == nil {
+		return "Testing is not available.", false
+	}
+	next, problems := settingsForm(r, s.Settings.Get())
+	if len(problems) > 0 {
+		return "Fix the marked fields first.", false
+	}
+	if err := next.Validate(); err != nil {
+		return "Fix the settings first: " + err.Error(), false
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	if err := s.TestLLM(ctx, next.LLM, strings.TrimSpace(r.PostFormValue("llm.api_key"))); err != nil {
+		return "The model could not be reached: " + err.Error(), false
+	}
+	return "Connection works: " + next.LLM.Model + " answered.", true
+}
+
+func (s *Server) pageTestLLM(w http.ResponseWriter, r *http.Request) error {
+	msg, ok := s.testLLM(r)
+	next, _ := settingsForm(r, s.Settings.Get())
+	d, err := s.settingsData(r, next)
+	if err != nil {
+		return err
+	}
+	d.Tested = msg
+	page, title, nav := "settings", "Settings", "settings"
+	if r.PostFormValue("wizard") != "" {
+		page, title, nav = "welcome_llm", "Set up the model", ""
+	}
+	v := view{Title: title, Nav: nav, Data: d}
+	if ok {
+		v.Flash = msg
+	} else {
+		v.Error = msg
+	}
+	s.render(w, r, http.StatusOK, page, v)
+	return nil
+}
+
+// --- first-run wizard, after the admin account ---
+
+func (s *Server) showWelcomeLLM(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.settingsData(r, s.Settings.Get())
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "welcome_llm", view{Title: "Set up the model", Data: d})
+	return nil
+}
+
+func (s *Server) saveWelcomeLLM(w http.ResponseWriter, r *http.Request) error {
+	d, ok, err := s.saveSettingsForm(r)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.render(w, r, http.StatusBadRequest, "welcome_llm", view{Title: "Set up the model", Data: d,
+			Error: "Fix the marked fields."})
+		return nil
+	}
+	s.redirect(w, r, "/welcome/discord", "Model settings saved.")
+	return nil
+}
+
+func (s *Server) showWelcomeDiscord(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.settingsData(r, s.Settings.Get())
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "welcome_discord", view{Title: "Connect Discord", Data: d})
+	return nil
+}
+
+func (s *Server) saveWelcomeDiscord(w http.ResponseWriter, r *http.Request) error {
+	if r.PostFormValue("skip") != "" {
+		s.redirect(w, r, "/", "Setup is done. You can connect Discord later in Settings.")
+		return nil
+	}
+	d, ok, err := s.saveSettingsForm(r)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.render(w, r, http.StatusBadRequest, "welcome_discord", view{Title: "Connect Discord", Data: d,
+			Error: "Fix the marked fields."})
+		return nil
+	}
+	s.redirect(w, r, "/", "Setup is done.")
+	return nil
+}
+
+// --- API ---
+
+func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) error {
+	s.writeJSON(w, http.StatusOK, map[string]any{"settings": s.Settings.Get(), "locked": s.Settings.Locked()})
+	return nil
+}
+
+// apiSaveSettings takes a whole or partial settings document: fields it
+// leaves out keep their value.
+func (s *Server) apiSaveSettings(w http.ResponseWriter, r *http.Request) error {
+	var raw json.RawMessage
+	if err := s.decodeJSON(w, r, &raw); err != nil {
+		return err
+	}
+	next := s.Settings.Get()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&next); err != nil {
+		return &httpError{Code: http.StatusBadRequest, Msg: "malformed settings: " + jsonProblem(err), Err: err}
+	}
+	saved, err := s.Settings.Update(r.Context(), who(r).actor(), next)
+	var ve *settings.ValidationError
+	if errors.As(err, &ve) {
+		s.writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid settings", "problems": ve.Problems})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"settings": saved, "locked": s.Settings.Locked()})
+	return nil
+}
+
+// jsonProblem describes a decoding error without echoing input.
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return "field " + te.Field + " has the wrong type"
+	}
+	msg := err.Error()
+	if strings.HasPrefix(msg, "json: unknown field ") {
+		return "unknown field " + strings.TrimPrefix(msg, "json: unknown field ")
+	}
+	if strings.HasPrefix(msg, "settings: ") {
+		return strings.TrimPrefix(msg, "settings: ")
+	}
+	return "invalid JSON"
+}

@@ -1,0 +1,24 @@
+package orchestrator
+
+import "time"
+
+// SetLimits changes the model calls and the wall-clock budget of the tasks
+// started from now on (the settings page); running tasks keep theirs.
+// Values that are not positive leave that limit as it is.
+func (c *Core) SetLimits(maxRounds int, taskTimeout time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if maxRounds > 0 {
+		c.cfg.MaxRounds = maxRounds
+	}
+	if taskTimeout > 0 {
+		c.cfg.TaskTimeout = taskTimeout
+	}
+}
+
+// limits returns the current model-call cap and task budget.
+func (c *Core) limits() (maxRounds int, taskTimeout time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg.MaxRounds, c.cfg.TaskTimeout
+}

@@ -1,0 +1,169 @@
+// Package settings holds the settings an admin may change while the
+// orchestrator runs (SPEC 6 "settings", GET|PUT /api/v1/settings): the LLM
+// provider, model and budgets, the agent's limits, the Discord allowlists
+// and the egress allowlist. API keys and tokens are not settings: they are
+// vault secrets.
+//
+// Effective settings are the defaults (config file and environment, see
+// FromConfig) overlaid with the stored document, then every field locked by
+// an environment variable forced back to its default.
+//
+// Invariants:
+//
+//   - Get never returns invalid settings: Update validates the whole value,
+//     and New drops (and reports through Ignored) any stored field that does
+//     not decode or validate, so a bad row never stops the orchestrator.
+//   - A field set by an environment variable (see LockedByEnv) always has
+//     the environment's value, whatever the stored document says, and
+//     Update refuses to change it, naming the variable.
+//   - The stored document holds only the fields that differ from the
+//     defaults (plus fields it cannot interpret, and locked fields, which
+//     are kept as they were): a field equal to its default follows the
+//     configuration if that changes later.
+//   - An Update that changes no effective field writes nothing, audits
+//     nothing and notifies nobody. Every other successful Update is one
+//     write transaction, then one "settings.updated" audit event naming each
+//     changed field and its new value (none is secret), then the OnChange
+//     callbacks in registration order. Updates are serialized.
+//   - Values handed out (Get, OnChange) share no memory with the service.
+package settings
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/airlockhq/airlock/orchestrator/config"
+)
+
+// Settings are the runtime-editable settings.
+type Settings struct {
+	LLM     LLM     `json:"llm"`
+	Agent   Agent   `json:"agent"`
+	Discord Discord `json:"discord"`
+	// EgressAllow lists hostnames, IP addresses and CIDRs the egress guard
+	// lets through even though they are private, loopback and so on.
+	EgressAllow []string `json:"egress_allow"`
+}
+
+// LLM selects and limits the LLM provider.
+type LLM struct {
+	Provider string `json:"provider"` // config.ProviderAnthropic or config.ProviderOpenAI
+	BaseURL  string `json:"base_url"` // empty: the provider's public API
+	Model    string `json:"model"`    // empty: LLM not configured
+	// MaxTokens caps the output tokens of one request.
+	MaxTokens int `json:"max_tokens"`
+	// RequestsPerDay and TokensPerDay are budgets; 0 means unlimited.
+	RequestsPerDay int   `json:"requests_per_day"`
+	TokensPerDay   int64 `json:"tokens_per_day"`
+}
+
+// Agent bounds one task of the agent loop. In JSON, TaskTimeout is a Go
+// duration string ("3m0s"; "3m" and "90s" are accepted on input); a number
+// is refused, since its unit would be a guess.
+type Agent struct {
+	MaxRounds   int           `json:"max_rounds"`
+	TaskTimeout time.Duration `json:"task_timeout"`
+}
+
+// Discord configures the Discord bot (its token is a vault secret).
+type Discord struct {
+	// AllowedUsers are the user ids the bot answers; empty means nobody.
+	AllowedUsers []string `json:"allowed_users"`
+	// AllowedChannels are the guild channels where mentions are answered;
+	// empty means none (DMs only).
+	AllowedChannels []string `json:"allowed_channels"`
+	// Admins are the user ids that get a DM when a script is proposed.
+	Admins []string `json:"admins"`
+	// ReviewBaseURL is the admin UI's external base URL for review links;
+	// empty gives bare paths.
+	ReviewBaseURL string `json:"review_base_url"`
+	// RateLimitPerMinute is the messages per minute the bot answers per
+	// user.
+	RateLimitPerMinute int `json:"rate_limit_per_minute"`
+}
+
+// DefaultDiscordRateLimit is RateLimitPerMinute when nothing sets it.
+const DefaultDiscordRateLimit = 10
+
+// FromConfig returns the settings the configuration (file and environment)
+// gives, which are the defaults of a fresh install. The configuration has
+// no Discord section: the Discord lists start empty (nobody is answered).
+func FromConfig(c config.Config) Settings {
+	return Settings{
+		LLM: LLM{
+			Provider:       c.LLM.Provider,
+			BaseURL:        c.LLM.BaseURL,
+			Model:          c.LLM.Model,
+			MaxTokens:      c.LLM.MaxTokens,
+			RequestsPerDay: c.LLM.RequestsPerDay,
+			TokensPerDay:   c.LLM.TokensPerDay,
+		},
+		Agent:       Agent{MaxRounds: c.Agent.MaxRounds, TaskTimeout: c.Agent.TaskTimeout},
+		Discord:     Discord{RateLimitPerMinute: DefaultDiscordRateLimit},
+		EgressAllow: slices.Clone(c.EgressAllow),
+	}.Normalize()
+}
+
+// clone returns a copy of s that shares no slice with it.
+func (s Settings) clone() Settings {
+	s.EgressAllow = slices.Clone(s.EgressAllow)
+	s.Discord.AllowedUsers = slices.Clone(s.Discord.AllowedUsers)
+	s.Discord.AllowedChannels = slices.Clone(s.Discord.AllowedChannels)
+	s.Discord.Admins = slices.Clone(s.Discord.Admins)
+	return s
+}
+
+// agentJSON is Agent on the wire.
+type agentJSON struct {
+	MaxRounds   int             `json:"max_rounds"`
+	TaskTimeout json.RawMessage `json:"task_timeout"`
+}
+
+// MarshalJSON writes TaskTimeout as a duration string.
+func (a Agent) MarshalJSON() ([]byte, error) {
+	d, err := encodeDuration(a.TaskTimeout)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(agentJSON{MaxRounds: a.MaxRounds, TaskTimeout: d})
+}
+
+// UnmarshalJSON reads TaskTimeout from a duration string. Fields missing
+// from the input keep their value; unknown fields are refused, since this
+// method cannot see whether the caller's decoder would allow them.
+func (a *Agent) UnmarshalJSON(b []byte) error {
+	v := agentJSON{MaxRounds: a.MaxRounds}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return fmt.Errorf("settings: agent: %w", err)
+	}
+	if v.TaskTimeout != nil {
+		d, err := decodeDuration(v.TaskTimeout)
+		if err != nil {
+			return fmt.Errorf("settings: agent.task_timeout: %w", err)
+		}
+		a.TaskTimeout = d
+	}
+	a.MaxRounds = v.MaxRounds
+	return nil
+}
+
+func encodeDuration(d time.Duration) (json.RawMessage, error) {
+	return json.Marshal(d.String())
+}
+
+func decodeDuration(raw json.RawMessage) (time.Duration, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return 0, fmt.Errorf(`want a duration string such as "90s" or "5m"`)
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf(`invalid duration %q, want e.g. "90s" or "5m"`, truncate(s))
+	}
+	return d, nil
+}

@@ -1,0 +1,129 @@
+package settings
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/airlockhq/airlock/orchestrator/config"
+)
+
+func TestFromConfigDefaults(t *testing.T) {
+	got := FromConfig(config.Defaults(false))
+	want := Settings{
+		LLM:         LLM{Provider: "openai", MaxTokens: 4096, RequestsPerDay: 2000, TokensPerDay: 5_000_000},
+		Agent:       Agent{MaxRounds: 8, TaskTimeout: 3 * time.Minute},
+		Discord:     Discord{AllowedUsers: []string{}, AllowedChannels: []string{}, Admins: []string{}, RateLimitPerMinute: 10},
+		EgressAllow: []string{},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("FromConfig(Defaults) =\n%+v\nwant\n%+v", got, want)
+	}
+	if err := got.Validate(); err != nil {
+		t.Errorf("defaults do not validate: %v", err)
+	}
+}
+
+func TestFromConfigLoadedWithEnv(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{
+		"AIRLOCK_DATA_DIR":           dir,
+		"AIRLOCK_LLM_PROVIDER":       "anthropic",
+		"AIRLOCK_LLM_BASE_URL":       "https://llm.example/v1",
+		"AIRLOCK_LLM_MODEL":          "claude-x",
+		"AIRLOCK_AGENT_TASK_TIMEOUT": "90s",
+		"AIRLOCK_EGRESS_ALLOW":       "10.0.0.0/8, Intranet.example",
+	}
+	getenv := func(k string) string { return env[k] }
+	c, err := config.Load(filepath.Join(dir, "none.yaml"), false, getenv, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := FromConfig(c)
+	if s.LLM.Provider != "anthropic" || s.LLM.BaseURL != "https://llm.example/v1" || s.LLM.Model != "claude-x" ||
+		s.Agent.TaskTimeout != 90*time.Second || !slices.Equal(s.EgressAllow, []string{"10.0.0.0/8", "Intranet.example"}) {
+		t.Errorf("FromConfig = %+v", s)
+	}
+	want := map[string]string{
+		"llm.provider": "AIRLOCK_LLM_PROVIDER", "llm.base_url": "AIRLOCK_LLM_BASE_URL", "llm.model": "AIRLOCK_LLM_MODEL",
+		"agent.task_timeout": "AIRLOCK_AGENT_TASK_TIMEOUT", "egress_allow": "AIRLOCK_EGRESS_ALLOW",
+	}
+	if got := LockedByEnv(getenv); !reflect.DeepEqual(got, want) {
+		t.Errorf("LockedByEnv = %v, want %v", got, want)
+	}
+}
+
+// TestEnvFieldsFollowConfig catches a variable renamed in package config,
+// or a setting renamed here, leaving LockedByEnv silently wrong.
+func TestEnvFieldsFollowConfig(t *testing.T) {
+	names := config.EnvNames()
+	for _, e := range envFields {
+		if !slices.Contains(names, e.env) {
+			t.Errorf("%s is not an environment variable of package config", e.env)
+		}
+		if fieldByKey(e.key) == nil {
+			t.Errorf("%s sets %q, which is not a setting", e.env, e.key)
+		}
+	}
+}
+
+func TestJSON(t *testing.T) {
+	b, err := json.Marshal(defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"task_timeout":"3m0s"`, `"egress_allow":[]`, `"admins":[]`, `"rate_limit_per_minute":10`, `"max_tokens":4096`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON %s lacks %s", b, want)
+		}
+	}
+	var back Settings
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, defaults()) {
+		t.Errorf("round trip = %+v", back)
+	}
+
+	// A partial document decoded over current settings keeps the rest.
+	s := defaults()
+	if err := json.Unmarshal([]byte(`{"agent":{"task_timeout":"5m"},"llm":{"model":"m"}}`), &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Agent.TaskTimeout != 5*time.Minute || s.Agent.MaxRounds != 8 || s.LLM.Model != "m" || s.LLM.MaxTokens != 4096 {
+		t.Errorf("partial decode = %+v", s)
+	}
+	s = defaults()
+	if err := json.Unmarshal([]byte(`{"agent":{"max_rounds":3}}`), &s); err != nil || s.Agent.TaskTimeout != 3*time.Minute || s.Agent.MaxRounds != 3 {
+		t.Errorf("decode without task_timeout = %+v, %v", s.Agent, err)
+	}
+
+	if err := json.Unmarshal([]byte(`{"agent":{"max_round":3}}`), &s); err == nil || !strings.Contains(err.Error(), "max_round") {
+		t.Errorf("unknown agent field: err = %v", err)
+	}
+	for _, bad := range []string{`180`, `"3 minutes"`, `null`, `true`} {
+		err := json.Unmarshal([]byte(`{"agent":{"task_timeout":`+bad+`}}`), &s)
+		if err == nil || !strings.Contains(err.Error(), "agent.task_timeout") {
+			t.Errorf("task_timeout %s: err = %v, want one naming agent.task_timeout", bad, err)
+		}
+	}
+}
+
+func TestGetSharesNoMemory(t *testing.T) {
+	s, _ := newService(t, openStore(t, tempDB(t)), defaults(), nil)
+	next := defaults()
+	next.EgressAllow = []string{"a.example"}
+	if _, err := s.Update(t.Context(), "admin:a", next); err != nil {
+		t.Fatal(err)
+	}
+	next.EgressAllow[0] = "changed.example"
+	got := s.Get()
+	got.EgressAllow[0] = "changed.example"
+	if s.Get().EgressAllow[0] != "a.example" {
+		t.Error("modifying a value given to or returned by the service changed its settings")
+	}
+}
