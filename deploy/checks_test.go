@@ -27,10 +27,10 @@ func checkWorkerConfinement(ctx context.Context, t *testing.T, s *stack) {
 		t.Fatalf("list /data/secure as airlock-system: %v", err)
 	}
 	for _, name := range strings.Fields(listing) {
-		secret = append(secret, "/data/secure/"+name) // airlock.db, api.token, master.key...
+		secret = append(secret, "/data/secure/"+name) // airlock.db, jwt.key, master.key...
 	}
-	if !strings.Contains(listing, "airlock.db") || !strings.Contains(listing, "api.token") {
-		t.Errorf("/data/secure holds %q, want airlock.db and api.token among them", listing)
+	if !strings.Contains(listing, "airlock.db") || !strings.Contains(listing, "jwt.key") {
+		t.Errorf("/data/secure holds %q, want airlock.db and jwt.key among them", listing)
 	}
 	op := "/proc/" + strconv.Itoa(orch.pid)
 	secret = append(secret, op+"/environ", op+"/mem", op+"/root/data", op+"/fd")

@@ -3,6 +3,7 @@ package deploy_test
 import (
 	"context"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,11 +45,19 @@ func TestContainerE2E(t *testing.T) {
 	if size > 40e6 {
 		t.Errorf("image is %d bytes, over the 40 MB target", size)
 	}
-	token, err := s.exec(ctx, "10001", "cat", "/data/secure/api.token")
-	if err != nil || strings.TrimSpace(token) == "" {
-		t.Fatalf("read the API token as airlock-system: %v", err)
+	// First-run setup as an operator does it: the code from the logs.
+	m := setupCodeRE.FindStringSubmatch(s.logs(ctx, time.Time{}))
+	if m == nil {
+		t.Fatalf("no setup code in the container's logs:\n%s", tail(s.logs(ctx, time.Time{}), 40))
 	}
-	a.token = strings.TrimSpace(token)
+	var created struct {
+		Token string `json:"token"`
+	}
+	if _, err := a.do(ctx, "POST", "/api/v1/setup", map[string]string{"code": m[1], "username": "admin",
+		"password": "a long container test password"}, &created); err != nil || created.Token == "" {
+		t.Fatalf("setup with the code from the logs: %v", err)
+	}
+	a.token = created.Token
 
 	t.Run("hardening", func(t *testing.T) { checkHardening(ctx, t, s) })
 	t.Run("healthcheck", func(t *testing.T) { checkHealthy(ctx, t, s) })
@@ -70,6 +79,8 @@ func TestContainerE2E(t *testing.T) {
 	t.Run("orchestrator-death", func(t *testing.T) { checkOrchestratorDeath(ctx, t, s, a, convID) })
 	t.Run("graceful-stop", func(t *testing.T) { checkStop(ctx, t, s) })
 }
+
+var setupCodeRE = regexp.MustCompile(`setup_code=([A-Z2-7]{5}-[A-Z2-7]{5}-[A-Z2-7]{5}-[A-Z2-7]{5})`)
 
 func (s *stack) imageSize(ctx context.Context, t *testing.T) int64 {
 	t.Helper()

@@ -161,7 +161,7 @@ func (c *Core) HandleMessage(ctx context.Context, m Message) (Reply, error) {
 		return Reply{}, err
 	}
 	c.publish(live.Event{Type: live.TypeTask, ConversationID: conv.ID, TaskID: task.ID})
-	deadline := c.Now().Add(c.cfg.TaskTimeout)
+	deadline := c.Now().Add(time.Duration(task.BudgetMS) * time.Millisecond)
 	ticket := c.Queue.Submit(task, deadline)
 	res := c.await(ticket, deadline)
 	return c.finishTask(context.WithoutCancel(ctx), m, task.ID, res)
@@ -228,9 +228,10 @@ func (c *Core) startTask(ctx context.Context, conv store.Conversation, m Message
 		_ = c.Store.SetTaskStatus(ctx, st.ID, store.TaskFailed, "building the context failed")
 		return tools.Task{}, err
 	}
+	rounds, timeout := c.limits()
 	return tools.Task{
 		ID: st.ID, ConversationID: conv.ID, System: system, Messages: history,
-		MaxRounds: c.cfg.MaxRounds, BudgetMS: c.cfg.TaskTimeout.Milliseconds(),
+		MaxRounds: rounds, BudgetMS: timeout.Milliseconds(),
 	}, nil
 }
 

@@ -117,14 +117,18 @@ func (c *Core) callLLM(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallT
 	if err != nil {
 		return c.toolResult(tools.RuntimeLLM, "", err)
 	}
-	within, err := c.Queue.CountLLMCall(task.ID, cred.PID, c.cfg.MaxRounds)
+	rounds := task.MaxRounds
+	if rounds <= 0 {
+		rounds, _ = c.limits()
+	}
+	within, err := c.Queue.CountLLMCall(task.ID, cred.PID, rounds)
 	if err != nil {
 		return c.toolResult(tools.RuntimeLLM, "", err)
 	}
 	if !within {
-		return c.toolResult(tools.RuntimeLLM, "", publicf("this task has used all %d of its model calls", c.cfg.MaxRounds))
+		return c.toolResult(tools.RuntimeLLM, "", publicf("this task has used all %d of its model calls", rounds))
 	}
-	if c.LLM == nil {
+	if c.LLM == nil || c.LLM.Client() == nil {
 		c.Queue.SetNotice(task.ID, noModelNotice)
 		return c.toolResult(tools.RuntimeLLM, "", publicf("no language model is configured"))
 	}
