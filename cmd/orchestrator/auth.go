@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/airlockhq/airlock/orchestrator/audit"
@@ -54,7 +54,7 @@ const setupBanner = `
 
 // announceSetup mints a setup code while no admin exists and prints it,
 // again whenever the previous one expires, until setup is done.
-func announceSetup(ctx context.Context, a *auth.Service, cfg config.Config, logger *slog.Logger, w io.Writer) {
+func announceSetup(ctx context.Context, a *auth.Service, ui string, logger *slog.Logger, w io.Writer) {
 	for {
 		need, err := a.SetupNeeded(ctx)
 		if err != nil {
@@ -73,7 +73,7 @@ func announceSetup(ctx context.Context, a *auth.Service, cfg config.Config, logg
 			default:
 				logger.Warn("first-run setup: enter the setup code at /setup", "setup_code", code,
 					"expires_in", auth.SetupCodeTTL.String())
-				fmt.Fprintf(w, setupBanner, uiURL(cfg), auth.SetupCodeTTL, code)
+				fmt.Fprintf(w, setupBanner, ui, auth.SetupCodeTTL, code)
 			}
 		}
 		// Check often whether setup finished; mint anew only on expiry.
@@ -91,16 +91,18 @@ func announceSetup(ctx context.Context, a *auth.Service, cfg config.Config, logg
 	}
 }
 
-// uiURL is where an operator on the host opens the admin UI.
-func uiURL(cfg config.Config) string {
-	host, port, ok := strings.Cut(cfg.HTTPAddr, ":")
-	if !ok {
-		return "http://" + cfg.HTTPAddr
+// uiURL is where an operator on the host opens the admin UI, given the
+// address the server listens on (a wildcard address becomes 127.0.0.1:
+// the container publishes the port on the host's loopback).
+func uiURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
 	}
-	if host == "" || host == "0.0.0.0" || host == "::" || host == "[::]" {
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	return "http://" + host + ":" + port
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // pruneSessions deletes long-dead sessions now and then.

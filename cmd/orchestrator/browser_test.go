@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +33,23 @@ def greet(name, a, b):
 
 // greetResult is what greet("Ada", 2, 40) returns.
 const greetResult = "Hello, Ada! 2 + 40 = 42"
+
+// proposedReply is what the fake model says after proposing greet.
+const proposedReply = "I proposed the script greet. It cannot run until an admin approves it."
+
+// scriptResult returns the "result" of a script_run tool result, which
+// arrives wrapped as untrusted data around a JSON object; the whole content
+// when it has none.
+func scriptResult(content string) string {
+	i, j := strings.Index(content, "{"), strings.LastIndex(content, "}")
+	var out struct {
+		Result string `json:"result"`
+	}
+	if i < 0 || j < i || json.Unmarshal([]byte(content[i:j+1]), &out) != nil || out.Result == "" {
+		return content
+	}
+	return out.Result
+}
 
 // findChromium returns the path of a Chromium or Chrome binary, or "" when
 // there is none.
@@ -97,6 +114,7 @@ func artifactsDir(t *testing.T) string {
 		base = filepath.Join(os.TempDir(), "airlock-artifacts")
 	}
 	dir := filepath.Join(base, strings.ReplaceAll(t.Name(), "/", "_"))
+	_ = os.RemoveAll(dir) // no stale screenshots from an earlier run
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -140,40 +158,48 @@ func (b *browser) fatalf(format string, args ...any) {
 	b.t.Fatalf("%s (page %s; see %s)", fmt.Sprintf(format, args...), loc, b.artifacts)
 }
 
-// path waits until the page's path is want.
-func (b *browser) path(want string) {
+// path waits until the page's path is want, and its query has query (if
+// not empty).
+func (b *browser) path(want, query string) {
 	b.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	var got string
 	for time.Now().Before(deadline) {
-		loc, err := chromedp.Run(b.ctx, chromedp.Location())
-		if err == nil {
-			if u, err := url.Parse(loc); err == nil {
-				if got = u.Path; got == want {
-					return
-				}
+		if loc, err := chromedp.Run(b.ctx, chromedp.Location()); err == nil {
+			got = loc
+			if u, err := url.Parse(loc); err == nil && u.Path == want && strings.Contains(u.RawQuery, query) {
+				return
 			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	b.fatalf("the browser is on %q, want %q", got, want)
+	b.fatalf("the browser is on %q, want the path %q with %q", got, want, query)
 }
 
-// text returns the text of the first element sel matches.
+// text returns the text of the first element sel matches. A query that
+// races a navigation (the document replaced under it: "No node with given
+// id") is tried again on the new document.
 func (b *browser) text(sel string) string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
-	if err != nil {
-		b.fatalf("text of %s: %v", sel, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, time.Until(deadline))
+		s, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
+		cancel()
+		if err == nil {
+			return s
+		}
+		if time.Now().After(deadline) {
+			b.fatalf("text of %s: %v", sel, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	return s
 }
 
 // shot saves a screenshot of the viewport (or of the whole page) to the
-// artifacts, and to docs/screenshots when docs is set and doc is true.
-func (b *browser) shot(name string, full, doc bool) {
+// artifacts, and as docs/screenshots/<doc> when docs is set and doc is not
+// empty.
+func (b *browser) shot(name string, full bool, doc string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
@@ -190,14 +216,33 @@ func (b *browser) shot(name string, full, doc bool) {
 	if err := os.WriteFile(filepath.Join(b.artifacts, name), png, 0o644); err != nil {
 		b.t.Fatal(err)
 	}
-	if b.docs && doc {
+	if b.docs && doc != "" {
 		dir := filepath.Join("..", "..", "docs", "screenshots")
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			b.t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, doc), png, 0o644); err != nil {
 			b.t.Fatal(err)
 		}
+	}
+}
+
+// chat starts a new web conversation, sends text with Enter, and waits
+// until an assistant reply containing want has finished streaming.
+func (b *browser) chat(text, want string) {
+	b.t.Helper()
+	b.do("open the chat", chromedp.Navigate(b.base+"/chat"))
+	b.do("start a conversation", chromedp.Click(chromedp.CSS(`form[action="/chat"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form#composer[data-live] textarea`)))
+	b.do("send a message", chromedp.SendKeys(chromedp.CSS(`#composer textarea`), text+kb.Enter))
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	done, err := chromedp.Run(ctx, chromedp.PollFunction[bool](`(want) => Array.from(
+		document.querySelectorAll("#messages .msg.assistant")).some(
+		(e) => !e.classList.contains("streaming") && e.textContent.includes(want))`,
+		chromedp.WithPollingArgs(want), chromedp.WithPollingInterval(20*time.Millisecond)))
+	if err != nil || !done {
+		b.fatalf("no assistant reply with %q in the chat: %v", want, err)
 	}
 }
 
@@ -251,7 +296,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 		_ = os.WriteFile(filepath.Join(artifacts, "orchestrator.log"), []byte(s.logs.String()), 0o644)
 	}()
 	// Start the browser, then collect what the pages write to the console.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("starting %s: %v", chrome, err)
 	}
 	messages := chromedp.Console(ctx)
@@ -277,43 +322,54 @@ func TestBrowserEndToEnd(t *testing.T) {
 		return m != nil
 	})
 	b.do("open the dashboard", chromedp.Navigate(s.base+"/"))
-	b.path("/setup")
+	b.path("/setup", "")
 	const setupForm = `form[action="/setup"] `
 	b.do("fill in the setup form",
 		chromedp.SendKeys(chromedp.CSS(setupForm+`input[name="code"]`), code),
 		chromedp.SendKeys(chromedp.CSS(setupForm+`input[name="username"]`), testAdmin),
 		chromedp.SendKeys(chromedp.CSS(setupForm+`input[name="password"]`), testPassword),
 		chromedp.SendKeys(chromedp.CSS(setupForm+`input[name="password_again"]`), testPassword))
-	b.shot("setup.png", false, true)
+	b.shot("setup.png", false, "setup.png")
 	b.do("create the admin", chromedp.Click(chromedp.CSS(setupForm+`button[type="submit"]`)))
-	b.path("/welcome/llm")
-	b.shot("welcome-llm.png", true, false)
+	b.path("/welcome/llm", "")
+	b.shot("welcome-llm.png", true, "")
 	b.do("skip the model step", chromedp.Click(chromedp.CSS(`main a[href="/welcome/discord"]`)))
-	b.path("/welcome/discord")
+	b.path("/welcome/discord", "")
 	b.do("skip the Discord step", chromedp.Click(chromedp.CSS(`form[action="/welcome/discord"] button[name="skip"]`)))
-	b.path("/")
+	b.path("/", "")
 
 	// Sign out and in again.
 	b.do("sign out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)))
-	b.path("/login")
+	b.path("/login", "")
 	const loginForm = `form[action="/login"] `
 	b.do("sign in",
 		chromedp.SendKeys(chromedp.CSS(loginForm+`input[name="username"]`), testAdmin),
 		chromedp.SendKeys(chromedp.CSS(loginForm+`input[name="password"]`), testPassword),
 		chromedp.Click(chromedp.CSS(loginForm+`button[type="submit"]`)))
-	b.path("/")
+	b.path("/", "")
 
-	// The model proposes a script through MCP (worker → orchestrator), in a
-	// chat sent through the API as the admin the browser created.
-	var login struct {
-		Token string `json:"token"`
-	}
-	if c := s.anon("POST", "/api/v1/auth/login", map[string]string{"username": testAdmin, "password": testPassword}, &login); c != http.StatusOK || login.Token == "" {
-		t.Fatalf("API login as the admin made in the browser: %d", c)
-	}
-	s.token = login.Token
+	// Asked in the web chat, the model proposes a script through MCP
+	// (worker → orchestrator) and says that it awaits approval; later it
+	// runs it and says its result.
 	s.waitReady()
-	res := s.callTool(s.newConversation(), tools.ScriptPropose, map[string]any{"name": "greet", "source": greetSource})
+	s.llm.Reset()
+	s.llm.SetResponder(func(r llmtest.RecordedRequest) (llmtest.Reply, bool) {
+		msgs := r.Messages
+		if n := len(msgs); n > 0 && msgs[n-1].Role == tools.RoleTool {
+			switch msgs[n-1].ToolName {
+			case tools.ScriptPropose:
+				return llmtest.Reply{Text: proposedReply}, true
+			case tools.ScriptRun:
+				return llmtest.Reply{Text: "I ran your approved greet script. It says: " + scriptResult(msgs[n-1].Content),
+					ChunkDelay: 15 * time.Millisecond}, true
+			}
+		}
+		return llmtest.Reply{}, false
+	})
+	s.llm.Enqueue(llmtest.Reply{ToolCalls: []llmtest.Call{{Name: tools.ScriptPropose,
+		Args: map[string]any{"name": "greet", "source": greetSource}}}})
+	b.chat("Write me a script that greets someone and adds two numbers", proposedReply)
+	res := s.lastToolResult()
 	var prop tools.ScriptProposeResult
 	if err := json.Unmarshal([]byte(res.Content), &prop); err != nil || prop.Status != tools.ScriptPending || len(prop.SHA256) != 64 {
 		t.Fatalf("script_propose result = %q (%v)", res.Content, err)
@@ -323,59 +379,37 @@ func TestBrowserEndToEnd(t *testing.T) {
 	review := "/scripts/greet?sha256=" + prop.SHA256
 	b.do("open the dashboard", chromedp.Navigate(s.base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#pending a[href="`+review+`"]`)))
-	b.shot("dashboard.png", false, true)
+	b.shot("dashboard.png", false, "dashboard.png")
 	b.do("open the review page", chromedp.Click(chromedp.CSS(`#pending a[href="`+review+`"]`)))
-	b.path("/scripts/greet")
+	b.path("/scripts/greet", "")
 	if got := b.text("h1 .badge"); strings.TrimSpace(got) != tools.ScriptPending {
 		b.fatalf("review page status %q, want pending", got)
 	}
 	if src := b.text("pre.source"); !strings.Contains(src, `def greet(name, a, b):`) {
 		b.fatalf("the review page does not show the source: %q", src)
 	}
-	b.shot("review.png", false, true)
-	b.shot("review-full.png", true, false)
+	b.shot("review.png", false, "review.png")
+	b.shot("review-full.png", true, "")
 	approve := fmt.Sprintf(`form[action="/scripts/greet/versions/%s/approve"] button[type="submit"]`, prop.SHA256)
 	b.do("approve", chromedp.ScrollIntoView(chromedp.CSS(approve)), chromedp.Click(chromedp.CSS(approve)),
 		chromedp.WaitVisible(chromedp.CSS(`h1 .badge.approved`)))
 	if got := b.text("h1 .badge"); strings.TrimSpace(got) != tools.ScriptApproved {
 		b.fatalf("after approving, status %q", got)
 	}
-	b.shot("approved.png", false, false)
+	b.shot("approved.png", false, "")
 
-	// The model runs it when asked in the web chat, and says its result;
-	// the reply streams into the page.
-	s.llm.Reset()
+	// Asked again in a new conversation, the model runs it and says its
+	// result; the reply streams into the page.
 	s.llm.Enqueue(llmtest.Reply{ToolCalls: []llmtest.Call{{Name: tools.ScriptRun,
 		Args: map[string]any{"name": "greet", "function": "greet", "args": []any{"Ada", 2, 40}}}}})
-	s.llm.SetResponder(func(r llmtest.RecordedRequest) (llmtest.Reply, bool) {
-		msgs := r.Messages
-		if n := len(msgs); n > 0 && msgs[n-1].Role == tools.RoleTool && msgs[n-1].ToolName == tools.ScriptRun {
-			return llmtest.Reply{Text: "I ran your approved greet script. It answered: " + msgs[n-1].Content,
-				ChunkDelay: 15 * time.Millisecond}, true
-		}
-		return llmtest.Reply{}, false
-	})
-	b.do("open the chat", chromedp.Navigate(s.base+"/chat"))
-	b.do("start a conversation", chromedp.Click(chromedp.CSS(`form[action="/chat"] button[type="submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`form#composer[data-live] textarea`)))
-	b.do("send the message", chromedp.SendKeys(chromedp.CSS(`#composer textarea`),
-		"Please greet Ada and add 2 and 40 with the greet script"+kb.Enter))
-	pollCtx, pollCancel := context.WithTimeout(ctx, 30*time.Second)
-	done, err := chromedp.Run(pollCtx, chromedp.PollFunction[bool](`(want) => Array.from(
-		document.querySelectorAll("#messages .msg.assistant")).some(
-		(e) => !e.classList.contains("streaming") && e.textContent.includes(want))`,
-		chromedp.WithPollingArgs(greetResult), chromedp.WithPollingInterval(20*time.Millisecond)))
-	pollCancel()
-	if err != nil || !done {
-		b.fatalf("no assistant reply with %q in the chat: %v", greetResult, err)
-	}
-	b.shot("chat-live.png", false, false)
+	b.chat("Please greet Ada and add 2 and 40 with the greet script", greetResult)
+	b.shot("chat-live.png", false, "")
 	// Shown again from the server, the transcript also has the tool call.
 	b.do("reload the chat", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS(`#messages .msg.assistant`)))
 	if got := b.text("#messages"); !strings.Contains(got, greetResult) || !strings.Contains(got, tools.ScriptRun) {
 		b.fatalf("the stored transcript lacks the run or its result: %q", got)
 	}
-	b.shot("chat.png", false, true)
+	b.shot("chat.png", false, "chat.png")
 
 	// The audit log has the approval by the admin and the run.
 	b.do("open the audit log", chromedp.Navigate(s.base+"/audit"),
@@ -401,25 +435,32 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if !approved || !ran {
 		b.fatalf("audit log: approved by %s %v, run %v; rows: %q", testAdmin, approved, ran, rows)
 	}
-	b.shot("audit.png", false, true)
+	// docs/screenshots/audit.png is the filtered view below: unfiltered, the
+	// long actor of the model's proposal (code.keep, no wrap) pushes the
+	// other columns off the page. Use this one again once that is fixed.
+	b.shot("audit.png", false, "")
+	b.shot("audit-full.png", true, "")
 	// The filter form finds the run.
 	b.do("filter the audit log",
 		chromedp.SendKeys(chromedp.CSS(`form[action="/audit"] input[name="action"]`), "script.run"),
 		chromedp.Submit(chromedp.CSS(`form[action="/audit"] input[name="action"]`)))
-	filterCtx, filterCancel := context.WithTimeout(ctx, 15*time.Second)
-	_, err = chromedp.Run(filterCtx, chromedp.PollFunction[bool](`() => location.search.includes("action=script.run") &&
-		Array.from(document.querySelectorAll("main table tbody tr td:nth-child(4)")).every((td) => td.textContent.trim() === "script.run") &&
-		document.querySelectorAll("main table tbody tr").length > 0`))
-	filterCancel()
-	if err != nil {
-		b.fatalf("filtering the audit log by script.run: %v", err)
+	b.path("/audit", "action=script.run")
+	b.do("wait for the filtered audit log", chromedp.WaitVisible(chromedp.CSS(`main table tbody tr`)))
+	actions, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(
+		"main table tbody tr td:nth-child(4)")).map((td) => td.textContent.trim())`))
+	if err != nil || len(actions) == 0 || slices.ContainsFunc(actions, func(a string) bool { return a != "script.run" }) {
+		b.fatalf("the audit log filtered by script.run shows %q (%v)", actions, err)
 	}
-	b.shot("audit-filtered.png", false, false)
+	b.shot("audit-filtered.png", false, "audit.png")
+	b.do("verify the audit chain", chromedp.Click(chromedp.CSS(`form[action="/audit"] input[name="verify"] ~ button`)),
+		chromedp.WaitVisible(chromedp.CSS(`main p.flash`)))
+	if got := b.text("main p.flash"); !strings.Contains(got, "Chain verified") {
+		b.fatalf("verifying the audit chain: %q", got)
+	}
 
 	if p := b.pageProblems(); len(p) > 0 {
 		t.Errorf("the pages reported problems:\n%s", strings.Join(p, "\n"))
 	}
-	s.verifyAudit()
 	s.assertNoKeyInLogs()
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		t.Error("the browser test ran out of time")

@@ -216,7 +216,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 		mcpSrv.Shutdown(context.Background())
 		return err
 	}
-	go announceSetup(ctx, authSvc, cfg, logger.With("component", "auth"), stderr)
+	go announceSetup(ctx, authSvc, uiURL(httpSrv.Addr), logger.With("component", "auth"), stderr)
 	go pruneSessions(ctx, authSvc, logger)
 	go bot.refresh(vlt, set)
 	go reap(ctx, queue, logger)
@@ -273,7 +273,7 @@ func startHTTP(cfg config.Config, a *admin.Server, logger *slog.Logger) (*http.S
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+	srv := &http.Server{Addr: ln.Addr().String(), Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() {

@@ -94,7 +94,9 @@ func newEnv(t *testing.T, edit ...func(*Deps)) *env {
 		t.Fatal(err)
 	}
 	appr := approval.New(st, al, time.Now)
-	core := orchestrator.New(orchestrator.Config{}, orchestrator.Deps{Store: st, Audit: al, Queue: q, Workspace: ws,
+	// No worker runs here: a task ends at its deadline, soon, so that no
+	// request (and no server Close) waits for long.
+	core := orchestrator.New(orchestrator.Config{TaskTimeout: 3 * time.Second}, orchestrator.Deps{Store: st, Audit: al, Queue: q, Workspace: ws,
 		Logger: logger, Approval: appr})
 	key, _, err := vault.LoadOrCreateKey(filepath.Join(dir, "jwt.key"))
 	if err != nil {

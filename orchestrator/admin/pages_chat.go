@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/airlockhq/airlock/mcp/tools"
@@ -72,6 +73,11 @@ func (s *Server) pageSendMessage(w http.ResponseWriter, r *http.Request) error {
 		Text: r.PostFormValue("text")}
 	if err := orchestrator.CheckText(m.Text); err != nil {
 		return errorf(http.StatusBadRequest, err.Error())
+	}
+	if c.Title == "" {
+		if err := s.Store.TitleIfEmpty(r.Context(), id, titleOf(m.Text)); err != nil {
+			s.Logger.Warn("titling a conversation failed", "conversation_id", id, "err", err)
+		}
 	}
 	if isAPI(r) {
 		// The task outlives this request; its deadline bounds it.
@@ -163,4 +169,14 @@ func roleClass(m store.Message) string {
 		return "assistant"
 	}
 	return "tool"
+}
+
+// titleOf makes a conversation title of the start of its first message:
+// one line, at most 60 characters.
+func titleOf(text string) string {
+	t := strings.Join(strings.Fields(text), " ")
+	if r := []rune(t); len(r) > 60 {
+		t = strings.TrimSpace(string(r[:59])) + "…"
+	}
+	return t
 }

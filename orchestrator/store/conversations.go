@@ -52,6 +52,19 @@ func (s *Store) CreateConversation(ctx context.Context, source, title string) (C
 	return c, nil
 }
 
+// TitleIfEmpty gives an untitled conversation a title (the web chat uses
+// the start of the first message); a conversation with one keeps it.
+func (s *Store) TitleIfEmpty(ctx context.Context, id, title string) error {
+	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
+		_, err := s.exec(ctx, tx, "UPDATE conversations SET title = ? WHERE id = ? AND title = ''", title, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: title conversation %q: %w", id, err)
+	}
+	return nil
+}
+
 // GetConversation returns the conversation with the given id, or an error
 // matching ErrNotFound.
 func (s *Store) GetConversation(ctx context.Context, id string) (Conversation, error) {

@@ -76,3 +76,21 @@ func TestListConversationsNewestUpdatedFirst(t *testing.T) {
 		}
 	}
 }
+
+func TestTitleIfEmpty(t *testing.T) {
+	st, _, _ := newTestStore(t)
+	ctx := context.Background()
+	c, err := st.CreateConversation(ctx, SourceWeb, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.TitleIfEmpty(ctx, c.ID, "first"); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.TitleIfEmpty(ctx, c.ID, "second"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := st.GetConversation(ctx, c.ID); got.Title != "first" {
+		t.Errorf("title %q; want the first one kept", got.Title)
+	}
+}

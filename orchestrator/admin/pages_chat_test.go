@@ -1,0 +1,130 @@
+package admin
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/airlockhq/airlock/orchestrator/live"
+	"github.com/airlockhq/airlock/orchestrator/store"
+)
+
+// TestChatEventsStream: a viewer of /chat/{id}/events receives the
+// conversation's live events as server-sent events, each passed through
+// the redactor, and nothing of other conversations.
+func TestChatEventsStream(t *testing.T) {
+	hub := live.New()
+	e := newEnv(t, func(d *Deps) {
+		d.Live = hub
+		d.Redact = func(b []byte) []byte { return []byte(strings.ReplaceAll(string(b), "s3cr3t-value", "[REDACTED:X]")) }
+	})
+	e.setup()
+	b := e.login()
+	ctx := context.Background()
+	conv, _ := e.store.CreateConversation(ctx, store.SourceWeb, "")
+	other, _ := e.store.CreateConversation(ctx, store.SourceWeb, "")
+
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(rctx, "GET", e.srv.URL+"/chat/"+conv.ID+"/events", nil)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	waitFor(t, func() bool { return hub.Subscribers(conv.ID) == 1 })
+	hub.Publish(live.Event{Type: live.TypeDelta, ConversationID: other.ID, Text: "not for you"})
+	hub.Publish(live.Event{Type: live.TypeTask, ConversationID: conv.ID, TaskID: "t_1"})
+	hub.Publish(live.Event{Type: live.TypeDone, ConversationID: conv.ID, TaskID: "t_1", Text: "the key is s3cr3t-value"})
+
+	sc := bufio.NewScanner(resp.Body)
+	var got []string
+	for sc.Scan() && len(got) < 4 {
+		if l := sc.Text(); strings.HasPrefix(l, "event: ") || strings.HasPrefix(l, "data: ") {
+			got = append(got, l)
+		}
+	}
+	all := strings.Join(got, "\n")
+	if len(got) != 4 || got[0] != "event: task" || got[2] != "event: done" || !strings.Contains(got[3], "[REDACTED:X]") ||
+		strings.Contains(all, "s3cr3t-value") || strings.Contains(all, "not for you") {
+		t.Fatalf("events:\n%s", all)
+	}
+	cancel()
+	waitFor(t, func() bool { return hub.Subscribers(conv.ID) == 0 })
+}
+
+// TestChatSend: a message from chat.js is accepted at once (202) and
+// titles the conversation; a Discord conversation is read-only here, for
+// the page and the API; bad messages are refused.
+func TestChatSend(t *testing.T) {
+	e := newEnv(t, func(d *Deps) { d.Live = live.New() })
+	e.setup()
+	b := e.login()
+	ctx := context.Background()
+	c, loc, _ := b.post("/chat", nil)
+	if c != http.StatusSeeOther || !strings.HasPrefix(loc, "/chat/c_") {
+		t.Fatalf("new conversation: %d %s", c, loc)
+	}
+	id := strings.TrimPrefix(loc, "/chat/")
+	send := func(id, text string) int {
+		req, _ := http.NewRequest("POST", e.srv.URL+"/chat/"+id+"/messages", strings.NewReader(url.Values{"text": {text}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Accept", "application/json")
+		req.Header.Set("X-CSRF-Token", b.csrf)
+		req.Header.Set("Sec-Fetch-Site", "same-origin")
+		resp, err := b.c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := send(id, "  What is   the weather\nin Paris today?  "); code != http.StatusAccepted {
+		t.Fatalf("send: %d", code)
+	}
+	if conv, _ := e.store.GetConversation(ctx, id); conv.Title != "What is the weather in Paris today?" {
+		t.Errorf("title %q", conv.Title)
+	}
+	waitFor(t, func() bool {
+		msgs, _ := e.store.Messages(ctx, id)
+		return len(msgs) == 1 && msgs[0].Content == "  What is   the weather\nin Paris today?  "
+	})
+	if code := send(id, "   "); code != http.StatusBadRequest {
+		t.Errorf("an empty message: %d; want 400", code)
+	}
+	dc, err := e.store.ExternalConversation(ctx, store.SourceDiscord, "300000000000000001", "#general")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := send(dc.ID, "hello"); code != http.StatusConflict {
+		t.Errorf("posting into a Discord conversation from the page: %d; want 409", code)
+	}
+	if code := e.api(e.apiToken(), "POST", "/api/v1/conversations/"+dc.ID+"/messages", map[string]string{"text": "hi"}, nil); code != http.StatusConflict {
+		t.Errorf("posting into a Discord conversation through the API: %d; want 409", code)
+	}
+	_, body := b.get("/chat/" + dc.ID)
+	if !strings.Contains(body, "read-only") || strings.Contains(body, `id="composer"`) {
+		t.Error("a Discord conversation's page offers a composer")
+	}
+	if msgs, _ := e.store.Messages(ctx, dc.ID); len(msgs) != 0 {
+		t.Errorf("the Discord conversation got %d messages from the web", len(msgs))
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
