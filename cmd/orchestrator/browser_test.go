@@ -81,6 +81,10 @@ func startStackNoSetup(t *testing.T) *stack {
 		"AIRLOCK_LLM_BASE_URL=" + fake.URL() + "/v1",
 		"AIRLOCK_LLM_MODEL=fake-model",
 		"AIRLOCK_LLM_API_KEY=" + canaryKey,
+		// No test touches the internet: were anything to dial out (the
+		// Discord bot of a test that sets DISCORD_TOKEN), it would meet a
+		// closed local port. Loopback (the fakes) is never proxied.
+		"HTTP_PROXY=" + deadProxy, "HTTPS_PROXY=" + deadProxy,
 	}
 	s.cmd = exec.Command(filepath.Join(binDir, "orchestrator"), "--dev")
 	s.cmd.Dir, s.cmd.Env = dir, s.env

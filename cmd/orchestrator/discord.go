@@ -25,6 +25,11 @@ type discordRunner struct {
 	deps   discord.Deps
 	logger *slog.Logger
 
+	// life serializes refresh and Close: stopping a bot waits for the
+	// answers in flight, and two restarts must not interleave.
+	life sync.Mutex
+	// mu guards the fields below; it is never held while waiting, so the
+	// dashboard (Status) and script notifications never wait for a restart.
 	mu     sync.Mutex
 	bot    *discord.Bot
 	stop   context.CancelFunc
@@ -49,22 +54,24 @@ func newDiscordRunner(ctx context.Context, d discord.Deps, logger *slog.Logger) 
 // request path run it in a goroutine; refreshes are serialized and each
 // reads the newest state.
 func (r *discordRunner) refresh(v *secrets.Vault, set *settings.Service) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.life.Lock()
+	defer r.life.Unlock()
 	token, err := v.Get(r.ctx, secrets.DiscordToken)
 	if err != nil && !errors.Is(err, secrets.ErrNotFound) {
 		r.logger.Error("discord: reading the bot token failed", "err", err)
 		return
 	}
-	r.applyLocked(token, set.Get().Discord)
-}
-
-func (r *discordRunner) applyLocked(token string, conf settings.Discord) {
-	if token == r.token && sameDiscord(conf, r.conf) && (r.bot != nil || token == "") {
+	conf := set.Get().Discord
+	r.mu.Lock()
+	same := token == r.token && sameDiscord(conf, r.conf) && (r.bot != nil || token == "")
+	r.mu.Unlock()
+	if same {
 		return
 	}
-	r.stopLocked()
+	r.stopBot()
+	r.mu.Lock()
 	r.token, r.conf = token, conf
+	r.mu.Unlock()
 	if token == "" {
 		r.logger.Info("discord: no bot token; the bot is off")
 		return
@@ -73,13 +80,17 @@ func (r *discordRunner) applyLocked(token string, conf settings.Discord) {
 		AllowedChannels: conf.AllowedChannels, Admins: conf.Admins, ReviewBaseURL: conf.ReviewBaseURL,
 		RateLimit: conf.RateLimitPerMinute, RateWindow: time.Minute}, r.deps)
 	if err != nil {
+		r.mu.Lock()
 		r.last, r.lastAt = err.Error(), time.Now()
+		r.mu.Unlock()
 		r.logger.Error("discord: cannot start the bot", "err", err)
 		return
 	}
 	ctx, stop := context.WithCancel(r.ctx)
 	done := make(chan struct{})
+	r.mu.Lock()
 	r.bot, r.stop, r.done, r.last = bot, stop, done, ""
+	r.mu.Unlock()
 	go func() {
 		defer close(done)
 		if err := bot.Run(ctx); err != nil {
@@ -91,21 +102,24 @@ func (r *discordRunner) applyLocked(token string, conf settings.Discord) {
 	}
 }
 
-// stopLocked stops the running bot and waits for it.
-func (r *discordRunner) stopLocked() {
-	if r.bot == nil {
-		return
-	}
-	r.stop()
-	<-r.done
+// stopBot stops the running bot, if any, and waits for it. Callers hold
+// life.
+func (r *discordRunner) stopBot() {
+	r.mu.Lock()
+	stop, done := r.stop, r.done
 	r.bot, r.stop, r.done = nil, nil, nil
+	r.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
 }
 
 // Close stops the bot.
 func (r *discordRunner) Close() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.stopLocked()
+	r.life.Lock()
+	defer r.life.Unlock()
+	r.stopBot()
 }
 
 // Status is the bot's state, for the dashboard.
@@ -121,15 +135,18 @@ func (r *discordRunner) Status() admin.DiscordStatus {
 }
 
 // notifyProposed DMs the admins a review link, in its own goroutine: the
-// proposal must not wait for Discord.
+// proposal must not wait for Discord. A restart in progress is waited out,
+// so the notice goes through the new bot rather than being lost.
 func (r *discordRunner) notifyProposed(si tools.ScriptInfo) {
-	r.mu.Lock()
-	bot := r.bot
-	r.mu.Unlock()
-	if bot == nil {
-		return
-	}
 	go func() {
+		r.life.Lock()
+		r.mu.Lock()
+		bot := r.bot
+		r.mu.Unlock()
+		r.life.Unlock()
+		if bot == nil {
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.ctx, 30*time.Second)
 		defer cancel()
 		if err := bot.NotifyScriptProposed(ctx, si); err != nil {

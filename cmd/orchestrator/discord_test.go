@@ -457,3 +457,44 @@ func TestDiscordTokenFromEnvironmentStartsAtBoot(t *testing.T) {
 	waitFor(t, 5*time.Second, "the dashboard status to say connected", func() bool { return d.metricConnected() == "1" })
 	d.assertTokenNowhere()
 }
+
+// A Discord settings change restarts the bot while an answer is in flight
+// whose task proposes a script: the restart must not stall the task (the
+// proposal hook must not wait for the restart), the dashboard status must
+// keep answering, and the admins must still get their DM.
+func TestDiscordRestartDuringAnswer(t *testing.T) {
+	d := startDiscordStack(t, nil)
+	d.saveSettings(`{"discord":{"allowed_users":["` + dcAlice.ID + `"],"admins":["` + dcAdminID + `"]}}`)
+	if code := d.call("PUT", "/api/v1/secrets/DISCORD_TOKEN", map[string]string{"value": discordTestToken}, nil); code != http.StatusCreated {
+		t.Fatalf("PUT /api/v1/secrets/DISCORD_TOKEN: %d", code)
+	}
+	d.waitIdentified(1)
+	d.llm.Enqueue(
+		llmtest.Reply{Delay: time.Second, ToolCalls: []llmtest.Call{{Name: tools.ScriptPropose, Args: map[string]any{
+			"name": "greeter", "source": "# @description: Says hello\n\ndef hello(name):\n    return \"hello \" + name\n"}}}},
+		llmtest.Reply{Text: "I proposed a script for review."})
+	d.dm(dcAlice, dcAliceDM, "write me a greeter script")
+	waitFor(t, 10*time.Second, "the task to reach the model", func() bool { return len(d.llm.Requests()) >= 1 })
+
+	d.saveSettings(`{"discord":{"rate_limit_per_minute":20}}`)
+	start := time.Now()
+	for time.Since(start) < 1500*time.Millisecond {
+		t0 := time.Now()
+		d.metricConnected()
+		if took := time.Since(t0); took > time.Second {
+			t.Fatalf("/metrics took %s during the bot's restart: the status waits for the restart", took)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	d.waitFake("the admin's DM about the proposal made during the restart", func() bool {
+		ch := d.fake.DMChannel(dcAdminID)
+		return ch != "" && len(d.fake.MessagesIn(ch)) >= 1
+	})
+	d.waitIdentified(2)
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("the restart took %s: it waited out the task's budget", took)
+	}
+	if lines := logLines(d.logs.String(), "task budget"); len(lines) > 0 {
+		t.Errorf("the task ran out of budget during the restart: %s", lines[0])
+	}
+}

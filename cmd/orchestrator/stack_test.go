@@ -82,6 +82,9 @@ type stack struct {
 
 const canaryKey = "sk-e2e-canary-0123456789abcdef"
 
+// deadProxy is a proxy address nothing listens on.
+const deadProxy = "http://127.0.0.1:9"
+
 type stackOpts struct {
 	dev bool
 	env []string // extra environment
@@ -108,6 +111,10 @@ func startStack(t *testing.T, o stackOpts) *stack {
 		"AIRLOCK_LLM_BASE_URL=" + fake.URL() + "/v1",
 		"AIRLOCK_LLM_MODEL=fake-model",
 		"AIRLOCK_LLM_API_KEY=" + canaryKey,
+		// No test touches the internet: were anything to dial out (the
+		// Discord bot of a test that sets DISCORD_TOKEN), it would meet a
+		// closed local port. Loopback (the fakes) is never proxied.
+		"HTTP_PROXY=" + deadProxy, "HTTPS_PROXY=" + deadProxy,
 	}, o.env...)
 	s.start()
 	return s

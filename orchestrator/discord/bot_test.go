@@ -354,3 +354,30 @@ func TestStatusShowsConnectFailureWithoutToken(t *testing.T) {
 		t.Error("the token is in the status or the log")
 	}
 }
+
+// TestAnswerDeliveredWhileStopping: a reply computed while the bot stops
+// (a settings change restarts it) is still posted, not dropped.
+func TestAnswerDeliveredWhileStopping(t *testing.T) {
+	e := newEnv(t, nil)
+	started, release := make(chan struct{}), make(chan struct{})
+	e.handler.reply = func(ctx context.Context, m orchestrator.Message) (orchestrator.Reply, error) {
+		close(started)
+		<-release
+		return orchestrator.Reply{Text: "answer made during shutdown"}, nil
+	}
+	e.send(discordtest.DirectMessage(alice, aliceDM, "slow one"))
+	<-started
+	stopped := make(chan struct{})
+	go func() { e.stop(); close(stopped) }()
+	select {
+	case <-stopped:
+		t.Fatal("the bot stopped without waiting for the answer in flight")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	<-stopped
+	msgs := e.fake.Messages()
+	if len(msgs) != 1 || msgs[0].ChannelID != aliceDM || msgs[0].Content != "answer made during shutdown" {
+		t.Fatalf("messages after a stop mid-answer: %+v", msgs)
+	}
+}

@@ -16,9 +16,16 @@ func noMentions() *discordgo.MessageAllowedMentions {
 	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
 }
 
+// sendTimeout bounds posting one reply.
+const sendTimeout = 30 * time.Second
+
 // send posts text to in's channel, split into parts Discord accepts; in a
-// guild the first part replies to in's message.
+// guild the first part replies to in's message. An answer already made is
+// posted even while the bot stops (a settings change restarts it): the REST
+// API needs no gateway, and the user must not lose the reply.
 func (b *Bot) send(ctx context.Context, in incoming, text string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
 	var ref *discordgo.MessageReference
 	if !in.dm && in.id != "" {
 		f := false
