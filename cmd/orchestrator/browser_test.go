@@ -439,10 +439,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if !approved || !ran {
 		b.fatalf("audit log: approved by %s %v, run %v; rows: %q", testAdmin, approved, ran, rows)
 	}
-	// docs/screenshots/audit.png is the filtered view below: unfiltered, the
-	// long actor of the model's proposal (code.keep, no wrap) pushes the
-	// other columns off the page. Use this one again once that is fixed.
-	b.shot("audit.png", false, "")
+	b.shot("audit.png", false, "audit.png")
 	b.shot("audit-full.png", true, "")
 	// The filter form finds the run.
 	b.do("filter the audit log",
@@ -455,7 +452,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if err != nil || len(actions) == 0 || slices.ContainsFunc(actions, func(a string) bool { return a != "script.run" }) {
 		b.fatalf("the audit log filtered by script.run shows %q (%v)", actions, err)
 	}
-	b.shot("audit-filtered.png", false, "audit.png")
+	b.shot("audit-filtered.png", false, "")
 	b.do("verify the audit chain", chromedp.Click(chromedp.CSS(`form[action="/audit"] input[name="verify"] ~ button`)),
 		chromedp.WaitVisible(chromedp.CSS(`main p.flash`)))
 	if got := b.text("main p.flash"); !strings.Contains(got, "Chain verified") {

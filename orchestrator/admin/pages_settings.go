@@ -22,6 +22,9 @@ type settingsData struct {
 	Problems map[string]string // dotted field → message
 	KeySet   string            // where the LLM key comes from; "" when unset
 	TokenSet string            // where the Discord token comes from
+	// KeyEnv and TokenEnv: set in the environment, which wins over the
+	// vault, so the page cannot change them.
+	KeyEnv, TokenEnv bool
 	CanTest  bool
 	Tested   string // the result of a connection test
 }
@@ -43,6 +46,8 @@ func (s *Server) settingsData(r *http.Request, cur settings.Settings) (settingsD
 			return d, err
 		}
 	}
+	d.KeyEnv = d.KeySet != "" && d.KeySet != secrets.OriginVault
+	d.TokenEnv = d.TokenSet != "" && d.TokenSet != secrets.OriginVault
 	return d, nil
 }
 

@@ -128,7 +128,7 @@ func TestSettingsPage(t *testing.T) {
 		t.Fatalf("the key did not reach the vault: %v", err)
 	}
 	_, body := b.get("/settings")
-	if strings.Contains(body, key) || !strings.Contains(body, "set (vault)") {
+	if strings.Contains(body, key) || !strings.Contains(body, "set; leave empty to keep it") {
 		t.Errorf("the settings page after saving a key: shows it, or does not say it is set")
 	}
 	// An empty key field keeps the stored key.
@@ -186,5 +186,20 @@ func TestWelcomeWizard(t *testing.T) {
 	}
 	if c, _, body := b.post("/welcome/discord", url.Values{"discord.allowed_users": {"not-an-id"}}); c != http.StatusBadRequest || !strings.Contains(body, "Fix the marked fields") {
 		t.Errorf("a bad user id: %d", c)
+	}
+}
+
+// TestSettingsKeyFromEnvironment: a key the environment sets is shown as
+// such and its field is disabled (the environment wins over the vault).
+func TestSettingsKeyFromEnvironment(t *testing.T) {
+	e := newEnv(t)
+	if err := e.vault.AddEnv(secrets.LLMAPIKey, "env AIRLOCK_LLM_API_KEY", "sk-env-key-0123456789abcdef"); err != nil {
+		t.Fatal(err)
+	}
+	e.setup()
+	_, body := e.login().get("/settings")
+	if !strings.Contains(body, "set in the environment (env AIRLOCK_LLM_API_KEY); change it there") ||
+		!strings.Contains(body, `name="llm.api_key" type="password" autocomplete="off" spellcheck="false" disabled`) {
+		t.Error("a key from the environment is not shown locked")
 	}
 }
