@@ -25,8 +25,8 @@ type settingsData struct {
 	// KeyEnv and TokenEnv: set in the environment, which wins over the
 	// vault, so the page cannot change them.
 	KeyEnv, TokenEnv bool
-	CanTest  bool
-	Tested   string // the result of a connection test
+	CanTest          bool
+	Tested           string // the result of a connection test
 }
 
 // lines renders a list one entry per line, for a textarea.
