@@ -52,7 +52,7 @@ func (s *syncBuf) String() string              { s.mu.Lock(); defer s.mu.Unlock(
 // env is an admin server over a real store, audit log, vault, approval
 // service, auth service and core (no worker).
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	server   *Server
 	store    *store.Store
@@ -67,7 +67,7 @@ type env struct {
 	key      vault.Key // the token signing server key
 }
 
-func newEnv(t *testing.T, edit ...func(*Deps)) *env {
+func newEnv(t testing.TB, edit ...func(*Deps)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	logs := &syncBuf{}

@@ -79,6 +79,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	s.setSessionCookie(w, r, tok, ss.ExpiresAt)
+	clearCookie(w, preCSRFCookie, s.secure(r))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
 }
