@@ -459,6 +459,19 @@ func TestBrowserEndToEnd(t *testing.T) {
 		b.fatalf("verifying the audit chain: %q", got)
 	}
 
+	// On a phone no page scrolls sideways as a whole (wide tables scroll
+	// inside their own box).
+	b.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	for _, page := range []string{"/", "/chat", "/scripts", review, "/secrets", "/settings", "/audit", "/account"} {
+		b.do("open "+page+" on a phone", chromedp.Navigate(s.base+page), chromedp.WaitVisible(chromedp.CSS("main")))
+		wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`))
+		if err != nil || wide {
+			b.fatalf("%s is wider than a phone's screen (%v)", page, err)
+		}
+	}
+	b.do("phone dashboard", chromedp.Navigate(s.base+"/"), chromedp.WaitVisible(chromedp.CSS("main")))
+	b.shot("phone-dashboard.png", true, "")
+
 	if p := b.pageProblems(); len(p) > 0 {
 		t.Errorf("the pages reported problems:\n%s", strings.Join(p, "\n"))
 	}
