@@ -236,6 +236,51 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 }
 
+// TestAdminPassesEveryStateChange: with a valid token (API) or session
+// and CSRF token (pages), no state-changing route refuses the admin: its
+// answer may be 4xx about the (dummy) input, never 401 or 403.
+func TestAdminPassesEveryStateChange(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	tok := e.apiToken()
+	b := e.login()
+	var pages, api []route
+	for _, rt := range allRoutes(t, e.server.Handler()) {
+		if rt.method == "GET" || publicRoutes[rt.method+" "+rt.pattern] {
+			continue
+		}
+		if strings.HasPrefix(rt.path, "/api/") {
+			api = append(api, rt)
+		} else {
+			pages = append(pages, rt)
+		}
+	}
+	// Logout last: it ends the session (and the API's own logout, the token).
+	last := func(l []route, path string) []route {
+		for i, rt := range l {
+			if rt.path == path {
+				return append(append(l[:i:i], l[i+1:]...), rt)
+			}
+		}
+		t.Fatalf("no route %s", path)
+		return nil
+	}
+	api, pages = last(api, "/api/v1/auth/logout"), last(pages, "/logout")
+	for _, rt := range api {
+		if code := e.api(tok, rt.method, rt.path, map[string]any{}, nil); code == http.StatusUnauthorized || code == http.StatusForbidden {
+			t.Errorf("admin %s %s: %d", rt.method, rt.path, code)
+		}
+	}
+	for _, rt := range pages {
+		if code, _, _ := b.post(rt.path, nil); code == http.StatusUnauthorized || code == http.StatusForbidden {
+			t.Errorf("admin %s %s: %d", rt.method, rt.path, code)
+		}
+	}
+	if len(api) < 8 || len(pages) < 15 {
+		t.Fatalf("only %d API and %d page routes", len(api), len(pages))
+	}
+}
+
 // TestLogoutRevokesAtOnce: after logout the same cookie and the same
 // bearer token are refused on the next request.
 func TestLogoutRevokesAtOnce(t *testing.T) {
