@@ -71,8 +71,8 @@ type Deps struct {
 	// TrustedProxies are the proxies whose X-Forwarded-For and
 	// X-Forwarded-Proto headers are believed.
 	TrustedProxies []netip.Prefix
-	// Status reports the parts of the system the dashboard shows; nil
-	// fields are shown as unknown.
+	// DiscordStatus reports the bot's state for the dashboard and
+	// /metrics; nil shows it as unknown.
 	DiscordStatus func() DiscordStatus
 	// MaxBodyBytes caps request bodies.
 	MaxBodyBytes int64
