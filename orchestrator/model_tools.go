@@ -139,7 +139,7 @@ func (c *Core) chatSend(ctx context.Context, task tools.Task, raw json.RawMessag
 	if err := strictArgs(raw, &a); err != nil {
 		return "", err
 	}
-	if err := validateText(a.Text); err != nil {
+	if err := CheckText(a.Text); err != nil {
 		return "", publicError{err.Error()}
 	}
 	if !c.Queue.CountChatSend(task.ID, maxChatSends) {

@@ -140,7 +140,7 @@ type Reply struct {
 // of the conversation (Deps.Live) are told when the task starts and how it
 // ended, with the text stored.
 func (c *Core) HandleMessage(ctx context.Context, m Message) (Reply, error) {
-	if err := validateText(m.Text); err != nil {
+	if err := CheckText(m.Text); err != nil {
 		return Reply{}, err
 	}
 	if m.Author == "" {
@@ -167,7 +167,10 @@ func (c *Core) HandleMessage(ctx context.Context, m Message) (Reply, error) {
 	return c.finishTask(context.WithoutCancel(ctx), m, task.ID, res)
 }
 
-func validateText(s string) error {
+// CheckText returns the error HandleMessage gives for a message text
+// (ErrEmptyMessage, ErrMessageTooLarge or ErrInvalidText), or nil, so that
+// callers can refuse a bad message before starting work for it.
+func CheckText(s string) error {
 	switch {
 	case strings.TrimSpace(s) == "":
 		return ErrEmptyMessage

@@ -117,10 +117,8 @@ func (c *Core) callLLM(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallT
 	if err != nil {
 		return c.toolResult(tools.RuntimeLLM, "", err)
 	}
+	// The task's own cap, fixed when it started (SetLimits binds later tasks).
 	rounds := task.MaxRounds
-	if rounds <= 0 {
-		rounds, _ = c.limits()
-	}
 	within, err := c.Queue.CountLLMCall(task.ID, cred.PID, rounds)
 	if err != nil {
 		return c.toolResult(tools.RuntimeLLM, "", err)

@@ -62,54 +62,6 @@ func findChromium() string {
 	return ""
 }
 
-// startStackNoSetup starts the orchestrator like startStack, on a fresh data
-// directory, but leaves first-run setup to the test (s.token stays empty).
-func startStackNoSetup(t *testing.T) *stack {
-	t.Helper()
-	fake, err := llmtest.New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fake.Close)
-	dir := t.TempDir()
-	s := &stack{t: t, dir: dir, dataDir: filepath.Join(dir, ".airlock"), dev: true, llm: fake, logs: &syncBuffer{}}
-	s.env = []string{
-		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
-		"AIRLOCK_DATA_DIR=" + s.dataDir,
-		"AIRLOCK_HTTP_ADDR=127.0.0.1:0",
-		"AIRLOCK_LLM_PROVIDER=openai",
-		"AIRLOCK_LLM_BASE_URL=" + fake.URL() + "/v1",
-		"AIRLOCK_LLM_MODEL=fake-model",
-		"AIRLOCK_LLM_API_KEY=" + canaryKey,
-		// No test touches the internet: were anything to dial out (the
-		// Discord bot of a test that sets DISCORD_TOKEN), it would meet a
-		// closed local port. Loopback (the fakes) is never proxied.
-		"HTTP_PROXY=" + deadProxy, "HTTPS_PROXY=" + deadProxy,
-	}
-	s.cmd = exec.Command(filepath.Join(binDir, "orchestrator"), "--dev")
-	s.cmd.Dir, s.cmd.Env = dir, s.env
-	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s.exited = make(chan struct{})
-	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(s.cmd, s.exited)
-	t.Cleanup(s.stop)
-	waitFor(t, 20*time.Second, "the orchestrator to serve HTTP", func() bool {
-		select {
-		case <-s.exited:
-			t.Fatalf("orchestrator exited at start:\n%s", s.logs.String())
-		default:
-		}
-		m := httpAddrRE.FindStringSubmatch(s.logs.String())
-		if m != nil {
-			s.base = "http://" + m[1]
-		}
-		return m != nil
-	})
-	return s
-}
-
 // artifactsDir returns (and creates) the directory for this test's
 // screenshots: $AIRLOCK_ARTIFACTS, or airlock-artifacts in the temp dir.
 func artifactsDir(t *testing.T) string {
@@ -293,7 +245,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	ctx, cancelTab := chromedp.NewContext(ctx)
 	defer cancelTab()
 
-	s := startStackNoSetup(t)
+	s := startStack(t, stackOpts{dev: true, noSignIn: true})
 	b := &browser{t: t, ctx: ctx, base: s.base, artifacts: artifacts,
 		docs: os.Getenv("AIRLOCK_UPDATE_SCREENSHOTS") == "1"}
 	defer func() {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -28,10 +27,8 @@ type llmManager struct {
 	logger  *slog.Logger
 	gateway *llm.Gateway
 
-	mu   sync.Mutex
-	key  string
-	conf settings.LLM
-	init bool
+	mu      sync.Mutex
+	applied *llm.Config // the client's configuration; nil before the first apply
 }
 
 func newLLMManager(cfg config.Config, st *store.Store, h *redact.Holder, logger *slog.Logger) *llmManager {
@@ -48,41 +45,45 @@ func (m *llmManager) refresh(ctx context.Context, v *secrets.Vault, conf setting
 	return m.apply(key, conf)
 }
 
-// apply rebuilds the client when the key or the model settings changed,
-// and sets the budget.
+// apply sets the budget, and rebuilds the client when the key or the model
+// settings changed.
 func (m *llmManager) apply(key string, conf settings.LLM) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.gateway.SetBudget(llm.Budget{RequestsPerDay: conf.RequestsPerDay, TokensPerDay: int(conf.TokensPerDay)})
-	if m.init && key == m.key && conf.Provider == m.conf.Provider && conf.BaseURL == m.conf.BaseURL &&
-		conf.Model == m.conf.Model && conf.MaxTokens == m.conf.MaxTokens {
+	want := m.config(key, conf)
+	if m.applied != nil && *m.applied == want {
 		return nil
 	}
+	first := m.applied == nil
 	if conf.Model == "" {
 		m.gateway.SetClient(nil)
-		m.key, m.conf, m.init = key, conf, true
+		m.applied = &want
 		m.logger.Warn("no LLM model configured; chat will answer that the assistant is not set up")
 		return nil
 	}
-	client, err := m.client(key, conf)
+	client, err := m.client(want)
 	if err != nil {
 		return err
 	}
 	m.gateway.SetClient(client)
-	if m.init {
+	m.applied = &want
+	if !first {
 		m.logger.Info("LLM settings changed; the next model call uses them", "provider", conf.Provider, "model", conf.Model)
 	}
-	m.key, m.conf, m.init = key, conf, true
 	return nil
+}
+
+// config is the client configuration of key and conf.
+func (m *llmManager) config(key string, conf settings.LLM) llm.Config {
+	return llm.Config{Provider: conf.Provider, BaseURL: conf.BaseURL, Model: conf.Model, APIKey: key,
+		MaxTokens: conf.MaxTokens, Timeout: m.cfg.LLM.Timeout, MaxRetries: m.cfg.LLM.MaxRetries}
 }
 
 // client makes a provider client whose every request body passes the
 // current redactor.
-func (m *llmManager) client(key string, conf settings.LLM) (*llm.Client, error) {
-	client, err := llm.New(llm.Config{
-		Provider: conf.Provider, BaseURL: conf.BaseURL, Model: conf.Model, APIKey: key,
-		MaxTokens: conf.MaxTokens, Timeout: m.cfg.LLM.Timeout, MaxRetries: m.cfg.LLM.MaxRetries,
-	}, &http.Client{}, m.logger)
+func (m *llmManager) client(c llm.Config) (*llm.Client, error) {
+	client, err := llm.New(c, &http.Client{}, m.logger)
 	if err != nil {
 		return nil, err
 	}
@@ -92,25 +93,27 @@ func (m *llmManager) client(key string, conf settings.LLM) (*llm.Client, error) 
 
 // test sends one tiny request with conf and key (empty: the current key),
 // for the settings page's "test connection" button. It uses no budget and
-// its error text is the client's, which never holds the key.
+// its error text is the client's, which never holds the key, redacted.
 func (m *llmManager) test(ctx context.Context, conf settings.LLM, key string) error {
 	if conf.Model == "" {
 		return errors.New("no model is set")
 	}
 	if key == "" {
 		m.mu.Lock()
-		key = m.key
+		if m.applied != nil {
+			key = m.applied.APIKey
+		}
 		m.mu.Unlock()
 	}
 	conf.MaxTokens = 16
-	client, err := m.client(key, conf)
+	client, err := m.client(m.config(key, conf))
 	if err != nil {
 		return err
 	}
 	_, err = client.Complete(ctx, tools.LLMRequest{System: "This is a connection test.",
 		Messages: []tools.Message{{Role: tools.RoleUser, Content: "Reply with the word OK."}}})
 	if err != nil {
-		return fmt.Errorf("%s", m.holder.Load().String(err.Error()))
+		return errors.New(m.holder.Load().String(err.Error()))
 	}
 	return nil
 }

@@ -78,6 +78,8 @@ type stack struct {
 	logs    *syncBuffer
 	base    string
 	token   string
+	// noSignIn leaves first-run setup to the test: token stays empty.
+	noSignIn bool
 }
 
 const canaryKey = "sk-e2e-canary-0123456789abcdef"
@@ -89,6 +91,8 @@ type stackOpts struct {
 	dev bool
 	env []string // extra environment
 	dir string   // data directory parent; a new temp dir when empty
+	// noSignIn leaves first-run setup to the test (a browser does it).
+	noSignIn bool
 }
 
 func startStack(t *testing.T, o stackOpts) *stack {
@@ -102,7 +106,7 @@ func startStack(t *testing.T, o stackOpts) *stack {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	s := &stack{t: t, dir: dir, dataDir: filepath.Join(dir, ".airlock"), dev: o.dev, llm: fake}
+	s := &stack{t: t, dir: dir, dataDir: filepath.Join(dir, ".airlock"), dev: o.dev, llm: fake, noSignIn: o.noSignIn}
 	s.env = append([]string{
 		"PATH=" + os.Getenv("PATH"), "HOME=" + dir,
 		"AIRLOCK_DATA_DIR=" + s.dataDir,
@@ -156,7 +160,9 @@ func (s *stack) start() {
 			t.Fatalf("orchestrator did not start serving HTTP:\n%s", s.logs.String())
 		}
 	}
-	s.token = s.signIn()
+	if !s.noSignIn {
+		s.token = s.signIn()
+	}
 }
 
 // Test admin credentials.

@@ -7,7 +7,6 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
-	"net/url"
 	"time"
 )
 
@@ -18,6 +17,8 @@ const (
 	csrfField     = "csrf_token"      // the form field
 	csrfHeader    = "X-CSRF-Token"    // the header, for fetch()
 )
+
+var errBadCSRF = errorf(http.StatusForbidden, "missing or invalid CSRF token; reload the page and try again")
 
 // crossOrigin refuses cross-site state changes using Sec-Fetch-Site and
 // Origin (Go's own implementation of the current browser defences).
@@ -68,7 +69,7 @@ func (s *Server) csrfSession(next http.Handler) http.Handler {
 		if unsafeMethod(r.Method) {
 			r.Body = http.MaxBytesReader(w, r.Body, s.MaxBodyBytes)
 			if !equalTokens(submittedCSRF(r), s.csrfToken(who(r).Session.ID)) {
-				s.fail(w, r, errorf(http.StatusForbidden, "missing or invalid CSRF token; reload the page and try again"))
+				s.fail(w, r, errBadCSRF)
 				return
 			}
 		}
@@ -90,13 +91,20 @@ func (s *Server) preSessionCSRF(w http.ResponseWriter, r *http.Request) string {
 	return t
 }
 
-// checkPreSessionCSRF checks a signed-out form's double-submitted token.
-func (s *Server) checkPreSessionCSRF(r *http.Request) error {
-	c, err := r.Cookie(preCSRFCookie)
-	if err != nil || !equalTokens(c.Value, submittedCSRF(r)) {
-		return errorf(http.StatusForbidden, "missing or invalid CSRF token; reload the page and try again")
-	}
-	return nil
+// csrfSignedOut requires the double-submitted token of signed-out forms
+// (login, setup) on state changes.
+func (s *Server) csrfSignedOut(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if unsafeMethod(r.Method) {
+			r.Body = http.MaxBytesReader(w, r.Body, s.MaxBodyBytes)
+			c, err := r.Cookie(preCSRFCookie)
+			if err != nil || !equalTokens(c.Value, submittedCSRF(r)) {
+				s.fail(w, r, errBadCSRF)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) setSessionCookie(w http.ResponseWriter, r *http.Request, token string, expires time.Time) {
@@ -108,5 +116,3 @@ func clearCookie(w http.ResponseWriter, name string, secure bool) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: "/", HttpOnly: true, Secure: secure,
 		SameSite: http.SameSiteStrictMode, MaxAge: -1})
 }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -8,8 +8,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 // metricsHandler serves /metrics in the Prometheus text format: the Go
@@ -49,20 +47,12 @@ func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descInFlight, prometheus.GaugeValue, float64(ws.InFlight))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	if req, tok, err := s.Store.UsageSince(ctx, time.Now().UTC().Truncate(24*time.Hour)); err == nil {
+	if req, tok, err := s.usageToday(ctx); err == nil {
 		ch <- prometheus.MustNewConstMetric(descReqs, prometheus.GaugeValue, float64(req))
 		ch <- prometheus.MustNewConstMetric(descTokens, prometheus.GaugeValue, float64(tok))
 	}
-	if s.Approval != nil {
-		if list, err := s.Approval.List(ctx, false); err == nil {
-			n := 0
-			for _, si := range list {
-				if si.Status == tools.ScriptPending {
-					n++
-				}
-			}
-			ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(n))
-		}
+	if pending, err := s.pendingScripts(ctx); err == nil {
+		ch <- prometheus.MustNewConstMetric(descPending, prometheus.GaugeValue, float64(len(pending)))
 	}
 	if s.DiscordStatus != nil {
 		ch <- prometheus.MustNewConstMetric(descDiscord, prometheus.GaugeValue, b2f(s.DiscordStatus().Connected))

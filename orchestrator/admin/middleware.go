@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 
 	"github.com/airlockhq/airlock/orchestrator/auth"
@@ -104,7 +105,7 @@ func (s *Server) requireSession(next http.Handler) http.Handler {
 			if need, err := s.Auth.SetupNeeded(r.Context()); err == nil && need {
 				target = "/setup"
 			} else if r.URL.Path != "/" {
-				target += "?next=" + urlQueryEscape(r.URL.RequestURI())
+				target += "?next=" + url.QueryEscape(r.URL.RequestURI())
 			}
 			http.Redirect(w, r, target, http.StatusSeeOther)
 			return

@@ -1,7 +1,9 @@
 package admin
 
 import (
+	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -50,8 +52,7 @@ func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
 		b := s.LLM.Budget()
 		st.RequestsPerDay, st.TokensPerDay = int64(b.RequestsPerDay), int64(b.TokensPerDay)
 	}
-	since := time.Now().UTC().Truncate(24 * time.Hour)
-	req, tok, err := s.Store.UsageSince(r.Context(), since)
+	req, tok, err := s.usageToday(r.Context())
 	if err != nil {
 		return st, err
 	}
@@ -71,20 +72,27 @@ func (s *Server) showDashboard(w http.ResponseWriter, r *http.Request) error {
 		ds := s.DiscordStatus()
 		d.Discord = &ds
 	}
-	if s.Approval != nil {
-		list, err := s.Approval.List(r.Context(), false)
-		if err != nil {
-			return err
-		}
-		for _, si := range list {
-			if si.Status == tools.ScriptPending {
-				d.Pending = append(d.Pending, si)
-			}
-		}
+	if d.Pending, err = s.pendingScripts(r.Context()); err != nil {
+		return err
 	}
 	if d.Recent, err = s.Audit.List(r.Context(), audit.Filter{Limit: 12}); err != nil {
 		return err
 	}
 	s.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard", Data: d})
 	return nil
+}
+
+// usageToday returns the model requests and tokens since midnight UTC,
+// the days the budgets count.
+func (s *Server) usageToday(ctx context.Context) (requests, tokens int, err error) {
+	return s.Store.UsageSince(ctx, time.Now().UTC().Truncate(24*time.Hour))
+}
+
+// pendingScripts returns the script versions awaiting review.
+func (s *Server) pendingScripts(ctx context.Context) ([]tools.ScriptInfo, error) {
+	if s.Approval == nil {
+		return nil, nil
+	}
+	list, err := s.Approval.List(ctx, false)
+	return slices.DeleteFunc(list, func(si tools.ScriptInfo) bool { return si.Status != tools.ScriptPending }), err
 }

@@ -24,7 +24,7 @@ func (s *Server) Handler() http.Handler {
 
 	// Signed-out pages: first-run setup and login.
 	r.Group(func(r chi.Router) {
-		r.Use(s.checkOrigin)
+		r.Use(s.checkOrigin, s.csrfSignedOut)
 		r.Get("/setup", s.handle(s.showSetup))
 		r.Post("/setup", s.handle(s.setup))
 		r.Get("/login", s.handle(s.showLogin))

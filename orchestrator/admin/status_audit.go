@@ -2,15 +2,13 @@ package admin
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/airlockhq/airlock/orchestrator/audit"
 )
 
 func (s *Server) showStatus(w http.ResponseWriter, r *http.Request) error {
 	ws := s.Queue.Status(s.WorkerGrace)
-	since := time.Now().UTC().Truncate(24 * time.Hour)
-	requests, tokens, err := s.Store.UsageSince(r.Context(), since)
+	requests, tokens, err := s.usageToday(r.Context())
 	if err != nil {
 		return err
 	}

@@ -33,14 +33,7 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"ago": ago,
-	"add": func(a, b int) int { return a + b },
-	"pct": func(n, of int64) int64 {
-		if of <= 0 {
-			return 0
-		}
-		return min(100, n*100/of)
-	},
+	"ago":   ago,
 	"join":  strings.Join,
 	"lines": lines,
 	"role":  roleClass,
@@ -173,9 +166,7 @@ func staticHandler() http.Handler {
 const maxFlashBytes = 300
 
 func encodeFlash(s string) string {
-	if len(s) > maxFlashBytes {
-		s = s[:maxFlashBytes]
-	}
+	s = cutString(s, maxFlashBytes)
 	return base64.RawURLEncoding.EncodeToString([]byte(s))
 }
 
