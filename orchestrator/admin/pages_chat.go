@@ -106,13 +106,18 @@ func messageError(err error) error {
 	return err
 }
 
-// sseKeepAlive is how often an idle event stream sends a comment, so that
-// proxies keep it open.
-const sseKeepAlive = 15 * time.Second
+// Event streams: how often an idle stream sends a comment, so that proxies
+// keep it open, and how stale its session check may get before a frame.
+const (
+	sseKeepAlive = 15 * time.Second
+	sseRecheck   = time.Second
+)
 
 // chatEvents streams a conversation's live events (task started, partial
 // reply text, reply stored, failure) as server-sent events. Every event
-// passes the redactor.
+// passes the redactor. The session is checked again before a frame goes
+// out (at most every sseRecheck), so logout, a password change or a
+// revoked session also ends a stream that is already open.
 func (s *Server) chatEvents(w http.ResponseWriter, r *http.Request) error {
 	if s.Live == nil {
 		return errorf(http.StatusNotFound, "live updates are not available")
@@ -134,6 +139,7 @@ func (s *Server) chatEvents(w http.ResponseWriter, r *http.Request) error {
 	_ = rc.Flush()
 	tick := time.NewTicker(sseKeepAlive)
 	defer tick.Stop()
+	checked := time.Now()
 	for {
 		var frame []byte
 		select {
@@ -150,6 +156,12 @@ func (s *Server) chatEvents(w http.ResponseWriter, r *http.Request) error {
 				return nil
 			}
 			frame = append(append([]byte("event: "+ev.Type+"\ndata: "), s.Redact(data)...), '\n', '\n')
+		}
+		if time.Since(checked) >= sseRecheck {
+			if _, err := s.sessionOf(r); err != nil {
+				return nil
+			}
+			checked = time.Now()
 		}
 		if _, err := w.Write(frame); err != nil {
 			return nil

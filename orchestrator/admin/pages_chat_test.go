@@ -3,6 +3,7 @@ package admin
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -127,4 +128,49 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestChatEventsEndWithSession: an open event stream stops delivering
+// once its session is revoked (logout, password change, sign-out).
+func TestChatEventsEndWithSession(t *testing.T) {
+	hub := live.New()
+	e := newEnv(t, func(d *Deps) { d.Live = hub })
+	e.setup()
+	b := e.login()
+	ctx := context.Background()
+	conv, _ := e.store.CreateConversation(ctx, store.SourceWeb, "")
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(rctx, "GET", e.srv.URL+"/chat/"+conv.ID+"/events", nil)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	waitFor(t, func() bool { return hub.Subscribers(conv.ID) == 1 })
+	sessions, err := e.auth.Sessions(ctx, mustAdminID(t, e))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ss := range sessions {
+		if err := e.auth.Logout(ctx, ss.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(sseRecheck + 100*time.Millisecond)
+	hub.Publish(live.Event{Type: live.TypeDone, ConversationID: conv.ID, TaskID: "t_1", Text: "after logout"})
+	body, _ := io.ReadAll(resp.Body) // ends when the server closes the stream
+	if strings.Contains(string(body), "after logout") {
+		t.Fatalf("a revoked session still received an event:\n%s", body)
+	}
+	waitFor(t, func() bool { return hub.Subscribers(conv.ID) == 0 })
+}
+
+func mustAdminID(t *testing.T, e *env) string {
+	t.Helper()
+	a, err := e.store.AdminByUsername(context.Background(), adminUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.ID
 }
