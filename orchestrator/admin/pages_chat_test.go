@@ -29,18 +29,11 @@ func TestChatEventsStream(t *testing.T) {
 	conv, _ := e.store.CreateConversation(ctx, store.SourceWeb, "")
 	other, _ := e.store.CreateConversation(ctx, store.SourceWeb, "")
 
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	resp, cancel := openEvents(t, b, hub, conv.ID)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(rctx, "GET", e.srv.URL+"/chat/"+conv.ID+"/events", nil)
-	resp, err := b.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
 		t.Fatalf("events: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	waitFor(t, func() bool { return hub.Subscribers(conv.ID) == 1 })
 	hub.Publish(live.Event{Type: live.TypeDelta, ConversationID: other.ID, Text: "not for you"})
 	hub.Publish(live.Event{Type: live.TypeTask, ConversationID: conv.ID, TaskID: "t_1"})
 	hub.Publish(live.Event{Type: live.TypeDone, ConversationID: conv.ID, TaskID: "t_1", Text: "the key is s3cr3t-value"})
@@ -139,15 +132,8 @@ func TestChatEventsEndWithSession(t *testing.T) {
 	b := e.login()
 	ctx := context.Background()
 	conv, _ := e.store.CreateConversation(ctx, store.SourceWeb, "")
-	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	resp, cancel := openEvents(t, b, hub, conv.ID)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(rctx, "GET", e.srv.URL+"/chat/"+conv.ID+"/events", nil)
-	resp, err := b.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	waitFor(t, func() bool { return hub.Subscribers(conv.ID) == 1 })
 	sessions, err := e.auth.Sessions(ctx, mustAdminID(t, e))
 	if err != nil {
 		t.Fatal(err)
@@ -173,4 +159,19 @@ func mustAdminID(t *testing.T, e *env) string {
 		t.Fatal(err)
 	}
 	return a.ID
+}
+
+// openEvents opens a conversation's event stream in the browser and waits
+// until the server has subscribed it; cancel closes it.
+func openEvents(t *testing.T, b *browser, hub *live.Hub, convID string) (*http.Response, func()) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	req, _ := http.NewRequestWithContext(ctx, "GET", b.e.srv.URL+"/chat/"+convID+"/events", nil)
+	resp, err := b.c.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return hub.Subscribers(convID) == 1 })
+	return resp, func() { resp.Body.Close(); cancel() }
 }
