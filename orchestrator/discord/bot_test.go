@@ -30,7 +30,7 @@ func TestDMFromAllowedUserIsAnsweredStrangerIsAuditedOnce(t *testing.T) {
 	if am := got[0].AllowedMentions; am == nil || len(am.Parse) != 0 {
 		t.Errorf("reply allows mentions: %+v", am)
 	}
-	entries := e.ignoredAudits(1)
+	e.ignoredAudits(1) // wait for the stranger's entry
 	e.stop()
 
 	calls := e.handler.Calls()
@@ -46,7 +46,7 @@ func TestDMFromAllowedUserIsAnsweredStrangerIsAuditedOnce(t *testing.T) {
 	if n := len(e.fake.Messages()); n != 1 {
 		t.Errorf("bot sent %d messages, want 1", n)
 	}
-	entries = e.ignoredAudits(0)
+	entries := e.ignoredAudits(0)
 	if len(entries) != 1 {
 		t.Fatalf("discord.ignored entries = %d, want 1 (throttled per user)", len(entries))
 	}

@@ -72,7 +72,7 @@ func (sc *scanner) comments() {
 		}
 		var block []segment
 		for _, c := range cs[start:end] {
-			block = append(block, segment{line: c.line, text: c.text})
+			block = append(block, segment(c))
 		}
 		sc.phrases(block, "a comment")
 		for _, s := range block {

@@ -9,9 +9,10 @@ import (
 )
 
 // Blob layout and domain-separation strings.
+const formatV1 byte = 1
+
 const (
-	formatV1  byte = 1
-	nonceSize      = 12
+	nonceSize = 12
 	// Overhead is the number of bytes a sealed blob adds to its value.
 	Overhead = 1 + nonceSize + 16
 

@@ -72,7 +72,7 @@ func (s *Server) readLoop(ws *websocket.Conn) {
 			return
 		}
 		s.mu.Lock()
-		s.rec.frames = append(s.rec.frames, Frame{Op: f.Op, Data: f.Data})
+		s.rec.frames = append(s.rec.frames, Frame(f))
 		err = s.handleFrameLocked(ws, f)
 		s.notifyLocked()
 		s.mu.Unlock()
