@@ -27,7 +27,8 @@ var reservedHeaders = []string{"Host", "Content-Length", "Transfer-Encoding", "C
 // that the host is granted, and that every secret placeholder names a
 // granted secret; then it substitutes the values, sends the request
 // through the egress guard and returns the response, which the caller
-// redacts. Values never leave except towards the granted host.
+// redacts. Values never leave except towards a granted host: a redirect is
+// followed only when redirectAllowed says so.
 func (c *Core) scriptHTTP(ctx context.Context, task tools.Task, a tools.ScriptHTTPArgs) (tools.ScriptHTTPResult, error) {
 	run, err := c.runs.call(a.RunID, task.ID)
 	if err != nil {
@@ -56,18 +57,35 @@ func (c *Core) scriptHTTP(ctx context.Context, task tools.Task, a tools.ScriptHT
 		}
 		return tools.ScriptHTTPResult{}, err
 	}
-	resp, err := c.Web.Do(req)
+	// Every hop must stay within the grant: the guard re-checks only
+	// addresses, and Go copies headers (and on 307/308 the body) to the next
+	// hop, so an unvetted redirect would carry the substituted secrets away.
+	hosts := []string{req.URL.Host}
+	var notFollowed string
+	resp, err := c.Web.DoFollowing(req, func(next *http.Request, _ []*http.Request) bool {
+		if !redirectAllowed(run.grants.Hosts, req.URL, next.URL) {
+			notFollowed = next.URL.Host
+			return false
+		}
+		hosts = append(hosts, next.URL.Host)
+		return true
+	})
 	if err != nil {
 		c.audit(ctx, audit.Event{Actor: "script:" + run.name, Action: "script.http", Target: req.URL.Hostname(),
-			Outcome: fetchOutcome(err), Details: map[string]any{"task_id": task.ID, "sha256": run.sha, "error": err.Error()}})
+			Outcome: fetchOutcome(err), Details: map[string]any{"task_id": task.ID, "sha256": run.sha, "hosts": hosts,
+				"error": err.Error()}})
 		if errors.Is(err, egress.ErrRefused) || errors.Is(err, egress.ErrTooLarge) || errors.Is(err, egress.ErrTimeout) {
 			return tools.ScriptHTTPResult{}, publicError{err.Error()}
 		}
 		return tools.ScriptHTTPResult{}, publicf("the request to %s failed", req.URL.Hostname())
 	}
+	details := map[string]any{"task_id": task.ID, "sha256": run.sha, "method": req.Method, "status": resp.Status,
+		"bytes": len(resp.Body), "hosts": hosts}
+	if notFollowed != "" {
+		details["redirect_not_followed"] = notFollowed
+	}
 	c.audit(ctx, audit.Event{Actor: "script:" + run.name, Action: "script.http", Target: req.URL.Hostname(), Outcome: "ok",
-		Details: map[string]any{"task_id": task.ID, "sha256": run.sha, "method": req.Method, "status": resp.Status,
-			"bytes": len(resp.Body)}})
+		Details: details})
 	out := tools.ScriptHTTPResult{Status: resp.Status, Headers: map[string]string{},
 		Body: strings.ToValidUTF8(string(resp.Body), string(utf8.RuneError))}
 	for k, v := range resp.Header {
@@ -96,7 +114,7 @@ func (c *Core) scriptRequest(ctx context.Context, run scriptRun, a tools.ScriptH
 		return nil, publicf("a secret may not be part of the host name")
 	}
 	host := strings.ToLower(u.Hostname())
-	if !slices.ContainsFunc(run.grants.Hosts, func(h string) bool { return strings.EqualFold(h, host) }) {
+	if !hostGranted(run.grants.Hosts, host) {
 		return nil, publicf("host %s is not granted to script %s (granted: %s)", host, run.name, strings.Join(run.grants.Hosts, ", "))
 	}
 	sub := c.substituter(ctx, run)
@@ -122,6 +140,41 @@ func (c *Core) scriptRequest(ctx context.Context, run scriptRun, a tools.ScriptH
 		req.Header.Set(k, v)
 	}
 	return req, nil
+}
+
+func hostGranted(granted []string, host string) bool {
+	return slices.ContainsFunc(granted, func(h string) bool { return strings.EqualFold(h, host) })
+}
+
+// redirectAllowed reports whether a script's request, first sent to
+// first, may follow a redirect to next. A grant names a host, and the
+// script's URL a port, so a redirect stays where the script itself could
+// have sent the request: a granted host, on the port of the script's URL
+// or the standard port of the hop's scheme, and never from https down to
+// http. Anything else is not followed: the script gets the 3xx and its
+// Location, and no header, query or body carrying a secret goes there.
+func redirectAllowed(granted []string, first, next *url.URL) bool {
+	scheme := strings.ToLower(next.Scheme)
+	if !hostGranted(granted, strings.ToLower(next.Hostname())) ||
+		strings.EqualFold(first.Scheme, "https") && scheme != "https" {
+		return false
+	}
+	port := next.Port()
+	if port == "" {
+		port = defaultPort(scheme)
+	}
+	firstPort := first.Port()
+	if firstPort == "" {
+		firstPort = defaultPort(strings.ToLower(first.Scheme))
+	}
+	return port == firstPort || port == defaultPort(scheme)
+}
+
+func defaultPort(scheme string) string {
+	if scheme == "https" {
+		return "443"
+	}
+	return "80"
 }
 
 // substituter replaces this run's placeholders with secret values, only

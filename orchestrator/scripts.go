@@ -130,7 +130,7 @@ func (c *Core) scriptList(ctx context.Context, _ tools.Task, raw json.RawMessage
 		return "No approved scripts yet. Propose one with script_propose.", nil
 	}
 	b, err := json.Marshal(list)
-	return string(b), err
+	return untrusted("script_list", string(b)), err // descriptions: see scriptStatus
 }
 
 func (c *Core) scriptStatus(ctx context.Context, _ tools.Task, raw json.RawMessage) (string, error) {
@@ -149,7 +149,9 @@ func (c *Core) scriptStatus(ctx context.Context, _ tools.Task, raw json.RawMessa
 		return "", err
 	}
 	b, err := json.Marshal(st)
-	return string(b), err
+	// Descriptions and docstrings are model-written, maybe by a prompt-
+	// injected task in another conversation: data, not instructions.
+	return untrusted("script_status "+a.Name, string(b)), err
 }
 
 func (c *Core) scriptPropose(ctx context.Context, task tools.Task, raw json.RawMessage) (string, error) {

@@ -53,11 +53,18 @@ func (a *Agent) execScript(ctx context.Context, taskID string, args tools.Script
 		}
 		return sandbox.HTTPResponse{Status: res.Status, Headers: res.Headers, Body: res.Body}, nil
 	}
+	// The worker knows no secret value (a script never holds one), so this
+	// catches well-known credential shapes; the orchestrator redacts every
+	// known value again before anything reaches the model.
+	var shapes *redact.Redactor
 	res, err := a.sandbox.Run(ctx, req, http)
 	if err != nil {
 		var se *sandbox.Error
 		if errors.As(err, &se) {
-			return fmt.Sprintf("script %s (sha256 %.12s) failed (%s): %s", src.Name, src.SHA256, se.Kind, se.Message), true
+			// The message can carry what the web returned (fail(r.body),
+			// a bad literal quoted by int()), so it is data too.
+			return fmt.Sprintf("script %s (sha256 %.12s) failed (%s); its error message follows.\n%s", src.Name, src.SHA256,
+				se.Kind, untrusted("script "+src.Name+" error", shapes.String(se.Message))), true
 		}
 		a.logger.Warn("script run failed", "script", src.Name, "err", err)
 		return "the script could not be run", true
@@ -66,10 +73,6 @@ func (a *Agent) execScript(ctx context.Context, taskID string, args tools.Script
 		Result json.RawMessage `json:"result"`
 		Output string          `json:"output,omitempty"`
 	}{res.Value, res.Output})
-	// The worker knows no secret value (a script never holds one), so this
-	// catches well-known credential shapes; the orchestrator redacts every
-	// known value again before anything reaches the model.
-	var shapes *redact.Redactor
 	return untrusted("script "+src.Name+" output", shapes.String(string(out))), false
 }
 
@@ -92,6 +95,6 @@ func decodeStrict(raw json.RawMessage, v any) error {
 	return dec.Decode(v)
 }
 
-// untrusted wraps script output, which carries what the web returned, as
-// data for the model.
+// untrusted wraps script output and error messages, which carry what the
+// web returned, as data for the model.
 func untrusted(source, content string) string { return tools.WrapUntrusted(source, content) }

@@ -23,6 +23,9 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/airlockhq/airlock/secure/egress"
@@ -66,7 +69,10 @@ func Fetch(ctx context.Context, c *egress.Client, rawURL string, maxTextBytes in
 	if err != nil {
 		return Page{}, fmt.Errorf("webfetch: %w", err)
 	}
-	host := resp.URL.Hostname()
+	// Errors name the host the caller asked for: after a redirect the final
+	// host is the server's choice, and error text reaches the model
+	// outside the untrusted-data markers.
+	host := requestedHost(rawURL, resp.URL)
 	if resp.Status < 200 || resp.Status > 299 {
 		return Page{}, fmt.Errorf("%w: %s answered %d %s", ErrHTTPStatus, host, resp.Status, http.StatusText(resp.Status))
 	}
@@ -82,13 +88,60 @@ func Fetch(ctx context.Context, c *egress.Client, rawURL string, maxTextBytes in
 	case kindText:
 		page.Text = clean(decode(resp.Body, charsetOf(params, resp.Body, false)))
 	default:
-		return Page{}, fmt.Errorf("%w: %s sent %q; only HTML, plain text, Markdown, CSV, JSON and XML can be read",
-			ErrUnsupportedType, host, mediaType)
+		return Page{}, fmt.Errorf("%w: %s sent %s; only HTML, plain text, Markdown, CSV, JSON and XML can be read",
+			ErrUnsupportedType, host, shownType(mediaType))
 	}
 	var cut bool
 	page.Text, cut = capText(page.Text, maxTextBytes)
 	page.Truncated = page.Truncated || cut
 	return page, nil
+}
+
+// requestedHost names the host of rawURL, noting when the answer came
+// from elsewhere after a redirect.
+func requestedHost(rawURL string, final *url.URL) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "the server"
+	}
+	if !strings.EqualFold(u.Hostname(), final.Hostname()) {
+		return u.Hostname() + " (after a redirect)"
+	}
+	return u.Hostname()
+}
+
+// wellKnownTypes are the non-text media types an error may name as they
+// are; they are this list's strings, not the server's.
+var wellKnownTypes = []string{
+	"application/pdf", "application/octet-stream", "application/zip", "application/gzip", "application/x-gzip",
+	"application/x-tar", "application/x-7z-compressed", "application/x-rar-compressed", "application/msword",
+	"application/vnd.ms-excel", "application/vnd.ms-powerpoint",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	"application/vnd.openxmlformats-officedocument.presentationml.presentation",
+	"application/vnd.oasis.opendocument.text", "application/epub+zip", "application/wasm",
+	"application/javascript", "text/javascript", "text/css", "application/x-shockwave-flash",
+	"image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/svg+xml", "image/x-icon",
+	"image/vnd.microsoft.icon", "image/bmp", "image/tiff", "audio/mpeg", "audio/ogg", "audio/wav", "audio/webm",
+	"video/mp4", "video/webm", "video/ogg", "font/woff", "font/woff2", "font/ttf", "font/otf",
+}
+
+// topLevelTypes are the registered top-level media types.
+var topLevelTypes = []string{"application", "audio", "font", "image", "message", "model", "multipart", "text", "video"}
+
+// shownType is what an error says about a media type the server chose:
+// the type itself only when it is well known, else at most its registered
+// top-level type. A Content-Type header is up to 64 KiB of the server's
+// own text, so it is never echoed to the model.
+func shownType(mediaType string) string {
+	if slices.Contains(wellKnownTypes, mediaType) {
+		return strconv.Quote(mediaType)
+	}
+	top, _, _ := strings.Cut(mediaType, "/")
+	if slices.Contains(topLevelTypes, top) {
+		return "an unlisted " + top + "/ type"
+	}
+	return "an unrecognised content type"
 }
 
 type kind int

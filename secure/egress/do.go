@@ -39,6 +39,33 @@ func (c *Client) Get(ctx context.Context, rawURL string) (*Response, error) {
 // Do sends req under the policy and reads the whole body (capped). The
 // request's context bounds it further; its Body, if any, is closed.
 func (c *Client) Do(req *http.Request) (*Response, error) {
+	return c.do(req, c.hc)
+}
+
+// FollowFunc decides whether a redirect may be followed: next is the
+// request about to be sent, via the ones already sent, the first one first.
+type FollowFunc func(next *http.Request, via []*http.Request) bool
+
+// DoFollowing is Do for a caller with its own rule on where a request may
+// go (a script's granted hosts): a redirect is followed only when the
+// guard's checks pass and follow returns true. A redirect follow refuses
+// is not sent anywhere; Do returns that 3xx response itself, with its
+// Location header, as the final response.
+func (c *Client) DoFollowing(req *http.Request, follow FollowFunc) (*Response, error) {
+	hc := *c.hc // shares the transport and its connection pool
+	hc.CheckRedirect = func(next *http.Request, via []*http.Request) error {
+		if err := c.checkRedirect(next, via); err != nil {
+			return err
+		}
+		if !follow(next, via) {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	return c.do(req, &hc)
+}
+
+func (c *Client) do(req *http.Request, hc *http.Client) (*Response, error) {
 	if req.URL == nil {
 		return nil, refusef("the request has no URL")
 	}
@@ -59,7 +86,7 @@ func (c *Client) Do(req *http.Request) (*Response, error) {
 		}
 		req.Header.Set("User-Agent", c.policy.UserAgent)
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, c.cleanError(ctx, parent, req.URL.Hostname(), err)
 	}

@@ -42,7 +42,11 @@
 //     dial-time check.
 //   - No cookie jar. Redirects are capped (Policy.MaxRedirects) and carry no
 //     Referer, so a URL holding a key is not leaked to the next host; Go
-//     already drops Authorization and Cookie on cross-domain redirects.
+//     already drops Authorization and Cookie on cross-domain redirects, but
+//     copies every other header (an X-Api-Key, say) and, on 307 and 308, the
+//     body. A caller whose requests carry credentials for one destination
+//     (script HTTP) uses DoFollowing, whose FollowFunc vets every hop before
+//     it is sent; a hop it refuses is never sent, and the 3xx is returned.
 //   - The response body is read with a cap (Policy.MaxBodyBytes, counted after
 //     transparent decompression), and the whole exchange, body included, is
 //     bounded by Policy.Timeout, so a slow-drip body is cut.

@@ -103,3 +103,37 @@ func TestRedirectFollowed(t *testing.T) {
 		t.Errorf("%d hops, want 3", len(referers))
 	}
 }
+
+// TestDoFollowingVetsEveryHop: a hop the caller's rule refuses is never
+// sent, whatever the status, and the 3xx comes back with its Location.
+func TestDoFollowingVetsEveryHop(t *testing.T) {
+	other, otherHits := server(t, hello)
+	for _, code := range []int{301, 302, 303, 307, 308} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			s, hits := server(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/same" {
+					http.Redirect(w, r, other.URL+"/away", code)
+					return
+				}
+				http.Redirect(w, r, "/same", code)
+			})
+			var asked []string
+			follow := func(next *http.Request, via []*http.Request) bool {
+				asked = append(asked, next.URL.Host)
+				return next.URL.Host == via[0].URL.Host
+			}
+			req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, s.URL+"/start", strings.NewReader("body"))
+			req.Header.Set("X-Api-Key", "k")
+			resp, err := mustClient(t, Policy{Allow: []string{"127.0.0.1"}}).DoFollowing(req, follow)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Status != code || resp.Header.Get("Location") != other.URL+"/away" || resp.URL.Path != "/same" {
+				t.Errorf("resp = %d Location %q from %s; want the %d from /same", resp.Status, resp.Header.Get("Location"), resp.URL, code)
+			}
+			if hits.Load() != 2 || otherHits.Load() != 0 || len(asked) != 2 {
+				t.Errorf("hits: first %d, other %d, rule asked %v; want 2, 0 and two hops", hits.Load(), otherHits.Load(), asked)
+			}
+		})
+	}
+}
