@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/airlockhq/airlock/orchestrator/auth"
 )
@@ -26,7 +27,11 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request, username, passwo
 	if err != nil {
 		return res, err
 	}
-	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: res.Device, Path: "/", HttpOnly: true,
-		Secure: s.secure(r), SameSite: http.SameSiteStrictMode, Expires: res.DeviceExpires})
+	s.setDeviceCookie(w, r, res.Device, res.DeviceExpires)
 	return res, nil
+}
+
+func (s *Server) setDeviceCookie(w http.ResponseWriter, r *http.Request, tok string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{Name: deviceCookie, Value: tok, Path: "/", HttpOnly: true,
+		Secure: s.secure(r), SameSite: http.SameSiteStrictMode, Expires: expires})
 }

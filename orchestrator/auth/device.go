@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -104,3 +105,15 @@ func (s *Service) knownDevice(ctx context.Context, username, tok string) string 
 func deviceKeyOf(id string) string { return "device:" + id }
 
 func deviceLabel(id string) string { return "device:" + truncate(id, 8) }
+
+// DeviceToken returns a new known-device token of a signed-in admin and its
+// expiry: for the browser that changed the password, whose token the
+// change revoked with all the others.
+func (s *Service) DeviceToken(ctx context.Context, adminID string) (string, time.Time, error) {
+	a, err := s.st.AdminByID(ctx, adminID)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("auth: device token: %w", err)
+	}
+	tok, exp := s.mintDevice(a, "")
+	return tok, exp, nil
+}

@@ -178,6 +178,11 @@ func TestDeviceTokenRefused(t *testing.T) {
 	if e.knownDeviceID(res.Device) != "" {
 		t.Error("a device token survived a password change")
 	}
+	// The browser that changed it gets a new one.
+	fresh, exp, err := e.svc.DeviceToken(ctx, a.ID)
+	if err != nil || e.knownDeviceID(fresh) == "" || !exp.After(e.clock.Now()) {
+		t.Errorf("DeviceToken after the change = %v, %v; want a valid token", exp, err)
+	}
 }
 
 // TestPasswordChangeNotLockedByLoginAttack: the login attack does not lock

@@ -211,12 +211,8 @@ func (s *Service) failure(ctx context.Context, f failure, own func()) {
 // Call it now and then (every minute or so), so that the count of a flood
 // that stopped is written without waiting for the next failure.
 func (s *Service) FlushFailures(ctx context.Context) {
-	now := s.now()
 	s.failures.mu.Lock()
-	var done []*failureAgg
-	if !s.failures.window.IsZero() && (now.Sub(s.failures.window) >= failureWindow || now.Before(s.failures.window)) {
-		done = s.failures.rollLocked(now)
-	}
+	done := s.failures.rollLocked(s.now())
 	s.failures.mu.Unlock()
 	s.summarize(ctx, done)
 }
