@@ -98,7 +98,7 @@ func (s *Service) lockout(ctx context.Context, scope, key string, d time.Duratio
 // failure in a window is written at once, as its own audit entry and log
 // line; its further failures in the window become one summary entry and
 // line with a count, written when the window has ended (on the next
-// failure, or on Flush). At most maxFailureKeys keys get entries of their
+// failure, or on FlushFailures). At most maxFailureKeys keys get entries of their
 // own per window; the failures of further keys are folded into one
 // overflow summary per action. So a window writes at most
 // maxFailureWindowRows audit entries and as many log lines, however many
