@@ -123,6 +123,21 @@ func pruneSessions(ctx context.Context, a *auth.Service, logger *slog.Logger) {
 	}
 }
 
+// flushAuthFailures writes the summaries of failed sign-ins once their
+// window has ended, checking every minute.
+func flushAuthFailures(ctx context.Context, a *auth.Service) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			a.FlushFailures(ctx)
+		}
+	}
+}
+
 // parseProxies parses the trusted proxy list: IP addresses or CIDRs.
 func parseProxies(list []string) ([]netip.Prefix, error) {
 	var out []netip.Prefix

@@ -218,6 +218,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 	}
 	go announceSetup(ctx, authSvc, uiURL(httpSrv.Addr), logger.With("component", "auth"), stderr)
 	go pruneSessions(ctx, authSvc, logger)
+	go flushAuthFailures(ctx, authSvc)
 	go bot.refresh(vlt, set)
 	go reap(ctx, queue, logger)
 	workerDone := make(chan struct{})

@@ -43,8 +43,9 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, code int,
 	return nil
 }
 
-// pageChangePassword changes the admin's password. Every session is revoked
-// (this one too); the browser gets the new session's cookie.
+// pageChangePassword changes the admin's password. Every session and
+// known-device token is revoked (this one too); the browser gets the new
+// session's cookie and a new known-device cookie.
 func (s *Server) pageChangePassword(w http.ResponseWriter, r *http.Request) error {
 	cur, next := r.PostFormValue("current_password"), r.PostFormValue("new_password")
 	if next != r.PostFormValue("new_password_again") {
@@ -60,6 +61,10 @@ func (s *Server) pageChangePassword(w http.ResponseWriter, r *http.Request) erro
 		return s.renderAccount(w, r, he.Code, he.Msg)
 	}
 	s.setSessionCookie(w, r, tok, ss.ExpiresAt)
+	// The change revoked every known-device token; this browser stays known.
+	if dev, exp, err := s.Auth.DeviceToken(r.Context(), ss.AdminID); err == nil {
+		s.setDeviceCookie(w, r, dev, exp)
+	}
 	s.redirect(w, r, "/account", "Your password is changed. Every other session and API token was signed out.")
 	return nil
 }

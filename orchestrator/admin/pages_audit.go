@@ -24,6 +24,7 @@ const (
 // parsed.
 type auditQuery struct {
 	Action, Actor, Since, Until string
+	Hide                        string // "failures": leave out unauthenticated failures
 	filter                      audit.Filter
 }
 
@@ -34,6 +35,9 @@ func parseAuditQuery(r *http.Request) (auditQuery, error) {
 	aq := auditQuery{Action: strings.TrimSpace(q.Get("action")), Actor: strings.TrimSpace(q.Get("actor")),
 		Since: strings.TrimSpace(q.Get("since")), Until: strings.TrimSpace(q.Get("until"))}
 	aq.filter = audit.Filter{Action: aq.Action, Actor: aq.Actor}
+	if q.Get("hide") == "failures" {
+		aq.Hide, aq.filter = "failures", hideFailures(aq.filter)
+	}
 	if aq.Since != "" {
 		t, err := time.Parse(dateLayout, aq.Since)
 		if err != nil {
@@ -54,7 +58,8 @@ func parseAuditQuery(r *http.Request) (auditQuery, error) {
 // values are the filters as URL query parameters, for links.
 func (aq auditQuery) values() url.Values {
 	v := url.Values{}
-	for k, x := range map[string]string{"action": aq.Action, "actor": aq.Actor, "since": aq.Since, "until": aq.Until} {
+	for k, x := range map[string]string{"action": aq.Action, "actor": aq.Actor, "since": aq.Since, "until": aq.Until,
+		"hide": aq.Hide} {
 		if x != "" {
 			v.Set(k, x)
 		}

@@ -222,3 +222,31 @@ func TestAuditExportIsRedactedJSONLines(t *testing.T) {
 		t.Errorf("export of nothing: %q", body)
 	}
 }
+
+// TestRealEventsVisibleDuringFailureFlood (issue 11, item 4): failed
+// sign-ins from many clients stay out of the dashboard's recent activity
+// and, on request, out of the audit page, so a real event stays visible.
+func TestRealEventsVisibleDuringFailureFlood(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	b := e.login()
+	real := e.appendAudit("test.real_event", nil)
+	ctx := context.Background()
+	for i := range 200 {
+		e.auth.Login(ctx, fmt.Sprintf("user%d", i), "wrong password", fmt.Sprintf("198.51.100.%d", i), "bot", "session")
+	}
+	_, body := b.get("/")
+	if !strings.Contains(body, "test.real_event") || strings.Contains(body, "auth.lockout") ||
+		strings.Contains(body, `<td class="actor">anonymous</td>`) {
+		t.Errorf("the dashboard's recent activity lost the real event or lists failures")
+	}
+	_, body = b.get("/audit?hide=failures")
+	ids := rowIDs(body)
+	if !strings.Contains(body, `name="hide" value="failures" checked`) || !strings.Contains(fmt.Sprint(ids), fmt.Sprint(real.ID)) ||
+		strings.Contains(body, "198.51.100.") {
+		t.Errorf("the audit page without failures: rows %v; want the real event %d and no failed sign-ins", ids, real.ID)
+	}
+	if _, body = b.get("/audit"); !strings.Contains(body, "198.51.100.") {
+		t.Error("the full audit page hides the failures")
+	}
+}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/auth"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 )
 
@@ -75,11 +76,21 @@ func (s *Server) showDashboard(w http.ResponseWriter, r *http.Request) error {
 	if d.Pending, err = s.pendingScripts(r.Context()); err != nil {
 		return err
 	}
-	if d.Recent, err = s.Audit.List(r.Context(), audit.Filter{Limit: 12}); err != nil {
+	recent := hideFailures(audit.Filter{Limit: 12})
+	if d.Recent, err = s.Audit.List(r.Context(), recent); err != nil {
 		return err
 	}
 	s.render(w, r, http.StatusOK, "dashboard", view{Title: "Dashboard", Nav: "dashboard", Data: d})
 	return nil
+}
+
+// hideFailures leaves unauthenticated failures out of f: refused sign-ins
+// and setups (actor anonymous) and lockouts. They are aggregated, but a
+// long attack still writes them steadily; the dashboard and, on request,
+// the audit page show the rest.
+func hideFailures(f audit.Filter) audit.Filter {
+	f.ExceptActors, f.ExceptActions = []string{"anonymous"}, []string{auth.ActionLockout}
+	return f
 }
 
 // usageToday returns the model requests and tokens since midnight UTC,

@@ -45,8 +45,8 @@ func TestTrustedProxy(t *testing.T) {
 	}
 }
 
-// TestSessionCookieAttributes: the session cookie is HttpOnly and
-// SameSite=Strict, and Secure behind a trusted TLS proxy.
+// TestSessionCookieAttributes: the session and known-device cookies are
+// HttpOnly and SameSite=Strict, and Secure behind a trusted TLS proxy.
 func TestSessionCookieAttributes(t *testing.T) {
 	e := newEnv(t, func(d *Deps) { d.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
 	e.setup()
@@ -75,12 +75,22 @@ func TestSessionCookieAttributes(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		set := resp.Header.Get("Set-Cookie")
-		if !strings.HasPrefix(set, sessionCookie+"=") || !strings.Contains(set, "HttpOnly") || !strings.Contains(set, "SameSite=Strict") {
-			t.Fatalf("session cookie %q", set)
+		seen := map[string]bool{}
+		for _, set := range resp.Header.Values("Set-Cookie") {
+			name, _, _ := strings.Cut(set, "=")
+			if name != sessionCookie && name != deviceCookie {
+				continue
+			}
+			seen[name] = true
+			if !strings.Contains(set, "HttpOnly") || !strings.Contains(set, "SameSite=Strict") {
+				t.Fatalf("%s cookie %q", name, set)
+			}
+			if strings.Contains(set, "Secure") != (proto == "https") {
+				t.Errorf("behind proxy proto %q: cookie %q", proto, set)
+			}
 		}
-		if strings.Contains(set, "Secure") != (proto == "https") {
-			t.Errorf("behind proxy proto %q: cookie %q", proto, set)
+		if !seen[sessionCookie] || !seen[deviceCookie] {
+			t.Fatalf("login set cookies %q; want the session and the known-device cookie", resp.Header.Values("Set-Cookie"))
 		}
 	}
 }

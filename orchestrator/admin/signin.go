@@ -61,7 +61,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	user, next := r.PostFormValue("username"), safeNext(r.PostFormValue("next"))
-	tok, ss, err := s.Auth.Login(r.Context(), user, r.PostFormValue("password"), s.clientIP(r), r.UserAgent(), auth.TypeSession)
+	res, err := s.signIn(w, r, user, r.PostFormValue("password"), auth.TypeSession)
 	if err != nil {
 		he, ok := authError(err).(*httpError)
 		if !ok {
@@ -72,7 +72,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 			Data: signinData{Username: user, Next: next}})
 		return nil
 	}
-	s.setSessionCookie(w, r, tok, ss.ExpiresAt)
+	s.setSessionCookie(w, r, res.Token, res.Session.ExpiresAt)
 	clearCookie(w, preCSRFCookie, s.secure(r))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
@@ -124,11 +124,11 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.Auth.CompleteSetup(r.Context(), r.PostFormValue("code"), user, pass, s.clientIP(r)); err != nil {
 		return fail(err)
 	}
-	tok, ss, err := s.Auth.Login(r.Context(), user, pass, s.clientIP(r), r.UserAgent(), auth.TypeSession)
+	res, err := s.signIn(w, r, user, pass, auth.TypeSession)
 	if err != nil {
 		return authError(err)
 	}
-	s.setSessionCookie(w, r, tok, ss.ExpiresAt)
+	s.setSessionCookie(w, r, res.Token, res.Session.ExpiresAt)
 	clearCookie(w, preCSRFCookie, s.secure(r))
 	s.redirect(w, r, "/welcome/llm", "Your admin account is ready.")
 	return nil
@@ -165,11 +165,11 @@ func (s *Server) apiSetup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return authError(err)
 	}
-	tok, ss, err := s.Auth.Login(r.Context(), in.Username, in.Password, s.clientIP(r), r.UserAgent(), auth.TypeAPI)
+	res, err := s.signIn(w, r, in.Username, in.Password, auth.TypeAPI)
 	if err != nil {
 		return authError(err)
 	}
-	s.writeToken(w, http.StatusCreated, tok, map[string]any{"admin": a, "expires_at": ss.ExpiresAt})
+	s.writeToken(w, http.StatusCreated, res.Token, map[string]any{"admin": a, "expires_at": res.Session.ExpiresAt})
 	return nil
 }
 
@@ -181,11 +181,11 @@ func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	tok, ss, err := s.Auth.Login(r.Context(), in.Username, in.Password, s.clientIP(r), r.UserAgent(), auth.TypeAPI)
+	res, err := s.signIn(w, r, in.Username, in.Password, auth.TypeAPI)
 	if err != nil {
 		return authError(err)
 	}
-	s.writeToken(w, http.StatusOK, tok, map[string]any{"expires_at": ss.ExpiresAt, "session_id": ss.ID})
+	s.writeToken(w, http.StatusOK, res.Token, map[string]any{"expires_at": res.Session.ExpiresAt, "session_id": res.Session.ID})
 	return nil
 }
 

@@ -132,13 +132,16 @@ type Filter struct {
 	AfterID int64
 	// OldestFirst lists in id order instead of newest first.
 	OldestFirst bool
+	// ExceptActors and ExceptActions leave out entries of these actors and
+	// actions (e.g. the unauthenticated failures, to see the rest).
+	ExceptActors, ExceptActions []string
 }
 
 // List returns the entries matching f, newest first unless f.OldestFirst.
 func (l *Log) List(ctx context.Context, f Filter) ([]Entry, error) {
 	rows, err := l.st.ListAudit(ctx, store.AuditQuery{
 		Action: f.Action, Actor: f.Actor, Since: f.Since, Until: f.Until, Limit: f.Limit, Offset: f.Offset,
-		AfterID: f.AfterID, OldestFirst: f.OldestFirst,
+		AfterID: f.AfterID, OldestFirst: f.OldestFirst, ExceptActors: f.ExceptActors, ExceptActions: f.ExceptActions,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("audit: list: %w", err)

@@ -6,18 +6,23 @@
 //   - No default credentials. While no admin exists, StartSetup mints a
 //     one-time setup code (100 random bits, 30 minutes) of which only the
 //     SHA-256 is stored; CompleteSetup needs it, is rate limited per client
-//     and globally, and creates the admin and redeems the code in one
+//     only (a global limit would let anyone block the owner, and adds
+//     nothing against guessing 100 bits), and creates the admin and redeems the code in one
 //     transaction, so exactly one admin can ever come out of setup. Once an
 //     admin exists, setup is refused for good.
 //   - Passwords are stored only as argon2id hashes (random salt, PHC
 //     string) and compared in constant time. A login for an unknown user
 //     verifies against a dummy hash of the same parameters: the same work
 //     and the same error, ErrInvalidCredentials, as a wrong password.
-//   - Logins are limited per client IP (IPv6 by /64) and per username,
-//     unknown usernames included; attempts are counted when they start, so
-//     concurrent guesses cannot pass the limit; locks double up to a cap.
-//     Limiter state is in memory: a restart clears it (argon2id still
-//     bounds the guessing rate).
+//   - Logins from unknown devices are limited per client IP (IPv6 by /64)
+//     and per username, unknown usernames included; a login that sends a
+//     valid known-device token (an HMAC-signed, expiring token issued on
+//     the admin's earlier successful login, keyed by the admin's token key)
+//     is limited per device instead, so locking the username from many
+//     addresses cannot lock the admin's own devices out. Attempts are
+//     counted when they start, so concurrent guesses cannot pass the limit;
+//     locks double up to a cap. Limiter state is in memory: a restart
+//     clears it (argon2id still bounds the guessing rate).
 //   - Tokens are JWTs, HS256 only, with iss, sub, iat, exp, typ and sid all
 //     required. The signing key is HMAC(server key, admin token key): the
 //     server key lives in a 0600 file, the token key in the database and is
@@ -26,7 +31,11 @@
 //     "sign out other sessions" take effect on the next request.
 //   - Every setup, login success, failure and lockout, logout, session
 //     revocation and password change is audited with stable action names
-//     (auth.setup, auth.login, auth.lockout, ...). No password, setup code,
+//     (auth.setup, auth.login, auth.lockout, ...). Unauthenticated failures
+//     and lockouts are aggregated: a client's first failure in a 5-minute
+//     window gets its own entry and log line, the rest one summary with a
+//     count, and at most 20 clients per window get entries of their own, so
+//     a flood writes a bounded number of rows and lines. No password, setup code,
 //     hash or token ever appears in an error, a log line or an audit entry.
 package auth
 
@@ -66,6 +75,7 @@ type Config struct {
 
 	SessionTTL  time.Duration // lifetime of TypeSession tokens; 0: DefaultSessionTTL
 	APITokenTTL time.Duration // lifetime of TypeAPI tokens; 0: DefaultAPITokenTTL
+	DeviceTTL   time.Duration // lifetime of known-device tokens; 0: DefaultDeviceTTL
 }
 
 // Service authenticates admins. It is safe for concurrent use.
@@ -80,8 +90,10 @@ type Service struct {
 	parser    *jwt.Parser
 	dummyHash string
 	hashSlots chan struct{}
+	deviceTTL time.Duration
+	failures  failureLog
 
-	loginUser, loginIP, setupIP, setupGlobal *limiter
+	loginUser, loginIP, loginDevice, passwordChange, setupIP *limiter
 }
 
 // Admin is an admin account, without its secrets.
@@ -124,10 +136,11 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.ttl[TypeSession] = orDefault(s.ttl[TypeSession], DefaultSessionTTL)
 	s.ttl[TypeAPI] = orDefault(s.ttl[TypeAPI], DefaultAPITokenTTL)
+	s.deviceTTL = orDefault(cfg.DeviceTTL, DefaultDeviceTTL)
 	s.parser = s.newParser()
 	r := defaultLimitRules()
-	s.loginUser, s.loginIP = newLimiter(r.loginUser), newLimiter(r.loginIP)
-	s.setupIP, s.setupGlobal = newLimiter(r.setupIP), newLimiter(r.setupGlobal)
+	s.loginUser, s.loginIP, s.loginDevice = newLimiter(r.loginUser), newLimiter(r.loginIP), newLimiter(r.loginDevice)
+	s.passwordChange, s.setupIP = newLimiter(r.passwordChange), newLimiter(r.setupIP)
 	dummy, err := s.hasher.Hash(rand.Text())
 	if err != nil {
 		return nil, fmt.Errorf("auth: new: dummy hash: %w", err)

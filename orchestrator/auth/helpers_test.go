@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -193,6 +194,45 @@ rows:
 			}
 		}
 		n++
+	}
+	return n
+}
+
+// flush ends the current failure window and writes its summaries.
+func (e *env) flush(t *testing.T) {
+	t.Helper()
+	e.clock.Advance(failureWindow)
+	e.svc.FlushFailures(context.Background())
+}
+
+// failureCount sums the failures of action that the audit log records with
+// reason (for ActionLockout: scope), "" for any: 1 for an entry of its
+// own, the count of a summary.
+func (e *env) failureCount(t *testing.T, action, reason string) int {
+	t.Helper()
+	by, one := "reasons", "reason"
+	if action == ActionLockout {
+		by, one = "scopes", "scope"
+	}
+	n := 0
+	for _, r := range e.auditRows(t) {
+		if r.Action != action || r.Outcome != "denied" {
+			continue
+		}
+		var d map[string]any
+		if err := json.Unmarshal([]byte(r.Details), &d); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case d["aggregated"] == true && reason == "":
+			n += int(d["count"].(float64))
+		case d["aggregated"] == true:
+			if c, ok := d[by].(map[string]any)[reason].(float64); ok {
+				n += int(c)
+			}
+		case reason == "" || d[one] == reason:
+			n++
+		}
 	}
 	return n
 }

@@ -18,18 +18,37 @@ type limitRule struct {
 	Forget  time.Duration
 }
 
-// limitRules are the rules a Service uses. Usernames are limited harder
-// than client IPs, which several people may share.
+// limitRules are the rules a Service uses.
+//
+//   - loginUser counts the logins for a username from unknown devices, from
+//     every client together: it bounds online guessing however many
+//     addresses an attacker has (5 per lock period, doubling to 4 hours:
+//     about 30 guesses a day).
+//   - loginIP counts a client's logins from unknown devices, whatever the
+//     username; several people may share an address, so it is looser.
+//   - loginDevice counts the logins from one known device (a valid signed
+//     device token for that username): they skip loginUser and loginIP, so
+//     an attacker locking the username or sharing the admin's address
+//     cannot lock the admin's own browser or API client out.
+//   - passwordChange counts wrong current passwords per admin, for a
+//     signed-in session only.
+//   - setupIP counts setup attempts per client. There is no global setup
+//     limit: the code has 100 bits, so a global lock would add nothing but
+//     a way to block the owner.
 type limitRules struct {
-	loginUser, loginIP, setupIP, setupGlobal limitRule
+	loginUser, loginIP, loginDevice, passwordChange, setupIP limitRule
 }
 
 func defaultLimitRules() limitRules {
+	login := limitRule{Max: 5, Window: 15 * time.Minute, Lock: 15 * time.Minute, MaxLock: 4 * time.Hour, Forget: 24 * time.Hour}
+	ip := login
+	ip.Max = 10
 	return limitRules{
-		loginUser:   limitRule{Max: 5, Window: 15 * time.Minute, Lock: 15 * time.Minute, MaxLock: 4 * time.Hour, Forget: 24 * time.Hour},
-		loginIP:     limitRule{Max: 10, Window: 15 * time.Minute, Lock: 15 * time.Minute, MaxLock: 4 * time.Hour, Forget: 24 * time.Hour},
-		setupIP:     limitRule{Max: 5, Window: 5 * time.Minute, Lock: 5 * time.Minute, MaxLock: 5 * time.Minute, Forget: 5 * time.Minute},
-		setupGlobal: limitRule{Max: 20, Window: 5 * time.Minute, Lock: 5 * time.Minute, MaxLock: 5 * time.Minute, Forget: 5 * time.Minute},
+		loginUser:      login,
+		loginIP:        ip,
+		loginDevice:    login,
+		passwordChange: login,
+		setupIP:        limitRule{Max: 5, Window: 5 * time.Minute, Lock: 5 * time.Minute, MaxLock: 5 * time.Minute, Forget: 5 * time.Minute},
 	}
 }
 

@@ -20,40 +20,88 @@ const (
 	maxIPBytes        = 64
 )
 
-// Login checks a username and password and, on success, creates a session
-// of type typ (TypeSession or TypeAPI) and returns its token. An unknown
-// username and a wrong password cost the same work and give the same
-// error, ErrInvalidCredentials. While the client or the username is locked
-// out, it returns a LimitError matching ErrLockedOut without checking the
-// password.
+// LoginRequest is one login attempt.
+type LoginRequest struct {
+	Username, Password string
+	IP, UserAgent      string
+	Type               string // TypeSession or TypeAPI
+	// Device is the known-device token the client sent back, if any (see
+	// LoginResult.Device).
+	Device string
+}
+
+// LoginResult is a successful login.
+type LoginResult struct {
+	Token   string
+	Session Session
+	// Device is a known-device token for the client to keep (a cookie) and
+	// send with its next logins, valid until DeviceExpires; it renews the
+	// one sent, if that was valid.
+	Device        string
+	DeviceExpires time.Time
+}
+
+// Login is SignIn without a known-device token.
 func (s *Service) Login(ctx context.Context, username, password, ip, userAgent, typ string) (string, Session, error) {
-	if _, ok := s.ttl[typ]; !ok {
-		return "", Session{}, fmt.Errorf("auth: login: unknown token type %q", safeField(typ))
+	r, err := s.SignIn(ctx, LoginRequest{Username: username, Password: password, IP: ip, UserAgent: userAgent, Type: typ})
+	return r.Token, r.Session, err
+}
+
+// SignIn checks a username and password and, on success, creates a session
+// of type req.Type (TypeSession or TypeAPI) and returns its token and a
+// known-device token. An unknown username and a wrong password cost the
+// same work and give the same error, ErrInvalidCredentials.
+//
+// A request with a valid known-device token for the username is limited
+// only per device; any other is limited per client and per username. While
+// a limit applies, it returns a LimitError matching ErrLockedOut without
+// checking the password. So an attacker who locks the username out from
+// many addresses locks out only unknown devices, never the admin's own.
+func (s *Service) SignIn(ctx context.Context, req LoginRequest) (LoginResult, error) {
+	if _, ok := s.ttl[req.Type]; !ok {
+		return LoginResult{}, fmt.Errorf("auth: login: unknown token type %q", safeField(req.Type))
 	}
-	armed, err := s.loginAttempt(ctx, username, ip)
+	dev := s.knownDevice(ctx, req.Username, req.Device)
+	armed, err := s.loginAttempt(ctx, req.Username, req.IP, dev)
 	if err != nil {
-		return "", Session{}, err
+		return LoginResult{}, err
 	}
-	a, err := s.checkPassword(ctx, username, password)
+	a, err := s.checkPassword(ctx, req.Username, req.Password)
 	if errors.Is(err, ErrInvalidCredentials) {
-		s.denied(ctx, ActionLogin, ip, username, reasonBadCredentials, nil)
+		s.denied(ctx, ActionLogin, req.IP, req.Username, reasonBadCredentials, deviceDetail(dev))
 		for _, l := range armed {
 			s.lockout(ctx, l.scope, l.key, l.d)
 		}
 	}
 	if err != nil {
-		return "", Session{}, fmt.Errorf("auth: login: %w", err)
+		return LoginResult{}, fmt.Errorf("auth: login: %w", err)
 	}
-	s.loginUser.reset(userKey(username))
-	s.loginIP.reset(ipKey(ip))
-	tok, ss, err := s.newSession(ctx, a, typ, ip, userAgent)
+	// A success clears only the counts it was charged to: a known device
+	// leaves the username's count, which others may be running up, alone.
+	if dev != "" {
+		s.loginDevice.reset(deviceKeyOf(dev))
+	} else {
+		s.loginUser.reset(userKey(req.Username))
+		s.loginIP.reset(ipKey(req.IP))
+	}
+	tok, ss, err := s.newSession(ctx, a, req.Type, req.IP, req.UserAgent)
 	if err != nil {
-		return "", Session{}, fmt.Errorf("auth: login: %w", err)
+		return LoginResult{}, fmt.Errorf("auth: login: %w", err)
 	}
+	details := map[string]any{"client_ip": safeField(req.IP), "username": a.Username,
+		"session_id": ss.ID, "token_type": req.Type, "known_device": dev != ""}
 	s.record(ctx, audit.Event{Actor: actorAdmin(a.Username), Action: ActionLogin, Target: a.Username,
-		Outcome: audit.OutcomeOK, Details: map[string]any{"client_ip": safeField(ip), "username": a.Username,
-			"session_id": ss.ID, "token_type": typ}})
-	return tok, ss, nil
+		Outcome: audit.OutcomeOK, Details: details})
+	devTok, devExp := s.mintDevice(a, dev)
+	return LoginResult{Token: tok, Session: ss, Device: devTok, DeviceExpires: devExp}, nil
+}
+
+// deviceDetail is the audit detail naming a known device, if any.
+func deviceDetail(dev string) map[string]any {
+	if dev == "" {
+		return nil
+	}
+	return map[string]any{"device": deviceLabel(dev)}
 }
 
 // armedLock is a lock that an attempt armed: it is audited if the attempt
@@ -63,14 +111,21 @@ type armedLock struct {
 	d          time.Duration
 }
 
-// loginAttempt counts a login attempt for the username and the client.
-func (s *Service) loginAttempt(ctx context.Context, username, ip string) ([]armedLock, error) {
+// loginAttempt counts a login attempt: for a known device dev against the
+// device's limit, else against the username's and the client's.
+func (s *Service) loginAttempt(ctx context.Context, username, ip, dev string) ([]armedLock, error) {
+	type check struct {
+		lim               *limiter
+		scope, key, label string
+	}
+	checks := []check{{s.loginUser, "username", userKey(username), userKey(username)},
+		{s.loginIP, "client_ip", ipKey(ip), ipKey(ip)}}
+	if dev != "" {
+		checks = []check{{s.loginDevice, "device", deviceKeyOf(dev), deviceLabel(dev)}}
+	}
 	now := s.now()
 	var armed []armedLock
-	for _, l := range []struct {
-		lim        *limiter
-		scope, key string
-	}{{s.loginUser, "username", userKey(username)}, {s.loginIP, "client_ip", ipKey(ip)}} {
+	for _, l := range checks {
 		wait, d := l.lim.attempt(l.key, now)
 		if wait > 0 {
 			s.denied(ctx, ActionLogin, ip, username, reasonLocked,
@@ -78,7 +133,7 @@ func (s *Service) loginAttempt(ctx context.Context, username, ip string) ([]arme
 			return nil, fmt.Errorf("auth: login: %w", &LimitError{Err: ErrLockedOut, RetryAfter: wait})
 		}
 		if d > 0 {
-			armed = append(armed, armedLock{scope: l.scope, key: l.key, d: d})
+			armed = append(armed, armedLock{scope: l.scope, key: l.label, d: d})
 		}
 	}
 	return armed, nil

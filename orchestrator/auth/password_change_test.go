@@ -108,11 +108,16 @@ func TestCanaryNeverLeaks(t *testing.T) {
 	}
 	_, _, err = e.svc.Login(ctx, "nobody", canary, "192.0.2.3", "ua", TypeSession)
 	note(err)
-	tok, cur, err := e.svc.Login(ctx, adminName, canary, "192.0.2.4", "ua", TypeSession)
+	res, err := e.svc.SignIn(ctx, LoginRequest{Username: adminName, Password: canary, IP: "192.0.2.4", UserAgent: "ua",
+		Type: TypeSession})
 	if err != nil {
 		t.Fatalf("login: %v", err)
 	}
-	secrets = append(secrets, tok)
+	tok, cur := res.Token, res.Session
+	secrets = append(secrets, tok, res.Device)
+	_, err = e.svc.SignIn(ctx, LoginRequest{Username: adminName, Password: canary + "y", IP: "192.0.2.4", Type: TypeSession,
+		Device: res.Device})
+	note(err)
 	_, _, err = e.svc.ChangePassword(ctx, cur, canary+"wrong", canary+"new!")
 	note(err)
 	_, _, err = e.svc.ChangePassword(ctx, cur, canary, strings.Repeat(canary, 60)) // too long
@@ -126,6 +131,7 @@ func TestCanaryNeverLeaks(t *testing.T) {
 	note(err)
 	_, _, err = e.svc.Authenticate(ctx, tok+"x", TypeSession)
 	note(err)
+	e.flush(t) // the summaries of the failures
 	if len(errs) < 10 {
 		t.Fatalf("only %d errors collected; the scenario did not run as intended: %q", len(errs), errs)
 	}

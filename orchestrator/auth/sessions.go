@@ -71,8 +71,9 @@ func (s *Service) PruneSessions(ctx context.Context) (int, error) {
 // one. It replaces the admin's token key and revokes every session, all
 // in one transaction, and returns a new session (of cur's type, user agent
 // and IP) and its token for the caller. A wrong current password is
-// ErrWrongPassword and counts against the username's login limit (a
-// LimitError matching ErrLockedOut once locked); a new password failing
+// ErrWrongPassword and counts against the admin's own limit (a LimitError
+// matching ErrLockedOut once locked), apart from the login limits: nobody
+// guessing logins can block a signed-in admin's password change; a new password failing
 // CheckPassword, or equal to the old one, is a PolicyError.
 func (s *Service) ChangePassword(ctx context.Context, cur Session, oldPassword, newPassword string) (string, Session, error) {
 	a, err := s.st.AdminByID(ctx, cur.AdminID)
@@ -111,14 +112,15 @@ func (s *Service) ChangePassword(ctx context.Context, cur Session, oldPassword, 
 	return tok, sessionOf(ss), nil
 }
 
-// checkOldPassword verifies an admin's current password, limited like a
-// login for that username.
+// checkOldPassword verifies an admin's current password, limited per
+// admin (only a signed-in session gets here). Its refusals are audited in
+// full: they are authenticated, not a flood anyone can cause.
 func (s *Service) checkOldPassword(ctx context.Context, a store.Admin, password, ip string) error {
-	key := userKey(a.Username)
-	wait, armed := s.loginUser.attempt(key, s.now())
+	key := a.ID
+	wait, armed := s.passwordChange.attempt(key, s.now())
 	if wait > 0 {
-		s.denied(ctx, ActionPasswordChange, ip, a.Username, reasonLocked,
-			map[string]any{"scope": "username", "retry_after_s": int64(wait / time.Second)})
+		s.deniedEntry(ctx, actorAdmin(a.Username), ActionPasswordChange, ip, a.Username, reasonLocked,
+			map[string]any{"scope": "password_change", "retry_after_s": int64(wait / time.Second)})
 		return fmt.Errorf("auth: change password: %w", &LimitError{Err: ErrLockedOut, RetryAfter: wait})
 	}
 	ok, err := s.verify(ctx, password, a.PasswordHash)
@@ -126,13 +128,15 @@ func (s *Service) checkOldPassword(ctx context.Context, a store.Admin, password,
 		return fmt.Errorf("auth: change password: %w", err)
 	}
 	if !ok {
-		s.denied(ctx, ActionPasswordChange, ip, a.Username, reasonWrongPassword, nil)
+		s.deniedEntry(ctx, actorAdmin(a.Username), ActionPasswordChange, ip, a.Username, reasonWrongPassword, nil)
 		if armed > 0 {
-			s.lockout(ctx, "username", key, armed)
+			s.record(ctx, audit.Event{Actor: actorAdmin(a.Username), Action: ActionLockout, Target: a.Username,
+				Outcome: audit.OutcomeDenied, Details: map[string]any{"scope": "password_change",
+					"retry_after_s": int64(armed / time.Second)}})
 		}
 		return fmt.Errorf("auth: change password: %w", ErrWrongPassword)
 	}
-	s.loginUser.reset(key)
+	s.passwordChange.reset(key)
 	return nil
 }
 

@@ -18,9 +18,6 @@ import (
 // SetupCodeTTL is how long a setup code stays valid.
 const SetupCodeTTL = 30 * time.Minute
 
-// setupGlobalKey is the key of the global setup limiter.
-const setupGlobalKey = "*"
-
 // SetupNeeded reports whether no admin exists yet.
 func (s *Service) SetupNeeded(ctx context.Context) (bool, error) {
 	n, err := s.st.CountAdmins(ctx)
@@ -71,8 +68,9 @@ func hashSetupCode(code string) [32]byte {
 
 // CompleteSetup creates the first admin, given the setup code. The username
 // and password must pass CheckUsername and CheckPassword (a PolicyError,
-// not counted as an attempt). Attempts are limited per client ip and
-// globally (ErrRateLimited, as a LimitError); a wrong, expired or used code
+// not counted as an attempt). Attempts are limited per client ip
+// (ErrRateLimited, as a LimitError), never globally: other clients' wrong
+// codes cannot block the owner's right one; a wrong, expired or used code
 // is ErrSetupCode; once an admin exists, ErrSetupDone. Of any number of
 // concurrent calls, at most one succeeds.
 func (s *Service) CompleteSetup(ctx context.Context, code, username, password, ip string) (Admin, error) {
@@ -107,26 +105,19 @@ func (s *Service) CompleteSetup(ctx context.Context, code, username, password, i
 	return s.createSetupAdmin(ctx, h, username, password, ip)
 }
 
-// setupAttempt counts a setup attempt against the client's and the global
-// limit, and returns the locks it armed.
+// setupAttempt counts a setup attempt against the client's limit, and
+// returns the lock it armed, if any.
 func (s *Service) setupAttempt(ctx context.Context, ip, username string) ([]armedLock, error) {
-	now := s.now()
-	var armed []armedLock
-	for _, l := range []struct {
-		lim   *limiter
-		key   string
-		scope string
-	}{{s.setupIP, ipKey(ip), "setup_ip"}, {s.setupGlobal, setupGlobalKey, "setup_global"}} {
-		wait, d := l.lim.attempt(l.key, now)
-		if wait > 0 {
-			s.denied(ctx, ActionSetup, ip, username, reasonRateLimited, map[string]any{"scope": l.scope})
-			return nil, fmt.Errorf("auth: complete setup: %w", &LimitError{Err: ErrRateLimited, RetryAfter: wait})
-		}
-		if d > 0 {
-			armed = append(armed, armedLock{scope: l.scope, key: l.key, d: d})
-		}
+	key := ipKey(ip)
+	wait, d := s.setupIP.attempt(key, s.now())
+	if wait > 0 {
+		s.denied(ctx, ActionSetup, ip, username, reasonRateLimited, map[string]any{"scope": "setup_ip"})
+		return nil, fmt.Errorf("auth: complete setup: %w", &LimitError{Err: ErrRateLimited, RetryAfter: wait})
 	}
-	return armed, nil
+	if d > 0 {
+		return []armedLock{{scope: "setup_ip", key: key, d: d}}, nil
+	}
+	return nil, nil
 }
 
 // checkSetupCode compares h with the stored code's hash, in constant time,

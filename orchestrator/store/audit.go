@@ -49,6 +49,9 @@ type AuditQuery struct {
 	AfterID int64
 	// OldestFirst lists in ascending id order instead of newest first.
 	OldestFirst bool
+	// ExceptActors and ExceptActions leave out rows of these actors and
+	// actions.
+	ExceptActors, ExceptActions []string
 }
 
 const auditColumns = "id, time, actor, action, target, outcome, details, prev_hash, hash"
@@ -164,6 +167,18 @@ func auditWhere(q AuditQuery) (string, []any) {
 	}
 	if q.AfterID > 0 {
 		add("id > ?", q.AfterID)
+	}
+	for _, ex := range []struct {
+		col  string
+		list []string
+	}{{"actor", q.ExceptActors}, {"action", q.ExceptActions}} {
+		if len(ex.list) == 0 {
+			continue
+		}
+		conds = append(conds, ex.col+" NOT IN (?"+strings.Repeat(", ?", len(ex.list)-1)+")")
+		for _, v := range ex.list {
+			args = append(args, v)
+		}
 	}
 	if len(conds) == 0 {
 		return "", nil
