@@ -124,8 +124,8 @@ func withTaskID(schema json.RawMessage) json.RawMessage {
 	return b
 }
 
-// modelHandler runs a model tool for an in-flight task. args holds the raw
-// arguments without task_id.
+// modelHandler runs a model tool for an in-flight task. args holds the
+// arguments without task_id, already redacted (redactArgs).
 type modelHandler func(ctx context.Context, task tools.Task, args json.RawMessage) (string, error)
 
 // modelTool checks that the call names a task bound to the calling worker
@@ -151,8 +151,9 @@ func (c *Core) modelTool(name string, h modelHandler) server.ToolHandlerFunc {
 				Details: map[string]any{"task_id": taskID, "pid": cred.PID, "reason": err.Error()}})
 			return c.toolResult(name, "", err)
 		}
+		// Redacted after decoding, for every model tool: see redactArgs.
 		raw, _ := json.Marshal(args)
-		text, err := h(ctx, task, raw)
+		text, err := h(ctx, task, c.redactArgs(raw))
 		res, rerr := c.toolResult(name, text, err)
 		c.recordToolResult(ctx, task, name, res)
 		return res, rerr

@@ -163,6 +163,9 @@ func (c *Core) webFetch(ctx context.Context, task tools.Task, raw json.RawMessag
 	if err := strictArgs(raw, &a); err != nil {
 		return "", err
 	}
+	if err := c.secretURL(ctx, task, a.URL); err != nil {
+		return "", err
+	}
 	if c.Web == nil {
 		return "", publicf("web access is not enabled")
 	}

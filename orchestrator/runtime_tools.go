@@ -137,19 +137,22 @@ func (c *Core) callLLM(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallT
 	args.Tools = slices.DeleteFunc(tools.Model(), func(d tools.ToolDef) bool {
 		return !slices.ContainsFunc(args.Tools, func(w tools.ToolDef) bool { return w.Name == d.Name })
 	})
+	// Tool-call arguments are redacted after decoding both ways: those the
+	// worker sends back, and those the model makes, before they are
+	// stored or reach the worker (and so the tools and the next request).
+	for i := range args.Messages {
+		c.redactCalls(args.Messages[i].ToolCalls)
+	}
 	resp, err := c.complete(ctx, task, args)
 	if err != nil {
 		return c.llmFailed(ctx, task, err)
 	}
+	c.redactCalls(resp.Message.ToolCalls)
 	rec := store.LLMCall{ConversationID: task.ConversationID, TaskID: task.ID, Provider: c.LLM.Provider(),
 		Model: c.LLM.Model(), InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens}
 	if len(resp.Message.ToolCalls) > 0 {
-		calls := make([]tools.ToolCall, len(resp.Message.ToolCalls))
-		for i, tc := range resp.Message.ToolCalls {
-			calls[i] = tools.ToolCall{ID: tc.ID, Name: tc.Name, Arguments: json.RawMessage(c.Redact(string(tc.Arguments)))}
-		}
 		rec.Message = &store.Message{ConversationID: task.ConversationID, TaskID: task.ID,
-			Role: tools.RoleAssistant, Content: c.Redact(resp.Message.Content), ToolCalls: calls}
+			Role: tools.RoleAssistant, Content: c.Redact(resp.Message.Content), ToolCalls: resp.Message.ToolCalls}
 	}
 	if err := c.Store.RecordLLMCall(context.WithoutCancel(ctx), rec); err != nil {
 		c.Logger.Error("recording the LLM call failed", "task_id", task.ID, "err", err)

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/airlockhq/airlock/mcp/tools"
@@ -145,4 +146,173 @@ func TestCanarySecretsNeverLeave(t *testing.T) {
 	if !strings.Contains(s.logs.String(), "level=DEBUG") {
 		t.Error("debug logging was not on; the log check saw less than it should")
 	}
+}
+
+// escapedForms returns v with every character as a JSON \u00XX escape, in
+// lower- and upper-case hex, and with every other character escaped.
+func escapedForms(v string) (lower, upper, mixed string) {
+	var l, u, m strings.Builder
+	for i, c := range []byte(v) {
+		fmt.Fprintf(&l, `\u%04x`, c)
+		fmt.Fprintf(&u, `\u%04X`, c)
+		if i%2 == 0 {
+			fmt.Fprintf(&m, `\u%04X`, c)
+		} else {
+			m.WriteByte(c)
+		}
+	}
+	return l.String(), u.String(), m.String()
+}
+
+// TestCanaryEscapedToolArguments: through both providers, the model puts
+// a vault secret into tool-call arguments with every character written as
+// a JSON \u00XX escape. The orchestrator redacts the decoded arguments:
+// web_fetch refuses the URL (the web host sees no request), MEMORY.md and
+// the workspace file hold a marker, and neither the conversation API nor
+// the next provider request carries the secret in any form.
+func TestCanaryEscapedToolArguments(t *testing.T) {
+	const canary = "CANARYh2esc-9f8e7d6c5b"
+	lower, upper, mixed := escapedForms(canary)
+	all := append(forms(canary), lower, upper, mixed)
+	for _, provider := range []string{"openai", "anthropic"} {
+		t.Run(provider, func(t *testing.T) {
+			var hits atomic.Int32
+			page := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				fmt.Fprint(w, "hello")
+			}))
+			defer page.Close()
+			s := startStack(t, stackOpts{dev: true, anthropic: provider == "anthropic",
+				env: []string{"AIRLOCK_EGRESS_ALLOW=127.0.0.1"}})
+			s.waitReady()
+			if code := s.do("PUT", "/api/v1/secrets/ESC_CANARY", map[string]string{"value": canary}, nil); code != http.StatusCreated {
+				t.Fatalf("PUT secret: %d", code)
+			}
+			s.llm.Enqueue(llmtest.Reply{ToolCalls: []llmtest.Call{
+				{Name: tools.WebFetch, Args: `{"url":"` + page.URL + `/?key=` + lower + `"}`},
+				{Name: tools.MemoryWrite, Args: `{"content":"the key is ` + upper + `\n"}`},
+				{Name: tools.WorkspaceWrite, Args: `{"path":"keys.md","content":"key: ` + mixed + `\n"}`},
+			}}, llmtest.Reply{Text: "done"})
+			conv := s.newConversation()
+			if r := s.send(conv, "store my key"); r.Failed || r.Reply != "done" {
+				t.Fatalf("reply = %+v", r)
+			}
+
+			check := func(where, text string) {
+				t.Helper()
+				if strings.Contains(text, canary) {
+					t.Errorf("%s contains the canary", where)
+				}
+				for _, f := range all {
+					if strings.Contains(text, f) {
+						t.Errorf("%s contains an encoded form of the canary", where)
+						return
+					}
+				}
+			}
+			if n := hits.Load(); n != 0 {
+				t.Errorf("the web host received %d requests; want none", n)
+			}
+			for _, name := range []string{"MEMORY.md", "keys.md"} {
+				b, err := os.ReadFile(filepath.Join(s.dataDir, "workspace", name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				check(name, string(b))
+				if !strings.Contains(string(b), "[REDACTED:ESC_CANARY]") {
+					t.Errorf("%s holds no marker", name)
+				}
+			}
+
+			var raw json.RawMessage
+			s.do("GET", "/api/v1/conversations/"+conv, nil, &raw)
+			check("GET /api/v1/conversations/{id}", string(raw))
+			var calls int
+			for _, m := range s.messages(conv) {
+				calls += len(m.ToolCalls)
+			}
+			if calls != 3 {
+				t.Errorf("the conversation shows %d tool calls; want 3", calls)
+			}
+			var convJSON struct {
+				Messages []struct {
+					ToolCalls []struct {
+						Arguments json.RawMessage `json:"arguments"`
+					} `json:"tool_calls"`
+				} `json:"messages"`
+			}
+			if err := json.Unmarshal(raw, &convJSON); err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range convJSON.Messages {
+				for _, tc := range m.ToolCalls {
+					check("stored tool-call arguments, decoded", decodeStrings(t, tc.Arguments))
+				}
+			}
+
+			reqs := s.llm.Requests()
+			if len(reqs) != 2 {
+				t.Fatalf("LLM requests = %d; want 2", len(reqs))
+			}
+			check("the second LLM request body", string(reqs[1].Body))
+			var refused bool
+			for _, m := range reqs[1].Messages {
+				for _, tc := range m.ToolCalls {
+					check("tool-call arguments the provider decodes", decodeStrings(t, tc.Arguments))
+				}
+				if m.Role == tools.RoleTool && strings.Contains(m.Content, "carries a secret value (ESC_CANARY)") {
+					refused = true
+				}
+			}
+			if !refused {
+				t.Error("the model was not told why web_fetch was refused")
+			}
+			var audit struct {
+				Entries []struct {
+					Outcome string          `json:"outcome"`
+					Details json.RawMessage `json:"details"`
+				} `json:"entries"`
+			}
+			s.do("GET", "/api/v1/audit?action=web.fetch", nil, &audit)
+			if len(audit.Entries) != 1 || audit.Entries[0].Outcome != "denied" ||
+				!strings.Contains(string(audit.Entries[0].Details), "ESC_CANARY") {
+				t.Errorf("web.fetch audit entries = %+v", audit.Entries)
+			}
+			s.stop()
+			check("the logs", s.logs.String())
+		})
+	}
+}
+
+// decodeStrings returns every string in a JSON value (keys included),
+// decoded, one per line; a JSON string holding JSON is decoded again.
+func decodeStrings(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("arguments are not JSON: %v", err)
+	}
+	var b strings.Builder
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			b.WriteString(x + "\n")
+			var inner any
+			if json.Unmarshal([]byte(x), &inner) == nil {
+				walk(inner)
+			}
+		case map[string]any:
+			for k, e := range x {
+				b.WriteString(k + "\n")
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	return b.String()
 }

@@ -93,6 +93,9 @@ type stackOpts struct {
 	dir string   // data directory parent; a new temp dir when empty
 	// noSignIn leaves first-run setup to the test (a browser does it).
 	noSignIn bool
+	// anthropic points the orchestrator at the fake's Anthropic API
+	// instead of its OpenAI one.
+	anthropic bool
 }
 
 func startStack(t *testing.T, o stackOpts) *stack {
@@ -120,6 +123,9 @@ func startStack(t *testing.T, o stackOpts) *stack {
 		// closed local port. Loopback (the fakes) is never proxied.
 		"HTTP_PROXY=" + deadProxy, "HTTPS_PROXY=" + deadProxy,
 	}, o.env...)
+	if o.anthropic {
+		s.env = append(s.env, "AIRLOCK_LLM_PROVIDER=anthropic", "AIRLOCK_LLM_BASE_URL="+fake.URL())
+	}
 	s.start()
 	return s
 }

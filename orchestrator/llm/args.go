@@ -22,7 +22,8 @@ func normalizeArgs(text string) json.RawMessage {
 }
 
 // argsText is the inverse of normalizeArgs for sending a call back to a
-// provider: a JSON string is unwrapped to its raw text, empty becomes {}.
+// provider: a JSON string is unwrapped to its raw text, empty becomes {},
+// other JSON is sent in its plain form (plainJSON).
 func argsText(raw json.RawMessage) string {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
@@ -32,17 +33,38 @@ func argsText(raw json.RawMessage) string {
 	if raw[0] == '"' && json.Unmarshal(raw, &s) == nil {
 		return s
 	}
-	return string(raw)
+	return string(plainJSON(raw))
 }
 
-// argsObject returns raw if it is a JSON object, else {}; Anthropic
-// requires tool_use input to be an object.
+// argsObject returns raw in its plain form if it is a JSON object, else
+// {}; Anthropic requires tool_use input to be an object.
 func argsObject(raw json.RawMessage) json.RawMessage {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) > 0 && raw[0] == '{' && json.Valid(raw) {
-		return raw
+		return plainJSON(raw)
 	}
 	return json.RawMessage("{}")
+}
+
+// plainJSON re-encodes valid JSON the way encoding/json writes it without
+// HTML escaping: no \uXXXX escape is left for a printable character, so a
+// value the model spelled in escapes is in the request body in a form the
+// outbound redactor knows. Numbers are kept as written; object keys come
+// out sorted. Invalid JSON is returned unchanged.
+func plainJSON(raw json.RawMessage) json.RawMessage {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if dec.Decode(&v) != nil {
+		return raw
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return raw
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // schemaOrEmpty returns the schema, or an empty object schema.

@@ -11,6 +11,9 @@
 //     appears in an error string (every error text and every provider
 //     message is scrubbed of it) nor in any rendering of Config or Client.
 //   - Every request body passes the outbound redactor (SetRedactor).
+//     Tool-call arguments are re-encoded in plain JSON first (no \uXXXX
+//     escape of a printable character), so the redactor sees what the
+//     provider will decode.
 //   - Response bodies are read size-capped, streamed ones in total;
 //     provider error bodies more so, and only a short, sanitised message
 //     is kept.

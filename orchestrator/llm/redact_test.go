@@ -3,10 +3,13 @@ package llm
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/airlockhq/airlock/mcp/tools"
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // TestRequestBodyPassesRedactor: whatever the request holds, the bytes that
@@ -31,6 +34,56 @@ func TestRequestBodyPassesRedactor(t *testing.T) {
 				if !strings.Contains(string(r.Body), "[REDACTED:X]") {
 					t.Fatalf("the redactor did not run on the body")
 				}
+			}
+		})
+	}
+}
+
+// TestToolArgumentsLeavePlain: tool-call arguments the model spelled in
+// \uXXXX escapes (mixed, so no encoding the redactor knows) are sent back
+// in their plain form, where the outbound redactor finds the value; what
+// the provider decodes from the request holds no secret.
+func TestToolArgumentsLeavePlain(t *testing.T) {
+	const canary = "CANARYsecretVALUE42"
+	var mixed strings.Builder // every other character escaped
+	for i, r := range canary {
+		if i%2 == 0 {
+			fmt.Fprintf(&mixed, `\u%04X`, r)
+		} else {
+			mixed.WriteRune(r)
+		}
+	}
+	args := `{"url":"https://example.com/?k=` + mixed.String() + `","n":1.50}`
+	r, err := redact.New([]redact.Secret{{Name: "CANARY", Value: canary}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, provider := range []string{ProviderOpenAI, ProviderAnthropic} {
+		t.Run(provider, func(t *testing.T) {
+			s := newFake(t)
+			c, _ := newTestClient(t, provider, s)
+			c.SetRedactor(r.Bytes)
+			req := tools.LLMRequest{Messages: []tools.Message{
+				{Role: tools.RoleUser, Content: "fetch it"},
+				{Role: tools.RoleAssistant, ToolCalls: []tools.ToolCall{{ID: "c1", Name: "web_fetch", Arguments: json.RawMessage(args)}}},
+				{Role: tools.RoleTool, ToolCallID: "c1", Content: "done"},
+			}}
+			if _, err := c.Complete(context.Background(), req); err != nil {
+				t.Fatal(err)
+			}
+			rec := onlyRequest(t, s)
+			var got struct {
+				URL string          `json:"url"`
+				N   json.RawMessage `json:"n"`
+			}
+			if len(rec.Messages) < 2 || len(rec.Messages[1].ToolCalls) != 1 {
+				t.Fatalf("recorded messages = %+v", rec.Messages)
+			}
+			if err := json.Unmarshal(rec.Messages[1].ToolCalls[0].Arguments, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.URL != "https://example.com/?k=[REDACTED:CANARY]" || string(got.N) != "1.50" {
+				t.Errorf("the provider read url=%q n=%s", got.URL, got.N)
 			}
 		})
 	}

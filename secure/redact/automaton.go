@@ -70,6 +70,9 @@ type automaton struct {
 	depth    []uint8
 	// pre, when set, knows the first bytes of every pattern.
 	pre *prefilter
+	// levels[k] is the id of the first state k bytes deep: ids grow with
+	// depth (breadth-first), so a state's depth is a binary search away.
+	levels []int32
 }
 
 // buildAutomaton compiles entries (whose texts must be distinct and
@@ -101,6 +104,9 @@ func (a *automaton) buildTrie(entries []entry) []int32 {
 	term := append(make([]int32, 0, size), -1)
 	for id := 0; id < len(a.nodes); id++ {
 		lo, hi, depth := infos[id].lo, infos[id].hi, infos[id].depth
+		if int(depth) == len(a.levels) {
+			a.levels = append(a.levels, int32(id))
+		}
 		if lo < hi && len(entries[lo].text) == int(depth) {
 			term[id] = lo
 			lo++
@@ -221,6 +227,13 @@ func (a *automaton) buildDense(budget int) {
 			}
 		}
 	}
+}
+
+// depthOf returns the depth of state s: the length of the text it stands
+// for, the longest suffix of what was read that begins some pattern.
+func (a *automaton) depthOf(s int32) int {
+	d, _ := slices.BinarySearch(a.levels, s+1)
+	return d - 1
 }
 
 // widen turns a dense entry (not escape) into a tagged state.

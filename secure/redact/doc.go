@@ -32,11 +32,16 @@
 //   - v as encoding/json writes it inside a string, with the HTML-safe
 //     escapes (\u003c, \u003e, \u0026) and without them, and the
 //     ASCII-only form (every non-ASCII rune as \uXXXX, as Python writes
-//     it).
+//     it) in lower- and upper-case hex;
+//   - v with every rune written as a JSON \uXXXX escape (\u0073\u006b…),
+//     lower- and upper-case hex: the spelling that hides a value from a
+//     plain match while any JSON decoder restores it.
 //
 // Not covered: other encodings (base32, lower-case percent escapes, MIME
-// base64 broken into lines, JSON escaped twice, compression, case
-// changes) and values cut into pieces.
+// base64 broken into lines, JSON escaped twice, JSON with only some
+// characters escaped, compression, case changes) and values cut into
+// pieces. Where text is JSON, decode it and redact the strings (as the
+// orchestrator does with tool-call arguments): no escape survives that.
 //
 // # Shapes
 //
@@ -66,7 +71,9 @@
 //     and must be 8 bytes or more.
 //   - Redaction is idempotent: String(String(x)) == String(x).
 //   - The Writer's output equals String of the whole stream, however it
-//     is cut (see Writer for the bounds).
+//     is cut (see Writer for the bounds). It holds back only the tail that
+//     may still begin a pattern (the automaton's state tells how long),
+//     so long patterns cost a stream no delay on ordinary text.
 //   - A nil *Redactor, a zero Holder and New(nil) redact shapes only.
 //   - Errors and Secret's renderings name secrets, never their values.
 package redact

@@ -32,7 +32,9 @@ var fuzzEncodings = []func(v string) string{
 	func(v string) string { return base64.URLEncoding.EncodeToString([]byte("\xfe\xfe" + v + "?")) },
 	func(v string) string { return base64.RawStdEncoding.EncodeToString([]byte("abc" + v)) },
 	func(v string) string { return strings.ToUpper(hex.EncodeToString([]byte(v))) },
-	jsonHTML, jsonPlain, jsonASCII,
+	jsonHTML, jsonPlain,
+	func(v string) string { return jsonASCII(v, lowerHex) },
+	func(v string) string { return jsonAllEscaped(v, upperHex) },
 }
 
 // insert puts secret sel's encoding enc into text at pos.

@@ -48,7 +48,10 @@ func variants(value string) []variant {
 	add(variant{text: url.PathEscape(value)})
 	add(variant{text: jsonInner(value, true)})
 	add(variant{text: jsonInner(value, false)})
-	add(variant{text: jsonASCII(value)})
+	add(variant{text: jsonASCII(value, lowerHex)})
+	add(variant{text: jsonASCII(value, upperHex)})
+	add(variant{text: jsonAllEscaped(value, lowerHex)})
+	add(variant{text: jsonAllEscaped(value, upperHex)})
 	return out
 }
 
@@ -78,30 +81,56 @@ func jsonInner(value string, escapeHTML bool) string {
 	return s[1 : len(s)-1]
 }
 
+// Hex digit tables for \uXXXX escapes.
+const (
+	lowerHex = "0123456789abcdef"
+	upperHex = "0123456789ABCDEF"
+)
+
 // jsonASCII returns value as an ASCII-only JSON encoder (Python's default,
 // for one) writes it inside a string: the escapes of encoding/json with
 // HTML escaping off, and every non-ASCII rune as \uXXXX (a surrogate pair
-// above U+FFFF), lower-case hex.
-func jsonASCII(value string) string {
+// above U+FFFF), with the given hex digits.
+func jsonASCII(value, digits string) string {
 	inner := jsonInner(value, false)
 	var b strings.Builder
 	for _, r := range inner {
-		switch {
-		case r < utf8.RuneSelf:
-			b.WriteRune(r)
-		case r > 0xFFFF:
-			r -= 0x10000
-			writeU(&b, 0xD800+(r>>10))
-			writeU(&b, 0xDC00+(r&0x3FF))
-		default:
-			writeU(&b, r)
+		if r < utf8.RuneSelf {
+			b.WriteByte(byte(r))
+			continue
 		}
+		writeRuneU(&b, r, digits)
 	}
 	return b.String()
 }
 
-func writeU(b *strings.Builder, r rune) {
-	const digits = "0123456789abcdef"
+// jsonAllEscaped returns value with every rune written as a JSON \uXXXX
+// escape (a surrogate pair above U+FFFF; an invalid byte as U+FFFD, as
+// encoding/json decodes it), with the given hex digits: the form a model
+// or an attacker uses to hide a value from a plain-text match, which any
+// JSON decoder turns back into the value.
+func jsonAllEscaped(value, digits string) string {
+	var b strings.Builder
+	b.Grow(6 * len(value))
+	for _, r := range value {
+		writeRuneU(&b, r, digits)
+	}
+	return b.String()
+}
+
+// writeRuneU writes r as one \uXXXX escape, or as a surrogate pair above
+// U+FFFF.
+func writeRuneU(b *strings.Builder, r rune, digits string) {
+	if r > 0xFFFF {
+		r -= 0x10000
+		writeU(b, 0xD800+(r>>10), digits)
+		writeU(b, 0xDC00+(r&0x3FF), digits)
+		return
+	}
+	writeU(b, r, digits)
+}
+
+func writeU(b *strings.Builder, r rune, digits string) {
 	b.WriteString(`\u`)
 	for shift := 12; shift >= 0; shift -= 4 {
 		b.WriteByte(digits[(r>>shift)&0xF])

@@ -48,6 +48,8 @@ var encoders = []struct {
 	{"path escape", url.PathEscape},
 	{"json html-safe", jsonHTML},
 	{"json plain", jsonPlain},
+	{"json all escaped lower", func(v string) string { return jsonAllEscaped(v, lowerHex) }},
+	{"json all escaped upper", func(v string) string { return jsonAllEscaped(v, upperHex) }},
 }
 
 func TestEachEncoding(t *testing.T) {
@@ -73,7 +75,12 @@ func TestJSONForms(t *testing.T) {
 	tests := []struct{ name, got, want string }{
 		{"html-safe", jsonInner(v, true), `qu\"o\\te\u003cb\u003e\u0026c é☃𝄞 x`},
 		{"plain", jsonInner(v, false), `qu\"o\\te<b>&c é☃𝄞 x`},
-		{"ascii", jsonASCII(v), `qu\"o\\te<b>&c \u00e9\u2603\ud834\udd1e x`},
+		{"ascii", jsonASCII(v, lowerHex), `qu\"o\\te<b>&c \u00e9\u2603\ud834\udd1e x`},
+		{"ascii upper", jsonASCII(v, upperHex), `qu\"o\\te<b>&c \u00E9\u2603\uD834\uDD1E x`},
+		{"all escaped", jsonAllEscaped(v, lowerHex), `\u0071\u0075\u0022\u006f\u005c\u0074\u0065\u003c\u0062\u003e` +
+			`\u0026\u0063\u0020\u00e9\u2603\ud834\udd1e\u0020\u0078`},
+		{"all escaped upper", jsonAllEscaped(v, upperHex), `\u0071\u0075\u0022\u006F\u005C\u0074\u0065\u003C\u0062\u003E` +
+			`\u0026\u0063\u0020\u00E9\u2603\uD834\uDD1E\u0020\u0078`},
 	}
 	for _, tt := range tests {
 		if tt.got != tt.want {
@@ -129,8 +136,9 @@ func TestVariantsDifferFromRaw(t *testing.T) {
 		seen[v.text] = true
 	}
 	// raw, 2 base64 (12 bytes: no padding, std = url), 3 inner parts
-	// (the k=0 one equals the full encoding), 2 hex.
-	if len(vs) != 1+1+2+2 {
+	// (the k=0 one equals the full encoding), 2 hex, 2 all-escaped JSON
+	// (lower and upper hex).
+	if len(vs) != 1+1+2+2+2 {
 		t.Errorf("got %d variants: %v", len(vs), vs)
 	}
 }

@@ -235,3 +235,18 @@ func TestSecretRendersWithoutValue(t *testing.T) {
 		t.Errorf("renderings lack the name: %v %s", s, js)
 	}
 }
+
+func TestMarkerNames(t *testing.T) {
+	r, err := New([]Secret{{"ALPHA_KEY", "alpha-secret-1"}, {"BETA", "beta-secret-22"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := "x alpha-secret-1 y " + jsonAllEscaped("beta-secret-22", upperHex) + " z alpha-secret-1 [REDACTED:bad] [REDACTED:"
+	got := MarkerNames(r.String(in))
+	if want := []string{"ALPHA_KEY", "BETA"}; !slices.Equal(got, want) {
+		t.Errorf("MarkerNames = %v; want %v", got, want)
+	}
+	if got := MarkerNames("nothing here"); got != nil {
+		t.Errorf("MarkerNames of plain text = %v", got)
+	}
+}

@@ -225,3 +225,26 @@ func (r *Redactor) Contains(s string) bool {
 	ms, _, _ := find(r, s, true, true, buf[:0])
 	return len(ms) > 0
 }
+
+// MarkerNames returns the names in the redaction markers "[REDACTED:NAME]"
+// that s holds, in order of appearance, each once. It tells a caller that
+// text has been redacted (a URL that carried a secret, say) without any
+// value: a marker holds a name only.
+func MarkerNames(s string) []string {
+	const open = "[REDACTED:"
+	var names []string
+	for {
+		i := strings.Index(s, open)
+		if i < 0 {
+			return names
+		}
+		s = s[i+len(open):]
+		end := strings.IndexByte(s, ']')
+		if end < 0 {
+			return names
+		}
+		if name := s[:end]; validName(name) && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+}

@@ -15,9 +15,10 @@ const MaxShapeHold = 64 << 10
 var ErrClosed = errors.New("redact: write to closed Writer")
 
 // Writer redacts a stream. Each Write emits what can no longer change:
-// it holds back the last Hold() bytes (the longest pattern plus the
-// base64 neighbour character, so a secret split across Writes, even into
-// single bytes, is caught) and, while a shape candidate is open,
+// it holds back the tail of the stream that may begin a pattern (the
+// longest such suffix, plus the base64 neighbour character before it, so
+// a secret split across Writes, even into single bytes, is caught; never
+// more than Hold() bytes) and, while a shape candidate is open,
 // everything from its start, up to MaxShapeHold bytes. Its output equals
 // String of the whole stream, however it is cut into Writes, except that
 // a Flush in the middle of a secret lets its halves through, and a shape
@@ -28,6 +29,7 @@ type Writer struct {
 	w     io.Writer
 	buf   []byte // input not yet written
 	carry int    // leading bytes of buf covered by a marker already written
+	state int32  // the automaton's state after every byte written so far
 	wait  int    // while a shape candidate is held: buffer length to wait for
 	ms    []match
 	out   []byte
@@ -39,9 +41,17 @@ func (r *Redactor) NewWriter(w io.Writer) *Writer {
 	return &Writer{r: r.orShapes(), w: w}
 }
 
-// Hold returns the number of bytes the Writer holds back when no shape
-// candidate is open: the longest pattern plus one, at least 16.
+// Hold returns the most bytes the Writer holds back when no shape
+// candidate is open: the longest pattern plus one, at least 16. It holds
+// back that much only while the whole tail may still begin a pattern.
 func (w *Writer) Hold() int { return w.r.hold }
+
+// tail returns how many bytes at the end of the stream must be held back:
+// the longest suffix that begins some pattern, plus the character before
+// it (a base64 neighbour may join the match), at most Hold().
+func (w *Writer) tail() int {
+	return min(w.r.ac.depthOf(w.state)+1, w.r.hold)
+}
 
 // Write redacts p, writes what is final to the underlying writer and keeps
 // the rest. It returns len(p) unless that writer fails; errors are sticky.
@@ -50,6 +60,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 		return 0, w.err
 	}
 	w.buf = append(w.buf, p...)
+	for _, b := range p {
+		w.state = int32(w.r.ac.step(w.state, b) & stateMask)
+	}
 	if err := w.process(false); err != nil {
 		return 0, err
 	}
@@ -76,7 +89,7 @@ func (w *Writer) Close() error {
 
 // process writes the final part of buf: all of it when final.
 func (w *Writer) process(final bool) error {
-	hold := w.r.hold
+	hold := w.tail()
 	if !final && (len(w.buf) <= hold || len(w.buf) < w.wait) {
 		return nil
 	}

@@ -122,6 +122,35 @@ func TestWriterHoldBack(t *testing.T) {
 	}
 }
 
+// TestWriterHoldsOnlyPatternPrefixes: the Writer holds back only the tail
+// that may begin a pattern, not Hold() bytes of ordinary text, so a long
+// secret (whose all-escaped JSON form is six times longer) does not delay
+// a stream.
+func TestWriterHoldsOnlyPatternPrefixes(t *testing.T) {
+	long := strings.Repeat("Zq7Xv9Lm2Pw8Rt", 20)
+	r, err := New([]Secret{{"LONG", long}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	w := r.NewWriter(&out)
+	in := "ordinary text, nothing to hide; "
+	for i := 0; i < len(in); i++ {
+		_, _ = w.Write([]byte{in[i]})
+		if held := i + 1 - out.Len(); held > 8 {
+			t.Fatalf("holding %d bytes of plain text (Hold() = %d)", held, w.Hold())
+		}
+	}
+	_, _ = w.Write([]byte(long[:40]))
+	if held := len(in) + 40 - out.Len(); held != 41 {
+		t.Errorf("holding %d bytes after a 40-byte prefix of the secret; want 41", held)
+	}
+	_, _ = w.Write([]byte(long[40:] + " end"))
+	if err := w.Flush(); err != nil || out.String() != in+"[REDACTED:LONG] end" {
+		t.Errorf("Flush: %v, output %q", err, out.String())
+	}
+}
+
 // TestWriterShapeHoldBound: an open shape candidate is held back up to
 // MaxShapeHold; past that it is redacted as far as seen.
 func TestWriterShapeHoldBound(t *testing.T) {
