@@ -19,6 +19,13 @@ func TestProposeRefusals(t *testing.T) {
 	}{
 		{"bad name", "Weather", weather("x"), `name "Weather" is invalid`},
 		{"name too long", strings.Repeat("a", 65), weather("x"), "is invalid"},
+		// Issue 11 item 14: nothing the admin reads as a label may hide or
+		// reorder text.
+		{"bidi override in name", "weather\u202Etxt", weather("x"), `name "weather\u202etxt" is invalid`},
+		{"zero-width space in name", "wea\u200bther", weather("x"), "is invalid"},
+		{"bidi override in description", "w", "# @description: Current \u202Erehtaew\nx = 1\n", "line 1: @description contains the character U+202E"},
+		{"zero-width joiner in description", "w", "# @description: a\u200db\nx = 1\n", "U+200D"},
+		{"isolate in description", "w", "# @description: a\u2066b\u2069\nx = 1\n", "U+2066"},
 		{"empty", "w", " \n", "empty"},
 		{"too large", "w", weather("x") + "#" + strings.Repeat("x", sandbox.MaxSourceBytes), "the limit is"},
 		{"invalid utf-8", "w", weather("x") + "# \xff\n", "UTF-8"},

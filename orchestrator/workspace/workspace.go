@@ -8,9 +8,11 @@
 //   - Every file operation goes through an os.Root opened on the workspace
 //     directory: the kernel-level resolution refuses "..", absolute symlinks
 //     and symlinks that lead outside the root, whatever the name says.
-//   - Names are also validated up front (no absolute paths, no "..", no NUL,
-//     backslash or control characters, bounded length and depth) so the
-//     model gets a precise error.
+//   - Names are also validated up front (no absolute paths, no "..", no NUL
+//     or backslash, no control, format, bidirectional or other invisible
+//     character as package naming defines them, bounded length and depth)
+//     so the model gets a precise error and an admin reading a name sees
+//     what it is.
 //   - Writes never follow a symbolic link: any link on the path is refused.
 //     They are atomic (temporary file in the same directory, then rename),
 //     files are 0600 and directories 0700, and size caps (per file, memory,
