@@ -30,7 +30,8 @@ func ValidName(name string) bool { return nameRE.MatchString(name) }
 // grants and scan findings, then notifies the OnProposed hooks. Proposing
 // a version that exists already (same name, same bytes) stores nothing and
 // returns that version with its current status. A proposal that fails a
-// check stores nothing and returns a *ProposalError saying what to fix.
+// check, or a new version past a cap on pending versions (SetPendingCaps),
+// stores nothing and returns a *ProposalError saying what to fix.
 func (s *Service) Propose(ctx context.Context, name, source, proposer string) (tools.ScriptProposeResult, error) {
 	if proposer == "" {
 		return tools.ScriptProposeResult{}, errors.New("approval: propose: proposer is required")
@@ -40,10 +41,14 @@ func (s *Service) Propose(ctx context.Context, name, source, proposer string) (t
 		return tools.ScriptProposeResult{}, err
 	}
 	sum := sha256.Sum256([]byte(source))
-	v, created, err := s.st.InsertScriptVersion(ctx, store.ScriptVersion{
+	v, created, err := s.st.InsertPendingVersion(ctx, store.ScriptVersion{
 		Name: name, SHA256: hex.EncodeToString(sum[:]), Source: source, Description: desc, Grants: g,
 		Findings: scan.Scan(source, g), Proposer: proposer, CreatedAt: s.now(),
-	})
+	}, s.pendingCaps())
+	var pe *store.PendingCapError
+	if errors.As(err, &pe) {
+		return tools.ScriptProposeResult{}, capRefusal(pe)
+	}
 	if err != nil {
 		return tools.ScriptProposeResult{}, fmt.Errorf("approval: propose %s: %w", name, err)
 	}
@@ -57,6 +62,16 @@ func (s *Service) Propose(ctx context.Context, name, source, proposer string) (t
 		s.proposed(info(v))
 	}
 	return tools.ScriptProposeResult{Name: v.Name, SHA256: v.SHA256, Status: v.Status, Findings: v.Findings}, nil
+}
+
+// capRefusal explains a proposal refused by a cap on pending versions.
+func capRefusal(pe *store.PendingCapError) error {
+	const wait = "an admin must approve or reject the pending versions before another one can be proposed. " +
+		"Do not propose again now; tell the user the proposals await review in the admin UI"
+	if pe.Name != "" {
+		return refuse("%d versions of %q already await review, the limit per script is %d: %s", pe.Pending, pe.Name, pe.Cap, wait)
+	}
+	return refuse("%d script versions already await review, the limit for all scripts is %d: %s", pe.Pending, pe.Cap, wait)
 }
 
 // check runs every check a proposal must pass and returns its header.

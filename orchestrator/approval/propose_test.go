@@ -136,3 +136,44 @@ func manyNames(n int) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// TestProposeCapsPending (issue 11 item 12): past the cap on pending
+// versions of a script, or of all scripts, a new version is refused with a
+// ProposalError the model can act on, nothing is stored and nobody is
+// notified; a decision frees a place, and a lowered cap applies at once.
+func TestProposeCapsPending(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.svc.SetPendingCaps(2, 3)
+	a1 := e.mustPropose(t, "alpha", weather("1"))
+	e.mustPropose(t, "alpha", weather("2"))
+	_, err := e.svc.Propose(ctx, "alpha", weather("3"), "assistant")
+	var pe *ProposalError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, `2 versions of "alpha" already await review, the limit per script is 2`) ||
+		!strings.Contains(pe.Msg, "an admin must approve or reject") {
+		t.Fatalf("third version of alpha: %v", err)
+	}
+	if again, err := e.svc.Propose(ctx, "alpha", weather("1"), "assistant"); err != nil || again.SHA256 != a1.SHA256 {
+		t.Fatalf("proposing an existing version at the cap: %+v, %v", again, err)
+	}
+	e.mustPropose(t, "beta", weather("1"))
+	_, err = e.svc.Propose(ctx, "gamma", weather("1"), "assistant")
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "3 script versions already await review, the limit for all scripts is 3") {
+		t.Fatalf("fourth pending version: %v", err)
+	}
+	if _, err := e.svc.Status(ctx, "gamma"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a refused proposal was stored: %v", err)
+	}
+	if n := len(e.hookCalls()); n != 3 {
+		t.Errorf("hook called %d times, want 3 (refusals notify nobody)", n)
+	}
+	if err := e.svc.Approve(ctx, "alpha", a1.SHA256, "admin:a"); err != nil {
+		t.Fatal(err)
+	}
+	e.mustPropose(t, "gamma", weather("1"))
+	e.svc.SetPendingCaps(1, 50)
+	_, err = e.svc.Propose(ctx, "beta", weather("2"), "assistant")
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "the limit per script is 1") {
+		t.Fatalf("after lowering the cap: %v", err)
+	}
+}
