@@ -12,6 +12,7 @@ import (
 
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/naming"
 	"github.com/airlockhq/airlock/orchestrator/scan"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/sandbox"
@@ -94,8 +95,18 @@ func check(name, source string) (string, tools.Grants, error) {
 	if err != nil {
 		return "", tools.Grants{}, err
 	}
-	if _, err := sandbox.Check(name+".star", source); err != nil {
+	ci, err := sandbox.Check(name+".star", source)
+	if err != nil {
 		return "", tools.Grants{}, refuse("the script does not compile; fix it and propose it again:\n%v", err)
+	}
+	// Function and parameter names are shown to the model and the
+	// reviewer: Starlark takes any Unicode letter, invisible fillers too.
+	for _, f := range ci.Functions {
+		for _, n := range append([]string{f.Name}, f.Params...) {
+			if msg := naming.Check(n); msg != "" {
+				return "", tools.Grants{}, refuse("function %+q: the name %+q %s", f.Name, strings.Trim(n, "*="), msg)
+			}
+		}
 	}
 	return desc, g, nil
 }

@@ -26,6 +26,8 @@ func TestProposeRefusals(t *testing.T) {
 		{"bidi override in description", "w", "# @description: Current \u202Erehtaew\nx = 1\n", "line 1: @description contains the character U+202E"},
 		{"zero-width joiner in description", "w", "# @description: a\u200db\nx = 1\n", "U+200D"},
 		{"isolate in description", "w", "# @description: a\u2066b\u2069\nx = 1\n", "U+2066"},
+		{"invisible function name", "w", "def \u3164():\n    return 1\n", `the name "\u3164" contains the character U+3164`},
+		{"invisible parameter", "w", "def f(a\u3164b = 1):\n    return 1\n", "U+3164"},
 		{"empty", "w", " \n", "empty"},
 		{"too large", "w", weather("x") + "#" + strings.Repeat("x", sandbox.MaxSourceBytes), "the limit is"},
 		{"invalid utf-8", "w", weather("x") + "# \xff\n", "UTF-8"},

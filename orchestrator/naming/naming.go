@@ -1,7 +1,7 @@
 // Package naming is the one rule for the characters of every name the
 // assistant chooses and an admin later reads: workspace file and folder
-// names, script descriptions (script, secret and host names are narrower
-// still: ASCII patterns).
+// names, script descriptions, script function and parameter names (script,
+// secret and host names are narrower still: ASCII patterns).
 //
 // Invariant: a name that passes Check holds no character that is invisible
 // or that changes how the text around it is displayed. Refused are
