@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -138,6 +139,27 @@ func (r *discordRunner) Status() admin.DiscordStatus {
 // proposal must not wait for Discord. A restart in progress is waited out,
 // so the notice goes through the new bot rather than being lost.
 func (r *discordRunner) notifyProposed(si tools.ScriptInfo) {
+	r.notify(func(ctx context.Context, bot *discord.Bot) error {
+		if err := bot.NotifyScriptProposed(ctx, si); err != nil {
+			return fmt.Errorf("script %s: %w", si.Name, err)
+		}
+		return nil
+	})
+}
+
+// notifyPending DMs the admins one summary of the versions proposed during
+// a notification window, as notifyProposed does.
+func (r *discordRunner) notifyPending(sis []tools.ScriptInfo) {
+	r.notify(func(ctx context.Context, bot *discord.Bot) error {
+		if err := bot.NotifyScriptsPending(ctx, sis); err != nil {
+			return fmt.Errorf("summary of %d script versions: %w", len(sis), err)
+		}
+		return nil
+	})
+}
+
+// notify runs send with the current bot, if any, in its own goroutine.
+func (r *discordRunner) notify(send func(context.Context, *discord.Bot) error) {
 	go func() {
 		r.life.Lock()
 		r.mu.Lock()
@@ -149,8 +171,8 @@ func (r *discordRunner) notifyProposed(si tools.ScriptInfo) {
 		}
 		ctx, cancel := context.WithTimeout(r.ctx, 30*time.Second)
 		defer cancel()
-		if err := bot.NotifyScriptProposed(ctx, si); err != nil {
-			r.logger.Warn("discord: notifying admins of a proposed script failed", "script", si.Name, "err", err)
+		if err := send(ctx, bot); err != nil {
+			r.logger.Warn("discord: notifying the admins failed", "err", err)
 		}
 	}()
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/config"
+	"github.com/airlockhq/airlock/orchestrator/digest"
 	"github.com/airlockhq/airlock/orchestrator/discord"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
@@ -167,6 +168,25 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 	bot := newDiscordRunner(ctx, discord.Deps{Handler: core, Store: st, Audit: auditLog,
 		Logger: logger.With("component", "discord")}, logger.With("component", "discord"))
 	defer bot.Close()
+	if err := ws.SetMaxFiles(cur.Workspace.MaxFiles); err != nil {
+		return err
+	}
+	scripts.SetPendingCaps(cur.Scripts.MaxPendingPerScript, cur.Scripts.MaxPendingTotal)
+	// Admins hear of the first proposal at once and of the ones after it
+	// in one summary per notification window.
+	notices := digest.New(cur.Scripts.NotifyWindow, func(sis []tools.ScriptInfo, held bool) {
+		if !held {
+			bot.notifyProposed(sis[0])
+			return
+		}
+		logger.Info("more scripts await review", "versions", len(sis))
+		bot.notifyPending(sis)
+	})
+	defer func() {
+		if n := notices.Close(); n > 0 {
+			logger.Info("shutting down with script proposals not yet notified; they await review", "versions", n)
+		}
+	}()
 	vlt.OnChange(func() {
 		if err := rebuildRedactor(ctx, vlt, holder); err != nil {
 			logger.Error("rebuilding the redactor failed; the previous one stays", "err", err)
@@ -181,6 +201,11 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 			logger.Error("applying the LLM settings failed; the previous client stays", "err", err)
 		}
 		core.SetLimits(next.Agent.MaxRounds, next.Agent.TaskTimeout)
+		if err := ws.SetMaxFiles(next.Workspace.MaxFiles); err != nil {
+			logger.Error("applying the workspace file limit failed; the previous one stays", "err", err)
+		}
+		scripts.SetPendingCaps(next.Scripts.MaxPendingPerScript, next.Scripts.MaxPendingTotal)
+		notices.SetWindow(next.Scripts.NotifyWindow)
 		if err := web.SetAllow(next.EgressAllow); err != nil {
 			logger.Error("applying the egress allowlist failed; the previous one stays", "err", err)
 		}
@@ -189,7 +214,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 	scripts.OnProposed(func(info tools.ScriptInfo) {
 		logger.Info("a script awaits review", "script", info.Name, "sha256", info.SHA256,
 			"review", "/scripts/"+info.Name+"?sha256="+info.SHA256)
-		bot.notifyProposed(info)
+		notices.Add(info)
 	})
 
 	authSvc, csrfKey, err := newAuth(ctx, cfg, st, auditFn, logger.With("component", "auth"))

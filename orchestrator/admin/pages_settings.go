@@ -97,20 +97,29 @@ func settingsForm(r *http.Request, cur settings.Settings) (settings.Settings, ma
 	num("llm.max_tokens", &cur.LLM.MaxTokens)
 	num("llm.requests_per_day", &cur.LLM.RequestsPerDay)
 	num("llm.tokens_per_day", &cur.LLM.TokensPerDay)
-	num("agent.max_rounds", &cur.Agent.MaxRounds)
-	if v, ok := r.PostForm["agent.task_timeout"]; ok {
+	dur := func(key string, dst *time.Duration) {
+		v, ok := r.PostForm[key]
+		if !ok {
+			return
+		}
 		d, err := time.ParseDuration(strings.TrimSpace(v[0]))
 		if err != nil {
-			problems["agent.task_timeout"] = `must be a duration such as "90s" or "5m"`
-		} else {
-			cur.Agent.TaskTimeout = d
+			problems[key] = `must be a duration such as "90s" or "5m"`
+			return
 		}
+		*dst = d
 	}
+	num("agent.max_rounds", &cur.Agent.MaxRounds)
+	dur("agent.task_timeout", &cur.Agent.TaskTimeout)
 	list("discord.allowed_users", &cur.Discord.AllowedUsers)
 	list("discord.allowed_channels", &cur.Discord.AllowedChannels)
 	list("discord.admins", &cur.Discord.Admins)
 	str("discord.review_base_url", &cur.Discord.ReviewBaseURL)
 	num("discord.rate_limit_per_minute", &cur.Discord.RateLimitPerMinute)
+	num("workspace.max_files", &cur.Workspace.MaxFiles)
+	num("scripts.max_pending_per_script", &cur.Scripts.MaxPendingPerScript)
+	num("scripts.max_pending_total", &cur.Scripts.MaxPendingTotal)
+	dur("scripts.notify_window", &cur.Scripts.NotifyWindow)
 	list("egress_allow", &cur.EgressAllow)
 	return cur, problems
 }

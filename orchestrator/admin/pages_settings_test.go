@@ -162,6 +162,59 @@ func TestSettingsPage(t *testing.T) {
 	}
 }
 
+// TestSettingsPageLimits (issue 11 items 11 and 12): the page shows the
+// workspace file cap and the script proposal caps, saves them, and reports
+// bad values next to their field; the API takes them too.
+func TestSettingsPageLimits(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	b := e.login()
+	_, body := b.get("/settings")
+	for _, want := range []string{`name="workspace.max_files" type="number" min="1" value="2000"`,
+		`name="scripts.max_pending_per_script" type="number" min="1" max="100" value="5"`,
+		`name="scripts.max_pending_total" type="number" min="1" max="1000" value="50"`,
+		`name="scripts.notify_window" value="10m0s"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the settings page lacks %s", want)
+		}
+	}
+	form := url.Values{"workspace.max_files": {"500"}, "scripts.max_pending_per_script": {"3"},
+		"scripts.max_pending_total": {"20"}, "scripts.notify_window": {"30m"}}
+	if c, loc, body := b.post("/settings", form); c != http.StatusSeeOther || loc != "/settings" {
+		t.Fatalf("save: %d %s\n%s", c, loc, body)
+	}
+	got := e.settings.Get()
+	if got.Workspace.MaxFiles != 500 || got.Scripts != (settings.Scripts{MaxPendingPerScript: 3, MaxPendingTotal: 20, NotifyWindow: 30 * time.Minute}) {
+		t.Fatalf("saved %+v %+v", got.Workspace, got.Scripts)
+	}
+	for field, bad := range map[string]string{"workspace.max_files": "0", "scripts.max_pending_per_script": "21",
+		"scripts.max_pending_total": "1001", "scripts.notify_window": "5s"} {
+		c, _, body := b.post("/settings", url.Values{field: {bad}})
+		if c != http.StatusBadRequest || !strings.Contains(body, "must ") {
+			t.Errorf("%s=%s: %d", field, bad, c)
+		}
+	}
+	if c, _, body := b.post("/settings", url.Values{"scripts.notify_window": {"soon"}}); c != http.StatusBadRequest ||
+		!strings.Contains(body, "must be a duration") {
+		t.Errorf("notify_window=soon: %d", c)
+	}
+	if e.settings.Get().Scripts.NotifyWindow != 30*time.Minute || e.settings.Get().Workspace.MaxFiles != 500 {
+		t.Error("a refused form changed a setting")
+	}
+	var bad struct {
+		Problems []settings.FieldError `json:"problems"`
+	}
+	if c := e.api(e.apiToken(), "PUT", "/api/v1/settings", map[string]any{"workspace": map[string]any{"max_files": -1},
+		"scripts": map[string]any{"notify_window": "48h"}}, &bad); c != http.StatusBadRequest || len(bad.Problems) != 2 ||
+		bad.Problems[0].Field != "workspace.max_files" || bad.Problems[1].Field != "scripts.notify_window" {
+		t.Errorf("bad limits through the API: %d %+v", c, bad)
+	}
+	if c := e.api(e.apiToken(), "PUT", "/api/v1/settings", map[string]any{"scripts": map[string]any{"max_pending_total": 30}}, nil); c != 200 ||
+		e.settings.Get().Scripts.MaxPendingTotal != 30 || e.settings.Get().Scripts.NotifyWindow != 30*time.Minute {
+		t.Errorf("partial scripts PUT: %d %+v", c, e.settings.Get().Scripts)
+	}
+}
+
 // TestWelcomeWizard: after setup the wizard saves the model and Discord
 // steps and ends on the dashboard; both steps can be skipped.
 func TestWelcomeWizard(t *testing.T) {

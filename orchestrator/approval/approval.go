@@ -18,6 +18,11 @@
 //     nothing. Nothing in this package executes a script.
 //   - Every proposal and every decision is audited, with the sha256 and the
 //     scan's finding counts, never the source.
+//   - The versions awaiting review are capped, per script and in total
+//     (SetPendingCaps): a new version past a cap is refused with a
+//     *ProposalError and stores nothing, so a looping model cannot bury
+//     the admins in proposals. The count and the insert are one
+//     transaction.
 package approval
 
 import (
@@ -25,6 +30,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/airlockhq/airlock/mcp/tools"
@@ -77,11 +83,19 @@ type StatusReport struct {
 	Versions []tools.ScriptInfo `json:"versions"`
 }
 
+// Default caps on the versions awaiting review.
+const (
+	DefaultMaxPendingPerScript = 5
+	DefaultMaxPendingTotal     = 50
+)
+
 // Service runs the lifecycle on a store, auditing to a log.
 type Service struct {
 	st  *store.Store
 	log *audit.Log
 	now func() time.Time
+
+	maxPerScript, maxTotal atomic.Int64
 
 	mu    sync.Mutex
 	hooks []func(tools.ScriptInfo)
@@ -96,7 +110,27 @@ func New(st *store.Store, log *audit.Log, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{st: st, log: log, now: now}
+	s := &Service{st: st, log: log, now: now}
+	s.SetPendingCaps(0, 0)
+	return s
+}
+
+// SetPendingCaps sets the caps on pending versions of one script and of
+// all scripts, from the next proposal on; zero means the default. Versions
+// pending already stay, even past a lowered cap.
+func (s *Service) SetPendingCaps(perScript, total int) {
+	if perScript <= 0 {
+		perScript = DefaultMaxPendingPerScript
+	}
+	if total <= 0 {
+		total = DefaultMaxPendingTotal
+	}
+	s.maxPerScript.Store(int64(perScript))
+	s.maxTotal.Store(int64(total))
+}
+
+func (s *Service) pendingCaps() store.PendingCaps {
+	return store.PendingCaps{PerScript: int(s.maxPerScript.Load()), Total: int(s.maxTotal.Load())}
 }
 
 // OnProposed registers fn to be called with every newly stored version

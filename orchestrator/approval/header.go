@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/airlockhq/airlock/mcp/tools"
+	"github.com/airlockhq/airlock/orchestrator/naming"
 )
 
 // Header limits.
@@ -49,7 +50,9 @@ func (e *HeaderError) Error() string {
 //
 // declare what approving the script grants. Every key is optional and may
 // appear once; an unknown key, or a known key after the header, is an
-// error. Secret names match [A-Z][A-Z0-9_]{0,63}. A host is a host name or
+// error. The description is shown to admins as the script's label: it may
+// not hold an invisible or text-reordering character (see package
+// naming). Secret names match [A-Z][A-Z0-9_]{0,63}. A host is a host name or
 // an IP address, without scheme, port or path, and no wildcard: it grants
 // that exact host on any port (the egress guard still applies). The
 // timeout defaults to 10s and is between 100ms and 60s.
@@ -108,6 +111,9 @@ func setKey(key, value string, description *string, g *tools.Grants) string {
 		}
 		if len(value) > MaxDescriptionBytes {
 			return fmt.Sprintf("@description is longer than %d bytes", MaxDescriptionBytes)
+		}
+		if msg := naming.Check(value); msg != "" {
+			return "@description " + msg
 		}
 		*description = value
 	case "secrets":

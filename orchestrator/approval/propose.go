@@ -12,6 +12,7 @@ import (
 
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/naming"
 	"github.com/airlockhq/airlock/orchestrator/scan"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/sandbox"
@@ -30,7 +31,8 @@ func ValidName(name string) bool { return nameRE.MatchString(name) }
 // grants and scan findings, then notifies the OnProposed hooks. Proposing
 // a version that exists already (same name, same bytes) stores nothing and
 // returns that version with its current status. A proposal that fails a
-// check stores nothing and returns a *ProposalError saying what to fix.
+// check, or a new version past a cap on pending versions (SetPendingCaps),
+// stores nothing and returns a *ProposalError saying what to fix.
 func (s *Service) Propose(ctx context.Context, name, source, proposer string) (tools.ScriptProposeResult, error) {
 	if proposer == "" {
 		return tools.ScriptProposeResult{}, errors.New("approval: propose: proposer is required")
@@ -40,10 +42,14 @@ func (s *Service) Propose(ctx context.Context, name, source, proposer string) (t
 		return tools.ScriptProposeResult{}, err
 	}
 	sum := sha256.Sum256([]byte(source))
-	v, created, err := s.st.InsertScriptVersion(ctx, store.ScriptVersion{
+	v, created, err := s.st.InsertPendingVersion(ctx, store.ScriptVersion{
 		Name: name, SHA256: hex.EncodeToString(sum[:]), Source: source, Description: desc, Grants: g,
 		Findings: scan.Scan(source, g), Proposer: proposer, CreatedAt: s.now(),
-	})
+	}, s.pendingCaps())
+	var pe *store.PendingCapError
+	if errors.As(err, &pe) {
+		return tools.ScriptProposeResult{}, capRefusal(pe)
+	}
 	if err != nil {
 		return tools.ScriptProposeResult{}, fmt.Errorf("approval: propose %s: %w", name, err)
 	}
@@ -57,6 +63,16 @@ func (s *Service) Propose(ctx context.Context, name, source, proposer string) (t
 		s.proposed(info(v))
 	}
 	return tools.ScriptProposeResult{Name: v.Name, SHA256: v.SHA256, Status: v.Status, Findings: v.Findings}, nil
+}
+
+// capRefusal explains a proposal refused by a cap on pending versions.
+func capRefusal(pe *store.PendingCapError) error {
+	const wait = "an admin must approve or reject the pending versions before another one can be proposed. " +
+		"Do not propose again now; tell the user the proposals await review in the admin UI"
+	if pe.Name != "" {
+		return refuse("%d versions of %q already await review, the limit per script is %d: %s", pe.Pending, pe.Name, pe.Cap, wait)
+	}
+	return refuse("%d script versions already await review, the limit for all scripts is %d: %s", pe.Pending, pe.Cap, wait)
 }
 
 // check runs every check a proposal must pass and returns its header.
@@ -79,8 +95,18 @@ func check(name, source string) (string, tools.Grants, error) {
 	if err != nil {
 		return "", tools.Grants{}, err
 	}
-	if _, err := sandbox.Check(name+".star", source); err != nil {
+	ci, err := sandbox.Check(name+".star", source)
+	if err != nil {
 		return "", tools.Grants{}, refuse("the script does not compile; fix it and propose it again:\n%v", err)
+	}
+	// Function and parameter names are shown to the model and the
+	// reviewer: Starlark takes any Unicode letter, invisible fillers too.
+	for _, f := range ci.Functions {
+		for _, n := range append([]string{f.Name}, f.Params...) {
+			if msg := naming.Check(n); msg != "" {
+				return "", tools.Grants{}, refuse("function %+q: the name %+q %s", f.Name, strings.Trim(n, "*="), msg)
+			}
+		}
 	}
 	return desc, g, nil
 }

@@ -19,6 +19,15 @@ func TestProposeRefusals(t *testing.T) {
 	}{
 		{"bad name", "Weather", weather("x"), `name "Weather" is invalid`},
 		{"name too long", strings.Repeat("a", 65), weather("x"), "is invalid"},
+		// Issue 11 item 14: nothing the admin reads as a label may hide or
+		// reorder text.
+		{"bidi override in name", "weather\u202Etxt", weather("x"), `name "weather\u202etxt" is invalid`},
+		{"zero-width space in name", "wea\u200bther", weather("x"), "is invalid"},
+		{"bidi override in description", "w", "# @description: Current \u202Erehtaew\nx = 1\n", "line 1: @description contains the character U+202E"},
+		{"zero-width joiner in description", "w", "# @description: a\u200db\nx = 1\n", "U+200D"},
+		{"isolate in description", "w", "# @description: a\u2066b\u2069\nx = 1\n", "U+2066"},
+		{"invisible function name", "w", "def \u3164():\n    return 1\n", `the name "\u3164" contains the character U+3164`},
+		{"invisible parameter", "w", "def f(a\u3164b = 1):\n    return 1\n", "U+3164"},
 		{"empty", "w", " \n", "empty"},
 		{"too large", "w", weather("x") + "#" + strings.Repeat("x", sandbox.MaxSourceBytes), "the limit is"},
 		{"invalid utf-8", "w", weather("x") + "# \xff\n", "UTF-8"},
@@ -128,4 +137,45 @@ func manyNames(n int) string {
 		names = append(names, "K"+strings.Repeat("X", i))
 	}
 	return strings.Join(names, ", ")
+}
+
+// TestProposeCapsPending (issue 11 item 12): past the cap on pending
+// versions of a script, or of all scripts, a new version is refused with a
+// ProposalError the model can act on, nothing is stored and nobody is
+// notified; a decision frees a place, and a lowered cap applies at once.
+func TestProposeCapsPending(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.svc.SetPendingCaps(2, 3)
+	a1 := e.mustPropose(t, "alpha", weather("1"))
+	e.mustPropose(t, "alpha", weather("2"))
+	_, err := e.svc.Propose(ctx, "alpha", weather("3"), "assistant")
+	var pe *ProposalError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, `2 versions of "alpha" already await review, the limit per script is 2`) ||
+		!strings.Contains(pe.Msg, "an admin must approve or reject") {
+		t.Fatalf("third version of alpha: %v", err)
+	}
+	if again, err := e.svc.Propose(ctx, "alpha", weather("1"), "assistant"); err != nil || again.SHA256 != a1.SHA256 {
+		t.Fatalf("proposing an existing version at the cap: %+v, %v", again, err)
+	}
+	e.mustPropose(t, "beta", weather("1"))
+	_, err = e.svc.Propose(ctx, "gamma", weather("1"), "assistant")
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "3 script versions already await review, the limit for all scripts is 3") {
+		t.Fatalf("fourth pending version: %v", err)
+	}
+	if _, err := e.svc.Status(ctx, "gamma"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a refused proposal was stored: %v", err)
+	}
+	if n := len(e.hookCalls()); n != 3 {
+		t.Errorf("hook called %d times, want 3 (refusals notify nobody)", n)
+	}
+	if err := e.svc.Approve(ctx, "alpha", a1.SHA256, "admin:a"); err != nil {
+		t.Fatal(err)
+	}
+	e.mustPropose(t, "gamma", weather("1"))
+	e.svc.SetPendingCaps(1, 50)
+	_, err = e.svc.Propose(ctx, "beta", weather("2"), "assistant")
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "the limit per script is 1") {
+		t.Fatalf("after lowering the cap: %v", err)
+	}
 }

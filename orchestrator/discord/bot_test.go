@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/discord/discordtest"
@@ -242,6 +243,24 @@ func TestNotifyScriptProposedDMsAdmins(t *testing.T) {
 	}
 	if n := len(e.fake.Messages()); n != 1 {
 		t.Errorf("bot sent %d messages, want 1", n)
+	}
+}
+
+// TestNotifyScriptsPendingSummary (issue 11 item 12): the versions held
+// during a notification window reach each admin as one DM naming them.
+func TestNotifyScriptsPendingSummary(t *testing.T) {
+	e := newEnv(t, nil)
+	sha := strings.Repeat("ab", 32)
+	batch := []tools.ScriptInfo{scriptInfo("alpha", sha), scriptInfo("beta", sha), scriptInfo("alpha", sha),
+		scriptInfo("gamma", sha), scriptInfo("Bad\u202Ename", sha)}
+	if err := e.bot.NotifyScriptsPending(e.ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	got := e.fake.MessagesIn(e.fake.DMChannel(adminID))
+	want := "5 more script versions await review: `alpha` (2 versions), `beta`, `gamma`.\n" +
+		"Review them in the admin UI: https://airlock.example:8443/scripts\n"
+	if len(got) != 1 || !strings.HasPrefix(got[0].Content, want) || strings.Contains(got[0].Content, "\u202E") {
+		t.Fatalf("admin DMs = %+v, want one starting %q", got, want)
 	}
 }
 

@@ -36,6 +36,56 @@ func (b *Bot) NotifyScriptProposed(ctx context.Context, si tools.ScriptInfo) err
 	return errors.Join(errs...)
 }
 
+// maxSummaryNames caps the script names listed in one summary.
+const maxSummaryNames = 20
+
+// NotifyScriptsPending DMs every admin one summary of the versions
+// proposed during a notification window ("3 more script versions await
+// review: `a`, `b` (2 versions)") with a link to the scripts page. Like
+// NotifyScriptProposed it carries names only (versions with an invalid
+// name are counted, not named) and offers no way to approve.
+func (b *Bot) NotifyScriptsPending(ctx context.Context, sis []tools.ScriptInfo) error {
+	if len(sis) == 0 {
+		return nil
+	}
+	counts := map[string]int{}
+	var names []string
+	for _, si := range sis {
+		if !approval.ValidName(si.Name) {
+			continue
+		}
+		if counts[si.Name] == 0 {
+			names = append(names, si.Name)
+		}
+		counts[si.Name]++
+	}
+	var list []string
+	for _, n := range names[:min(len(names), maxSummaryNames)] {
+		item := "`" + n + "`"
+		if c := counts[n]; c > 1 {
+			item += fmt.Sprintf(" (%d versions)", c)
+		}
+		list = append(list, item)
+	}
+	if extra := len(names) - len(list); extra > 0 {
+		list = append(list, fmt.Sprintf("and %d more", extra))
+	}
+	noun := "script versions await"
+	if len(sis) == 1 {
+		noun = "script version awaits"
+	}
+	text := fmt.Sprintf("%d more %s review: %s.\nReview them in the admin UI: %s\n"+
+		"None can run until an admin approves it there.",
+		len(sis), noun, strings.Join(list, ", "), strings.TrimRight(b.cfg.ReviewBaseURL, "/")+"/scripts")
+	var errs []error
+	for _, admin := range b.cfg.Admins {
+		if err := b.dm(ctx, admin, text); err != nil {
+			errs = append(errs, fmt.Errorf("discord: notify admin %s: %w", admin, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // ReviewLink returns the admin UI's review page of a script version:
 // <ReviewBaseURL>/scripts/<name>?sha256=<sha>.
 func (b *Bot) ReviewLink(name, sha string) string {

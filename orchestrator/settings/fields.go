@@ -34,6 +34,10 @@ var fields = []field{
 	list{"discord.admins", func(s *Settings) *[]string { return &s.Discord.Admins }},
 	scalar[string]{"discord.review_base_url", func(s *Settings) *string { return &s.Discord.ReviewBaseURL }},
 	scalar[int]{"discord.rate_limit_per_minute", func(s *Settings) *int { return &s.Discord.RateLimitPerMinute }},
+	scalar[int]{"workspace.max_files", func(s *Settings) *int { return &s.Workspace.MaxFiles }},
+	scalar[int]{"scripts.max_pending_per_script", func(s *Settings) *int { return &s.Scripts.MaxPendingPerScript }},
+	scalar[int]{"scripts.max_pending_total", func(s *Settings) *int { return &s.Scripts.MaxPendingTotal }},
+	duration{"scripts.notify_window", func(s *Settings) *time.Duration { return &s.Scripts.NotifyWindow }},
 	list{"egress_allow", func(s *Settings) *[]string { return &s.EgressAllow }},
 }
 

@@ -1,7 +1,8 @@
 // Package settings holds the settings an admin may change while the
 // orchestrator runs (SPEC 6 "settings", GET|PUT /api/v1/settings): the LLM
-// provider, model and budgets, the agent's limits, the Discord allowlists
-// and the egress allowlist. API keys and tokens are not settings: they are
+// provider, model and budgets, the agent's limits, the Discord allowlists,
+// the workspace's file cap, the caps on pending script proposals and the
+// egress allowlist. API keys and tokens are not settings: they are
 // vault secrets.
 //
 // Effective settings are the defaults (config file and environment, see
@@ -35,7 +36,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/config"
+	"github.com/airlockhq/airlock/orchestrator/workspace"
 )
 
 // Settings are the runtime-editable settings.
@@ -43,6 +46,9 @@ type Settings struct {
 	LLM     LLM     `json:"llm"`
 	Agent   Agent   `json:"agent"`
 	Discord Discord `json:"discord"`
+	// Workspace and Scripts bound what the assistant may pile up.
+	Workspace Workspace `json:"workspace"`
+	Scripts   Scripts   `json:"scripts"`
 	// EgressAllow lists hostnames, IP addresses and CIDRs the egress guard
 	// lets through even though they are private, loopback and so on.
 	EgressAllow []string `json:"egress_allow"`
@@ -88,6 +94,35 @@ type Discord struct {
 // DefaultDiscordRateLimit is RateLimitPerMinute when nothing sets it.
 const DefaultDiscordRateLimit = 10
 
+// Workspace limits the assistant's workspace at run time (the byte caps
+// are in the configuration file).
+type Workspace struct {
+	// MaxFiles caps the files and folders in the workspace, empty ones
+	// included.
+	MaxFiles int `json:"max_files"`
+}
+
+// Scripts limits script proposals. In JSON, NotifyWindow is a duration
+// string, as Agent.TaskTimeout.
+type Scripts struct {
+	// MaxPendingPerScript and MaxPendingTotal cap the versions awaiting
+	// review, of one script and of all scripts; script_propose refuses
+	// more until an admin decides.
+	MaxPendingPerScript int `json:"max_pending_per_script"`
+	MaxPendingTotal     int `json:"max_pending_total"`
+	// NotifyWindow: the first proposal notifies the admins at once, later
+	// ones within the window are sent as one summary when it ends.
+	NotifyWindow time.Duration `json:"notify_window"`
+}
+
+// Defaults of the Workspace and Scripts settings.
+const (
+	DefaultWorkspaceMaxFiles   = workspace.DefaultMaxFiles           // 2,000
+	DefaultMaxPendingPerScript = approval.DefaultMaxPendingPerScript // 5
+	DefaultMaxPendingTotal     = approval.DefaultMaxPendingTotal     // 50
+	DefaultNotifyWindow        = 10 * time.Minute
+)
+
 // FromConfig returns the settings the configuration (file and environment)
 // gives, which are the defaults of a fresh install. The configuration has
 // no Discord section: the Discord lists start empty (nobody is answered).
@@ -101,8 +136,11 @@ func FromConfig(c config.Config) Settings {
 			RequestsPerDay: c.LLM.RequestsPerDay,
 			TokensPerDay:   c.LLM.TokensPerDay,
 		},
-		Agent:       Agent{MaxRounds: c.Agent.MaxRounds, TaskTimeout: c.Agent.TaskTimeout},
-		Discord:     Discord{RateLimitPerMinute: DefaultDiscordRateLimit},
+		Agent:     Agent{MaxRounds: c.Agent.MaxRounds, TaskTimeout: c.Agent.TaskTimeout},
+		Discord:   Discord{RateLimitPerMinute: DefaultDiscordRateLimit},
+		Workspace: Workspace{MaxFiles: DefaultWorkspaceMaxFiles},
+		Scripts: Scripts{MaxPendingPerScript: DefaultMaxPendingPerScript, MaxPendingTotal: DefaultMaxPendingTotal,
+			NotifyWindow: DefaultNotifyWindow},
 		EgressAllow: slices.Clone(c.EgressAllow),
 	}.Normalize()
 }
@@ -149,6 +187,43 @@ func (a *Agent) UnmarshalJSON(b []byte) error {
 		a.TaskTimeout = d
 	}
 	a.MaxRounds = v.MaxRounds
+	return nil
+}
+
+// scriptsJSON is Scripts on the wire.
+type scriptsJSON struct {
+	MaxPendingPerScript int             `json:"max_pending_per_script"`
+	MaxPendingTotal     int             `json:"max_pending_total"`
+	NotifyWindow        json.RawMessage `json:"notify_window"`
+}
+
+// MarshalJSON writes NotifyWindow as a duration string.
+func (s Scripts) MarshalJSON() ([]byte, error) {
+	d, err := encodeDuration(s.NotifyWindow)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(scriptsJSON{MaxPendingPerScript: s.MaxPendingPerScript, MaxPendingTotal: s.MaxPendingTotal,
+		NotifyWindow: d})
+}
+
+// UnmarshalJSON reads NotifyWindow from a duration string; like Agent's,
+// it keeps missing fields and refuses unknown ones.
+func (s *Scripts) UnmarshalJSON(b []byte) error {
+	v := scriptsJSON{MaxPendingPerScript: s.MaxPendingPerScript, MaxPendingTotal: s.MaxPendingTotal}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return fmt.Errorf("settings: scripts: %w", err)
+	}
+	if v.NotifyWindow != nil {
+		d, err := decodeDuration(v.NotifyWindow)
+		if err != nil {
+			return fmt.Errorf("settings: scripts.notify_window: %w", err)
+		}
+		s.NotifyWindow = d
+	}
+	s.MaxPendingPerScript, s.MaxPendingTotal = v.MaxPendingPerScript, v.MaxPendingTotal
 	return nil
 }
 

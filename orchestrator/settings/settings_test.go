@@ -18,6 +18,8 @@ func TestFromConfigDefaults(t *testing.T) {
 		LLM:         LLM{Provider: "openai", MaxTokens: 4096, RequestsPerDay: 2000, TokensPerDay: 5_000_000},
 		Agent:       Agent{MaxRounds: 8, TaskTimeout: 3 * time.Minute},
 		Discord:     Discord{AllowedUsers: []string{}, AllowedChannels: []string{}, Admins: []string{}, RateLimitPerMinute: 10},
+		Workspace:   Workspace{MaxFiles: 2000},
+		Scripts:     Scripts{MaxPendingPerScript: 5, MaxPendingTotal: 50, NotifyWindow: 10 * time.Minute},
 		EgressAllow: []string{},
 	}
 	if !reflect.DeepEqual(got, want) {
@@ -76,7 +78,8 @@ func TestJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"task_timeout":"3m0s"`, `"egress_allow":[]`, `"admins":[]`, `"rate_limit_per_minute":10`, `"max_tokens":4096`} {
+	for _, want := range []string{`"task_timeout":"3m0s"`, `"egress_allow":[]`, `"admins":[]`, `"rate_limit_per_minute":10`, `"max_tokens":4096`,
+		`"workspace":{"max_files":2000}`, `"scripts":{"max_pending_per_script":5,"max_pending_total":50,"notify_window":"10m0s"}`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("JSON %s lacks %s", b, want)
 		}
@@ -102,6 +105,17 @@ func TestJSON(t *testing.T) {
 		t.Errorf("decode without task_timeout = %+v, %v", s.Agent, err)
 	}
 
+	s = defaults()
+	if err := json.Unmarshal([]byte(`{"scripts":{"notify_window":"30m"}}`), &s); err != nil || s.Scripts.NotifyWindow != 30*time.Minute ||
+		s.Scripts.MaxPendingPerScript != 5 || s.Scripts.MaxPendingTotal != 50 {
+		t.Errorf("partial scripts decode = %+v, %v", s.Scripts, err)
+	}
+	if err := json.Unmarshal([]byte(`{"scripts":{"max_pending":3}}`), &s); err == nil || !strings.Contains(err.Error(), "max_pending") {
+		t.Errorf("unknown scripts field: err = %v", err)
+	}
+	if err := json.Unmarshal([]byte(`{"scripts":{"notify_window":600}}`), &s); err == nil || !strings.Contains(err.Error(), "scripts.notify_window") {
+		t.Errorf("numeric notify_window: err = %v", err)
+	}
 	if err := json.Unmarshal([]byte(`{"agent":{"max_round":3}}`), &s); err == nil || !strings.Contains(err.Error(), "max_round") {
 		t.Errorf("unknown agent field: err = %v", err)
 	}

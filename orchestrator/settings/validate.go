@@ -12,16 +12,21 @@ import (
 
 // Bounds checked by Validate.
 const (
-	MaxMaxTokens      = 200_000
-	MaxMaxRounds      = 50
-	MinTaskTimeout    = 10 * time.Second
-	MaxTaskTimeout    = 30 * time.Minute
-	MaxRateLimit      = 600
-	MaxListEntries    = 100
-	maxModelBytes     = 200
-	maxURLBytes       = 2048
-	minSnowflakeBytes = 17
-	maxSnowflakeBytes = 20
+	MaxMaxTokens        = 200_000
+	MaxMaxRounds        = 50
+	MinTaskTimeout      = 10 * time.Second
+	MaxTaskTimeout      = 30 * time.Minute
+	MaxRateLimit        = 600
+	MaxListEntries      = 100
+	MaxWorkspaceFiles   = 1_000_000
+	MaxPendingPerScript = 100
+	MaxPendingTotal     = 1000
+	MinNotifyWindow     = time.Minute
+	MaxNotifyWindow     = 24 * time.Hour
+	maxModelBytes       = 200
+	maxURLBytes         = 2048
+	minSnowflakeBytes   = 17
+	maxSnowflakeBytes   = 20
 )
 
 // FieldError is one problem with one setting. Message is safe to show to
@@ -108,8 +113,22 @@ func (s Settings) Validate() error {
 	v.snowflakes("discord.admins", s.Discord.Admins)
 	v.baseURL("discord.review_base_url", s.Discord.ReviewBaseURL)
 	v.intRange("discord.rate_limit_per_minute", s.Discord.RateLimitPerMinute, 1, MaxRateLimit)
+	v.intRange("workspace.max_files", s.Workspace.MaxFiles, 1, MaxWorkspaceFiles)
+	v.scripts(s.Scripts)
 	v.egress(s.EgressAllow)
 	return v.err()
+}
+
+func (v *validator) scripts(s Scripts) {
+	v.intRange("scripts.max_pending_per_script", s.MaxPendingPerScript, 1, MaxPendingPerScript)
+	if s.MaxPendingPerScript > s.MaxPendingTotal && s.MaxPendingTotal >= 1 {
+		v.fail("scripts.max_pending_per_script", "must not be more than scripts.max_pending_total (%d), got %d",
+			s.MaxPendingTotal, s.MaxPendingPerScript)
+	}
+	v.intRange("scripts.max_pending_total", s.MaxPendingTotal, 1, MaxPendingTotal)
+	if d := s.NotifyWindow; d < MinNotifyWindow || d > MaxNotifyWindow {
+		v.fail("scripts.notify_window", "must be between %s and %s, got %s", MinNotifyWindow, MaxNotifyWindow, d)
+	}
 }
 
 // validator collects problems.

@@ -27,6 +27,8 @@ func TestValidateAcceptsGood(t *testing.T) {
 	s.Discord = Discord{AllowedUsers: snowflakes(MaxListEntries), AllowedChannels: []string{"12345678901234567"},
 		Admins: []string{"12345678901234567890"}, ReviewBaseURL: "https://airlock.example/admin", RateLimitPerMinute: MaxRateLimit}
 	s.EgressAllow = []string{"intranet.example", "10.0.0.0/8", "fd00::1", "192.168.1.10"}
+	s.Workspace.MaxFiles = MaxWorkspaceFiles
+	s.Scripts = Scripts{MaxPendingPerScript: MaxPendingPerScript, MaxPendingTotal: MaxPendingTotal, NotifyWindow: MaxNotifyWindow}
 	if err := s.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +77,15 @@ func TestValidateNamesEachBadField(t *testing.T) {
 		{"discord.review_base_url", func(s *Settings) { s.Discord.ReviewBaseURL = "airlock.example" }},
 		{"discord.rate_limit_per_minute", func(s *Settings) { s.Discord.RateLimitPerMinute = 0 }},
 		{"discord.rate_limit_per_minute", func(s *Settings) { s.Discord.RateLimitPerMinute = 601 }},
+		{"workspace.max_files", func(s *Settings) { s.Workspace.MaxFiles = 0 }},
+		{"workspace.max_files", func(s *Settings) { s.Workspace.MaxFiles = MaxWorkspaceFiles + 1 }},
+		{"scripts.max_pending_per_script", func(s *Settings) { s.Scripts.MaxPendingPerScript = 0 }},
+		{"scripts.max_pending_per_script", func(s *Settings) { s.Scripts.MaxPendingPerScript = MaxPendingPerScript + 1 }},
+		{"scripts.max_pending_per_script", func(s *Settings) { s.Scripts.MaxPendingPerScript, s.Scripts.MaxPendingTotal = 20, 10 }},
+		{"scripts.max_pending_total", func(s *Settings) { s.Scripts.MaxPendingTotal = 0; s.Scripts.MaxPendingPerScript = 1 }},
+		{"scripts.max_pending_total", func(s *Settings) { s.Scripts.MaxPendingTotal = MaxPendingTotal + 1 }},
+		{"scripts.notify_window", func(s *Settings) { s.Scripts.NotifyWindow = 59 * time.Second }},
+		{"scripts.notify_window", func(s *Settings) { s.Scripts.NotifyWindow = 25 * time.Hour }},
 		{"egress_allow", func(s *Settings) { s.EgressAllow = []string{"*.example.com"} }},
 		{"egress_allow", func(s *Settings) { s.EgressAllow = []string{"10.0.0.0/33"} }},
 		{"egress_allow", func(s *Settings) { s.EgressAllow = []string{"fe80::1%eth0"} }},

@@ -59,8 +59,43 @@ const scriptOrder = " ORDER BY created_at DESC, rowid DESC"
 // row and true. It is idempotent on (Name, SHA256): when that version
 // exists already, it stores nothing and returns the existing row, with its
 // status, and false. v.Status and the decision fields are ignored; a zero
-// v.CreatedAt means now.
+// v.CreatedAt means now. It applies no cap on pending versions; see
+// InsertPendingVersion.
 func (s *Store) InsertScriptVersion(ctx context.Context, v ScriptVersion) (ScriptVersion, bool, error) {
+	return s.InsertPendingVersion(ctx, v, PendingCaps{})
+}
+
+// PendingCaps caps the versions awaiting review; zero means no cap.
+type PendingCaps struct {
+	PerScript int // pending versions of one name
+	Total     int // pending versions of all names
+}
+
+// ErrPendingCap matches a *PendingCapError.
+var ErrPendingCap = errors.New("too many script versions await review")
+
+// PendingCapError is a new version refused by a PendingCaps cap.
+type PendingCapError struct {
+	Name    string // the script; "" when the total cap refused it
+	Pending int    // versions pending (of Name, or in total)
+	Cap     int
+}
+
+func (e *PendingCapError) Error() string {
+	if e.Name != "" {
+		return fmt.Sprintf("%d versions of %q await review, the cap is %d", e.Pending, e.Name, e.Cap)
+	}
+	return fmt.Sprintf("%d script versions await review, the cap is %d", e.Pending, e.Cap)
+}
+
+func (e *PendingCapError) Is(target error) bool { return target == ErrPendingCap }
+
+// InsertPendingVersion is InsertScriptVersion with caps on the pending
+// versions: a new version that would pass one is refused with a
+// *PendingCapError, and nothing is stored. The count and the insert are
+// one write transaction, so concurrent proposals cannot pass a cap
+// together. Proposing an existing version is never refused.
+func (s *Store) InsertPendingVersion(ctx context.Context, v ScriptVersion, caps PendingCaps) (ScriptVersion, bool, error) {
 	if v.Name == "" || len(v.SHA256) != 64 {
 		return ScriptVersion{}, false, fmt.Errorf("store: insert script version %q: missing name or sha256", v.Name)
 	}
@@ -73,26 +108,53 @@ func (s *Store) InsertScriptVersion(ctx context.Context, v ScriptVersion) (Scrip
 	}
 	var out ScriptVersion
 	created := false
+	const get = "SELECT " + scriptColumns + " FROM script_versions WHERE name = ? AND sha256 = ?"
 	err = s.WriteTx(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, "INSERT INTO script_versions ("+scriptColumns+")"+
-			" VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, 0, '', '') ON CONFLICT (name, sha256) DO NOTHING",
-			v.Name, v.SHA256, v.Source, v.Description, grants, findings, v.Proposer, toDB(v.CreatedAt))
-		if err != nil {
+		out, err = scanScript(tx.QueryRowContext(ctx, get, v.Name, v.SHA256))
+		if !errors.Is(err, ErrNotFound) {
+			return err // found (nil), or failed
+		}
+		if err := checkPendingCaps(ctx, tx, v.Name, caps); err != nil {
 			return err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
+		if _, err := s.exec(ctx, tx, "INSERT INTO script_versions ("+scriptColumns+")"+
+			" VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, 0, '', '')",
+			v.Name, v.SHA256, v.Source, v.Description, grants, findings, v.Proposer, toDB(v.CreatedAt)); err != nil {
 			return err
 		}
-		created = n == 1
-		out, err = scanScript(tx.QueryRowContext(ctx,
-			"SELECT "+scriptColumns+" FROM script_versions WHERE name = ? AND sha256 = ?", v.Name, v.SHA256))
+		created = true
+		out, err = scanScript(tx.QueryRowContext(ctx, get, v.Name, v.SHA256))
 		return err
 	})
 	if err != nil {
 		return ScriptVersion{}, false, fmt.Errorf("store: insert script version %q: %w", v.Name, err)
 	}
 	return out, created, nil
+}
+
+// checkPendingCaps refuses one more pending version of name when a cap is
+// reached.
+func checkPendingCaps(ctx context.Context, tx *sql.Tx, name string, caps PendingCaps) error {
+	if caps.PerScript > 0 {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM script_versions WHERE name = ? AND status = 'pending'",
+			name).Scan(&n); err != nil {
+			return err
+		}
+		if n >= caps.PerScript {
+			return &PendingCapError{Name: name, Pending: n, Cap: caps.PerScript}
+		}
+	}
+	if caps.Total > 0 {
+		var n int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM script_versions WHERE status = 'pending'").Scan(&n); err != nil {
+			return err
+		}
+		if n >= caps.Total {
+			return &PendingCapError{Pending: n, Cap: caps.Total}
+		}
+	}
+	return nil
 }
 
 func encodeScriptJSON(v ScriptVersion) (grants, findings string, err error) {

@@ -250,3 +250,68 @@ func TestApprovedVersionSeesRevokeAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestPendingCaps (issue 11 item 12): a new version past a cap on pending
+// versions, of one script or of all, is refused and stores nothing;
+// proposing an existing version and deciding pending ones free the way;
+// concurrent inserts cannot pass a cap together.
+func TestPendingCaps(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	ctx := context.Background()
+	caps := PendingCaps{PerScript: 2, Total: 3}
+	insert := func(name, src string) (bool, error) {
+		_, created, err := s.InsertPendingVersion(ctx, testVersion(name, src), caps)
+		return created, err
+	}
+	for _, src := range []string{"a1", "a2"} {
+		if created, err := insert("alpha", src); err != nil || !created {
+			t.Fatalf("alpha %s: %v, %v", src, created, err)
+		}
+	}
+	_, err := insert("alpha", "a3")
+	var pe *PendingCapError
+	if !errors.As(err, &pe) || !errors.Is(err, ErrPendingCap) || pe.Name != "alpha" || pe.Pending != 2 || pe.Cap != 2 {
+		t.Fatalf("third alpha: %v", err)
+	}
+	if created, err := insert("alpha", "a1"); err != nil || created {
+		t.Fatalf("an existing version at the cap: created %v, %v", created, err)
+	}
+	if created, err := insert("beta", "b1"); err != nil || !created {
+		t.Fatalf("beta: %v, %v", created, err)
+	}
+	_, err = insert("gamma", "g1")
+	if !errors.As(err, &pe) || pe.Name != "" || pe.Pending != 3 || pe.Cap != 3 {
+		t.Fatalf("fourth pending overall: %v", err)
+	}
+	if vs, _ := s.ListScriptVersions(ctx, "gamma"); len(vs) != 0 {
+		t.Fatalf("a refused version was stored: %+v", vs)
+	}
+	// Rejecting one frees a place.
+	if err := s.RejectScript(ctx, ScriptDecision{Name: "alpha", SHA256: testVersion("alpha", "a1").SHA256, By: "admin:a", Reason: "no"}); err != nil {
+		t.Fatal(err)
+	}
+	if created, err := insert("gamma", "g1"); err != nil || !created {
+		t.Fatalf("after a rejection: %v, %v", created, err)
+	}
+
+	// Concurrent inserts of distinct versions: exactly the cap's worth pass.
+	caps = PendingCaps{PerScript: 4, Total: 100}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	stored := 0
+	for i := range 12 {
+		wg.Go(func() {
+			if created, err := insert("delta", fmt.Sprint("d", i)); err == nil && created {
+				mu.Lock()
+				stored++
+				mu.Unlock()
+			} else if !errors.Is(err, ErrPendingCap) {
+				t.Errorf("concurrent insert %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if stored != 4 {
+		t.Errorf("%d concurrent versions stored, want the cap of 4", stored)
+	}
+}

@@ -6,8 +6,9 @@ import (
 	"io/fs"
 	"strings"
 	"syscall"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/airlockhq/airlock/orchestrator/naming"
 )
 
 // Path limits.
@@ -65,8 +66,8 @@ func badPath(rel string) string {
 		return `path contains a backslash; use "/" between folders`
 	case !utf8.ValidString(rel):
 		return "path is not valid UTF-8"
-	case strings.IndexFunc(rel, unicode.IsControl) >= 0:
-		return "path contains a control character"
+	case naming.Check(rel) != "":
+		return "path " + naming.Check(rel)
 	case strings.HasPrefix(rel, "/"):
 		return "absolute paths are not allowed; use a path relative to the workspace root"
 	}
