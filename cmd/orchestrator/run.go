@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	mcpserver "github.com/airlockhq/airlock/mcp/server"
@@ -236,6 +237,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 		Vault: vlt, Approval: scripts, Auth: authSvc, Settings: set, TestLLM: models.test, Live: hub,
 		LLM: models.gateway, CSRFKey: csrfKey, TrustedProxies: proxies, DiscordStatus: bot.Status,
 		Logger: logger.With("component", "http"), MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+		BodyReadTimeout: cfg.HTTP.BodyReadTimeout, AllowedHosts: allowedHosts(cfg),
 		Redact: func(b []byte) []byte { return holder.Load().Bytes(b) }}), logger)
 	if err != nil {
 		mcpSrv.Shutdown(context.Background())
@@ -299,16 +301,30 @@ func startHTTP(cfg config.Config, a *admin.Server, logger *slog.Logger) (*http.S
 	if err != nil {
 		return nil, nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Addr: ln.Addr().String(), Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	srv, limited := admin.NewHTTPServer(a.Handler(), ln, admin.Limits{MaxConns: cfg.HTTP.MaxConnections},
+		slog.NewLogLogger(logger.Handler(), slog.LevelWarn))
 	errc := make(chan error, 1)
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 		}
 	}()
-	logger.Info("serving HTTP", "addr", ln.Addr().String())
+	logger.Info("serving HTTP", "addr", ln.Addr().String(), "max_connections", cfg.HTTP.MaxConnections,
+		"allowed_hosts", allowedHosts(cfg))
 	return srv, errc, nil
+}
+
+// allowedHosts are the host names the HTTP server answers besides
+// loopback ones: the configured ones, and the address it listens on when
+// that is a specific one (the URL the setup announcement prints).
+func allowedHosts(cfg config.Config) []string {
+	hosts := slices.Clone(cfg.HTTP.AllowedHosts)
+	if host, _, err := net.SplitHostPort(cfg.HTTPAddr); err == nil && host != "" {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
+			hosts = append(hosts, host)
+		}
+	}
+	return hosts
 }
 
 func audited(ctx context.Context, l *audit.Log, logger *slog.Logger, e audit.Event) {

@@ -19,6 +19,16 @@
 //     an error page (UI) with a status code; internal error text is logged
 //     with a reference, never sent. Every response body passes the
 //     redactor, so no route can return a secret value.
+//   - The server answers only Host headers it serves (loopback names and
+//     addresses, AllowedHosts, the review URL's host): no DNS rebinding.
+//     Health checks answer any host.
+//   - Every state-changing API request that a browser marks cross-site is
+//     refused unless it carries a bearer token; JSON bodies require
+//     Content-Type: application/json, so no form or no-cors fetch can
+//     post one without a CORS preflight, which is never granted.
+//   - Request bodies are read under a deadline (BodyReadTimeout) before
+//     any handler runs; connections are capped by the listener of
+//     NewHTTPServer, whose reserve slots serve only health checks.
 //   - First-run setup exists only while no admin does.
 package admin
 
@@ -30,6 +40,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -77,6 +88,12 @@ type Deps struct {
 	DiscordStatus func() DiscordStatus
 	// MaxBodyBytes caps request bodies.
 	MaxBodyBytes int64
+	// BodyReadTimeout bounds reading a request body (default 30s).
+	BodyReadTimeout time.Duration
+	// AllowedHosts are the host names the server answers besides loopback
+	// ones and the host of the review URL setting; other Host headers get
+	// a 421 (DNS rebinding).
+	AllowedHosts []string
 	// WorkerGrace is how long a worker counts as connected after its last poll.
 	WorkerGrace time.Duration
 	// Redact scrubs secret values from every response body. Nil means none.
@@ -95,13 +112,17 @@ type DiscordStatus struct {
 // Server serves the admin HTTP interface.
 type Server struct {
 	Deps
-	pages pageSet
+	pages   pageSet
+	hostLog hostRefusalLog
 }
 
 // New returns a Server.
 func New(d Deps) *Server {
 	if d.MaxBodyBytes <= 0 {
 		d.MaxBodyBytes = 1 << 20
+	}
+	if d.BodyReadTimeout <= 0 {
+		d.BodyReadTimeout = 30 * time.Second
 	}
 	if d.WorkerGrace <= 0 {
 		d.WorkerGrace = 45 * time.Second
@@ -217,9 +238,12 @@ func (s *Server) sendJSON(w http.ResponseWriter, code int, v any, tok string) {
 }
 
 // decodeJSON reads one JSON object from a size-limited body, refusing
-// unknown fields and trailing data.
+// unknown fields and trailing data. The body must be declared as
+// application/json: a browser sends that type cross-origin only after a
+// CORS preflight, which this server never grants, while a form or a
+// no-cors fetch can send a JSON-looking body as text/plain.
 func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
+	if !isJSON(r.Header.Get("Content-Type")) {
 		return errorf(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.MaxBodyBytes)
@@ -238,8 +262,11 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error
 	return nil
 }
 
+// isJSON reports whether the Content-Type ct is application/json (with
+// parameters, such as a charset, or not).
 func isJSON(ct string) bool {
-	return len(ct) >= 16 && ct[:16] == "application/json"
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && mt == "application/json"
 }
 
 func newRef() string {

@@ -107,7 +107,7 @@ func messageError(err error) error {
 }
 
 // Event streams: how often an idle stream sends a comment, so that proxies
-// keep it open, and how stale its session check may get before a frame.
+// keep it open, and how often its session is checked again.
 const (
 	sseKeepAlive = 15 * time.Second
 	sseRecheck   = time.Second
@@ -115,9 +115,10 @@ const (
 
 // chatEvents streams a conversation's live events (task started, partial
 // reply text, reply stored, failure) as server-sent events. Every event
-// passes the redactor. The session is checked again before a frame goes
-// out (at most every sseRecheck), so logout, a password change or a
-// revoked session also ends a stream that is already open.
+// passes the redactor. The session is checked again every sseRecheck,
+// idle or not, and before a frame goes out when the last check is older
+// than that, so logout, a password change or a revoked session ends a
+// stream that is already open within a second.
 func (s *Server) chatEvents(w http.ResponseWriter, r *http.Request) error {
 	if s.Live == nil {
 		return errorf(http.StatusNotFound, "live updates are not available")
@@ -137,15 +138,29 @@ func (s *Server) chatEvents(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	_ = rc.Flush()
-	tick := time.NewTicker(sseKeepAlive)
-	defer tick.Stop()
+	keepAlive := time.NewTicker(sseKeepAlive)
+	defer keepAlive.Stop()
+	recheck := time.NewTicker(sseRecheck)
+	defer recheck.Stop()
 	checked := time.Now()
+	valid := func() bool {
+		if _, err := s.sessionOf(r); err != nil {
+			return false
+		}
+		checked = time.Now()
+		return true
+	}
 	for {
 		var frame []byte
 		select {
 		case <-r.Context().Done():
 			return nil
-		case <-tick.C:
+		case <-recheck.C:
+			if !valid() {
+				return nil
+			}
+			continue
+		case <-keepAlive.C:
 			frame = []byte(": keep-alive\n\n")
 		case ev, ok := <-events:
 			if !ok {
@@ -157,11 +172,8 @@ func (s *Server) chatEvents(w http.ResponseWriter, r *http.Request) error {
 			}
 			frame = append(append([]byte("event: "+ev.Type+"\ndata: "), s.Redact(data)...), '\n', '\n')
 		}
-		if time.Since(checked) >= sseRecheck {
-			if _, err := s.sessionOf(r); err != nil {
-				return nil
-			}
-			checked = time.Now()
+		if time.Since(checked) >= sseRecheck && !valid() {
+			return nil
 		}
 		if _, err := w.Write(frame); err != nil {
 			return nil

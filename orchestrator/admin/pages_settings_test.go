@@ -53,6 +53,7 @@ func TestSettingsAPI(t *testing.T) {
 	for _, body := range []string{`{"llm":{"nope":1}}`, `{"agent":{"task_timeout":90}}`, `[]`, `{"llm":`} {
 		req, _ := http.NewRequest("PUT", e.srv.URL+"/api/v1/settings", strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

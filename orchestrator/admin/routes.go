@@ -9,7 +9,7 @@ import (
 // Handler returns the server's routes, all in one place.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.recoverer, securityHeaders)
+	r.Use(s.recoverer, securityHeaders, s.reserveOnly, s.checkHost, s.readBody)
 	r.NotFound(s.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return errorf(http.StatusNotFound, "not found")
 	}))
@@ -72,6 +72,7 @@ func (s *Server) Handler() http.Handler {
 	})
 
 	r.Route("/api/v1", func(r chi.Router) {
+		r.Use(s.apiOrigin)
 		r.Get("/setup", s.handle(s.apiSetupState))
 		r.Post("/setup", s.handle(s.apiSetup))
 		r.Post("/auth/login", s.handle(s.apiLogin))

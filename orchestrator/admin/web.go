@@ -8,9 +8,11 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -178,11 +180,29 @@ func decodeFlash(v string) string {
 	return string(b)
 }
 
-// safeNext returns target if it is a local path, else "/": a login's
-// ?next= must not send the admin to another site.
+// safeNext returns target if it is a path on this origin, else "/": a
+// login's ?next= must not send the admin to another site. Browsers drop
+// tabs and newlines from a Location and read a backslash as a slash, so
+// "/<tab>/evil.example" would be "//evil.example", another host: control
+// characters and backslashes are refused, raw or percent-encoded in the
+// path, and what is kept is parsed with net/url and re-encoded from its
+// path, query and fragment only.
 func safeNext(target string) string {
-	if !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") || strings.ContainsAny(target, "\\\r\n") {
+	bad := func(s string) bool {
+		return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\\' })
+	}
+	if target == "" || bad(target) {
 		return "/"
 	}
-	return target
+	u, err := url.Parse(target)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || bad(u.Path) ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.HasPrefix(u.EscapedPath(), "//") {
+		return "/"
+	}
+	local := url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery, Fragment: u.Fragment}
+	out := local.String()
+	if !strings.HasPrefix(out, "/") || strings.HasPrefix(out, "//") {
+		return "/"
+	}
+	return out
 }

@@ -93,6 +93,16 @@ type HTTPConfig struct {
 	// whose X-Forwarded-For and X-Forwarded-Proto headers are believed
 	// (for the client IP of rate limits and for Secure cookies).
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// AllowedHosts are the host names (or IP addresses) the server answers
+	// besides loopback ones (localhost, 127.0.0.1, ::1) and the host of the
+	// review URL setting: any other Host header is refused, which stops
+	// DNS rebinding. Set it when the UI is reached under a name.
+	AllowedHosts []string `yaml:"allowed_hosts"`
+	// MaxConnections caps concurrent connections; a small reserve beyond
+	// it serves only /healthz and /readyz.
+	MaxConnections int `yaml:"max_connections"`
+	// BodyReadTimeout bounds reading one request body.
+	BodyReadTimeout time.Duration `yaml:"body_read_timeout"`
 }
 
 // LogConfig sets logging.
@@ -130,7 +140,7 @@ func Defaults(dev bool) Config {
 			MaxRetries: 3, RequestsPerDay: 2000, TokensPerDay: 5_000_000},
 		Agent:     AgentConfig{MaxRounds: 8, TaskTimeout: 3 * time.Minute},
 		Workspace: WorkspaceConfig{MaxFileBytes: 256 << 10, MaxMemoryBytes: 64 << 10, MaxTotalBytes: 50 << 20},
-		HTTP:      HTTPConfig{MaxBodyBytes: 1 << 20},
+		HTTP:      HTTPConfig{MaxBodyBytes: 1 << 20, MaxConnections: 256, BodyReadTimeout: 30 * time.Second},
 		Log:       LogConfig{Level: "info"},
 	}
 	if dev {

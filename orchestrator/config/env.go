@@ -61,6 +61,7 @@ func envVars() []envVar {
 		{"AIRLOCK_MASTER_KEY_FILE", "master_key_file", envString(func(c *Config) *string { return &c.MasterKeyFile })},
 		{"AIRLOCK_EGRESS_ALLOW", "egress_allow", func(c *Config, v string) error { c.EgressAllow = splitList(v); return nil }},
 		{"AIRLOCK_TRUSTED_PROXIES", "http.trusted_proxies", func(c *Config, v string) error { c.HTTP.TrustedProxies = splitList(v); return nil }},
+		{"AIRLOCK_ALLOWED_HOSTS", "http.allowed_hosts", func(c *Config, v string) error { c.HTTP.AllowedHosts = splitList(v); return nil }},
 		{"AIRLOCK_LLM_PROVIDER", "llm.provider", envString(func(c *Config) *string { return &c.LLM.Provider })},
 		{"AIRLOCK_LLM_BASE_URL", "llm.base_url", envString(func(c *Config) *string { return &c.LLM.BaseURL })},
 		{"AIRLOCK_LLM_MODEL", "llm.model", envString(func(c *Config) *string { return &c.LLM.Model })},

@@ -33,6 +33,7 @@ func TestEnvBeatsYAML(t *testing.T) {
 		"AIRLOCK_SOCKET":               "/run/env.sock",
 		"AIRLOCK_MASTER_KEY_FILE":      "/run/secrets/mk",
 		"AIRLOCK_LOG_LEVEL":            "warn",
+		"AIRLOCK_ALLOWED_HOSTS":        "airlock.example.org, 192.168.1.20",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -55,13 +56,14 @@ func TestEnvBeatsYAML(t *testing.T) {
 		{"socket", cfg.Socket, "/run/env.sock"},
 		{"master key", cfg.MasterKeyFile, "/run/secrets/mk"},
 		{"log level", cfg.Log.Level, "warn"},
+		{"allowed hosts", strings.Join(cfg.HTTP.AllowedHosts, " "), "airlock.example.org 192.168.1.20"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
 			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
 		}
 	}
-	for _, name := range []string{"AIRLOCK_DATA_DIR", "AIRLOCK_EGRESS_ALLOW", "AIRLOCK_AGENT_TASK_TIMEOUT"} {
+	for _, name := range []string{"AIRLOCK_DATA_DIR", "AIRLOCK_EGRESS_ALLOW", "AIRLOCK_AGENT_TASK_TIMEOUT", "AIRLOCK_ALLOWED_HOSTS"} {
 		if !slices.Contains(EnvNames(), name) {
 			t.Errorf("EnvNames lacks %s", name)
 		}
@@ -84,6 +86,8 @@ func TestBadEnv(t *testing.T) {
 		{map[string]string{"AIRLOCK_EGRESS_ALLOW": "*.example.com"}, `config: AIRLOCK_EGRESS_ALLOW: entry 0 "*.example.com"`},
 		{map[string]string{"AIRLOCK_HTTP_ADDR": "nonsense"}, `config: AIRLOCK_HTTP_ADDR: want host:port`},
 		{map[string]string{"AIRLOCK_LOG_LEVEL": "verbose"}, `config: AIRLOCK_LOG_LEVEL: must be`},
+		{map[string]string{"AIRLOCK_ALLOWED_HOSTS": "ok.example,https://airlock.example.org"}, `config: AIRLOCK_ALLOWED_HOSTS: entry 1 "https://airlock.example.org" is not a host name`},
+		{map[string]string{"AIRLOCK_ALLOWED_HOSTS": "airlock.example.org:8443"}, `config: AIRLOCK_ALLOWED_HOSTS: entry 0`},
 		{map[string]string{"AIRLOCK_LLM_BASE_URL": "localhost:11434"}, `config: AIRLOCK_LLM_BASE_URL: want an http:// or https:// URL`},
 	}
 	for _, tt := range tests {

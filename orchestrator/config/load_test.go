@@ -25,6 +25,8 @@ func TestContainerDefaults(t *testing.T) {
 		{"max_rounds", cfg.Agent.MaxRounds, 8},
 		{"task_timeout", cfg.Agent.TaskTimeout, 3 * time.Minute},
 		{"max_body_bytes", cfg.HTTP.MaxBodyBytes, int64(1 << 20)},
+		{"max_connections", cfg.HTTP.MaxConnections, 256},
+		{"body_read_timeout", cfg.HTTP.BodyReadTimeout, 30 * time.Second},
 		{"max_file_bytes", cfg.Workspace.MaxFileBytes, int64(256 << 10)},
 		{"max_memory_bytes", cfg.Workspace.MaxMemoryBytes, int64(64 << 10)},
 		{"file", cfg.File, ""},
@@ -140,6 +142,9 @@ workspace:
   max_memory_bytes: 500
 http:
   max_body_bytes: 2048
+  allowed_hosts: [airlock.example.org]
+  max_connections: 64
+  body_read_timeout: 5s
 log:
   level: DEBUG
 `, 0o600)
@@ -157,6 +162,7 @@ log:
 	want.Agent = AgentConfig{MaxRounds: 4, TaskTimeout: 90 * time.Second}
 	want.Workspace.MaxFileBytes, want.Workspace.MaxMemoryBytes = 1000, 500
 	want.HTTP.MaxBodyBytes = 2048
+	want.HTTP.AllowedHosts, want.HTTP.MaxConnections, want.HTTP.BodyReadTimeout = []string{"airlock.example.org"}, 64, 5*time.Second
 	want.Log.Level = "DEBUG"
 	want.File = p
 	want.LLMAPIKey, want.LLMAPIKeySource = "sk-from-file", "file "+filepath.Join(dir, "llm.key")

@@ -61,6 +61,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("llm_api_key", secretLine(c.LLMAPIKey, c.LLMAPIKeySource)),
 		slog.String("discord_token", secretLine(c.DiscordToken, c.DiscordTokenSource)),
 		slog.Any("egress_allow", c.EgressAllow),
+		slog.Any("allowed_hosts", c.HTTP.AllowedHosts),
 	)
 }
 

@@ -42,6 +42,7 @@ func (c Config) Validate() error {
 	k.limits()
 	k.egress()
 	k.proxies()
+	k.allowedHosts()
 	if _, ok := parseLevel(c.Log.Level); !ok {
 		k.fail("log.level", `must be "debug", "info", "warn" or "error", got %q`, c.Log.Level)
 	}
@@ -123,6 +124,8 @@ func (k *checker) limits() {
 	k.positive("workspace.max_memory_bytes", c.Workspace.MaxMemoryBytes)
 	k.positive("workspace.max_total_bytes", c.Workspace.MaxTotalBytes)
 	k.positive("http.max_body_bytes", c.HTTP.MaxBodyBytes)
+	k.positive("http.max_connections", int64(c.HTTP.MaxConnections))
+	k.positiveDuration("http.body_read_timeout", c.HTTP.BodyReadTimeout)
 }
 
 func (k *checker) positive(key string, n int64) {
@@ -147,6 +150,17 @@ func (k *checker) proxies() {
 	for i, e := range k.c.HTTP.TrustedProxies {
 		if _, err := netip.ParsePrefix(e); err != nil && !isIP(e) {
 			k.fail("http.trusted_proxies", "entry %d %q is not an IP address or CIDR", i, e)
+		}
+	}
+}
+
+// allowedHosts: each entry is a bare host name or IP address, what the
+// server compares the Host header (without its port) with.
+func (k *checker) allowedHosts() {
+	for i, e := range k.c.HTTP.AllowedHosts {
+		h := strings.TrimSuffix(strings.ToLower(e), ".")
+		if !isIP(strings.Trim(h, "[]")) && !egress.ValidHostname(h) {
+			k.fail("http.allowed_hosts", "entry %d %q is not a host name or IP address (no scheme, port or path: e.g. airlock.example.org)", i, e)
 		}
 	}
 }
