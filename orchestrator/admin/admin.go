@@ -112,8 +112,9 @@ type DiscordStatus struct {
 // Server serves the admin HTTP interface.
 type Server struct {
 	Deps
-	pages   pageSet
-	hostLog hostRefusalLog
+	pages    pageSet
+	hostLog  hostRefusalLog
+	logLimit logLimiter
 }
 
 // New returns a Server.
@@ -182,7 +183,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		he = &httpError{Code: http.StatusInternalServerError, Msg: "internal error (reference " + ref + ")"}
 	}
 	if he.Err != nil {
-		s.Logger.Warn("request refused", "method", r.Method, "path", r.URL.Path, "status", he.Code, "err", he.Err)
+		s.warnRequest(r, "request refused", "method", r.Method, "path", r.URL.Path, "status", he.Code, "err", he.Err)
 	}
 	setRetryAfter(w, he)
 	if isAPI(r) {

@@ -54,7 +54,7 @@ func unsafeMethod(m string) bool {
 func (s *Server) checkOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := crossOrigin.Check(r); err != nil {
-			s.Logger.Warn("refused a cross-origin request", "client_ip", s.clientIP(r), "path", r.URL.Path)
+			s.warnRequest(r, "refused a cross-origin request", "path", r.URL.Path)
 			s.fail(w, r, errorf(http.StatusForbidden, "cross-origin request refused"))
 			return
 		}

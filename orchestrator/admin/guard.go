@@ -180,7 +180,7 @@ func (s *Server) apiOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if unsafeMethod(r.Method) && !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
 			if err := crossOrigin.Check(r); err != nil {
-				s.Logger.Warn("refused a cross-origin API request", "client_ip", s.clientIP(r), "path", r.URL.Path)
+				s.warnRequest(r, "refused a cross-origin API request", "path", r.URL.Path)
 				s.fail(w, r, errorf(http.StatusForbidden, "cross-origin request refused"))
 				return
 			}

@@ -78,7 +78,7 @@ func (s *Server) requireAPI(next http.Handler) http.Handler {
 }
 
 func (s *Server) unauthorized(w http.ResponseWriter, r *http.Request, msg string) {
-	s.Logger.Warn("api auth failed", "auth_failed", true, "client_ip", s.clientIP(r), "path", r.URL.Path)
+	s.warnRequest(r, "api auth failed", "auth_failed", true, "path", r.URL.Path)
 	w.Header().Set("WWW-Authenticate", `Bearer realm="airlock"`)
 	s.writeJSON(w, http.StatusUnauthorized, map[string]string{"error": msg})
 }
