@@ -64,8 +64,10 @@ func fakeLLMRoundTrip(b *testing.B, h *harness) float64 {
 	if err != nil {
 		b.Fatal(err)
 	}
-	req := tools.LLMRequest{System: "system prompt", Messages: []tools.Message{{Role: tools.RoleUser, Content: "hi"}},
-		Tools: tools.Model()}
+	req := llm.Request{System: "system prompt", Messages: []llm.Message{{Role: llm.RoleUser, Content: "hi"}}}
+	for _, d := range tools.Model() {
+		req.Tools = append(req.Tools, llm.Tool(d))
+	}
 	ds := make([]time.Duration, 0, 500)
 	for range 500 {
 		start := time.Now()

@@ -26,14 +26,15 @@ func (c *Core) publish(e live.Event) {
 // The call is the same whether anyone watches or not.
 func (c *Core) complete(ctx context.Context, task tools.Task, req tools.LLMRequest) (tools.LLMResponse, error) {
 	if c.Live == nil {
-		return c.LLM.Complete(ctx, req)
+		resp, err := c.LLM.Complete(ctx, llmRequest(req))
+		return wireResponse(resp), err
 	}
 	p := &partial{hub: c.Live, conv: task.ConversationID, task: task.ID, redactor: c.Redactor, gap: minDeltaGap}
-	resp, err := c.LLM.CompleteStream(ctx, req, p.add)
+	resp, err := c.LLM.CompleteStream(ctx, llmRequest(req), p.add)
 	if err == nil {
 		p.flush()
 	}
-	return resp, err
+	return wireResponse(resp), err
 }
 
 // partial publishes the text of one streamed model call to the viewers of

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/config"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
@@ -110,8 +109,8 @@ func (m *llmManager) test(ctx context.Context, conf settings.LLM, key string) er
 	if err != nil {
 		return err
 	}
-	_, err = client.Complete(ctx, tools.LLMRequest{System: "This is a connection test.",
-		Messages: []tools.Message{{Role: tools.RoleUser, Content: "Reply with the word OK."}}})
+	_, err = client.Complete(ctx, llm.Request{System: "This is a connection test.",
+		Messages: []llm.Message{{Role: llm.RoleUser, Content: "Reply with the word OK."}}})
 	if err != nil {
 		return errors.New(m.holder.Load().String(err.Error()))
 	}

@@ -43,8 +43,8 @@ func (s *Service) Propose(ctx context.Context, name, source, proposer string) (t
 	}
 	sum := sha256.Sum256([]byte(source))
 	v, created, err := s.st.InsertPendingVersion(ctx, store.ScriptVersion{
-		Name: name, SHA256: hex.EncodeToString(sum[:]), Source: source, Description: desc, Grants: g,
-		Findings: scan.Scan(source, g), Proposer: proposer, CreatedAt: s.now(),
+		Name: name, SHA256: hex.EncodeToString(sum[:]), Source: source, Description: desc, Grants: storeGrants(g),
+		Findings: storeFindings(scan.Scan(source, g)), Proposer: proposer, CreatedAt: s.now(),
 	}, s.pendingCaps())
 	var pe *store.PendingCapError
 	if errors.As(err, &pe) {
@@ -55,14 +55,14 @@ func (s *Service) Propose(ctx context.Context, name, source, proposer string) (t
 	}
 	_, err = s.log.Append(ctx, audit.Event{Actor: proposer, Action: "script.proposed", Target: name,
 		Outcome: audit.OutcomeOK, Details: map[string]any{"sha256": v.SHA256, "status": v.Status,
-			"new": created, "bytes": len(source), "findings": countFindings(v.Findings)}})
+			"new": created, "bytes": len(source), "findings": countFindings(wireFindings(v.Findings))}})
 	if err != nil {
 		return tools.ScriptProposeResult{}, fmt.Errorf("approval: propose %s: stored, but not audited: %w", name, err)
 	}
 	if created {
 		s.proposed(info(v))
 	}
-	return tools.ScriptProposeResult{Name: v.Name, SHA256: v.SHA256, Status: v.Status, Findings: v.Findings}, nil
+	return tools.ScriptProposeResult{Name: v.Name, SHA256: v.SHA256, Status: v.Status, Findings: wireFindings(v.Findings)}, nil
 }
 
 // capRefusal explains a proposal refused by a cap on pending versions.
@@ -123,7 +123,7 @@ func countFindings(fs []tools.Finding) map[string]int {
 // info describes a stored version, with the functions the sandbox's Check
 // finds in its source (none if it no longer compiles).
 func info(v store.ScriptVersion) tools.ScriptInfo {
-	si := tools.ScriptInfo{Name: v.Name, Description: v.Description, SHA256: v.SHA256, Status: v.Status, Grants: v.Grants}
+	si := tools.ScriptInfo{Name: v.Name, Description: v.Description, SHA256: v.SHA256, Status: v.Status, Grants: wireGrants(v.Grants)}
 	if ci, err := sandbox.Check(v.Name+".star", v.Source); err == nil {
 		for _, f := range ci.Functions {
 			si.Functions = append(si.Functions, tools.FunctionInfo{Name: f.Name, Params: f.Params})

@@ -23,7 +23,7 @@ func (s *Service) Approved(ctx context.Context, name string) (Version, error) {
 		return Version{}, fmt.Errorf("approval: approved version of %s: %w", name, mapStore(err, ErrNotApproved))
 	}
 	return version(v, tools.ScriptInfo{Name: v.Name, Description: v.Description, SHA256: v.SHA256,
-		Status: v.Status, Grants: v.Grants}), nil
+		Status: v.Status, Grants: wireGrants(v.Grants)}), nil
 }
 
 // IsApproved reports whether name@sha256 is the approved version right
@@ -54,7 +54,7 @@ func (s *Service) Version(ctx context.Context, name, sha256 string) (Version, er
 }
 
 func version(v store.ScriptVersion, si tools.ScriptInfo) Version {
-	findings := v.Findings
+	findings := wireFindings(v.Findings)
 	if findings == nil {
 		findings = []tools.Finding{}
 	}

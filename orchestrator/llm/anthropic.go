@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-
-	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 const anthropicVersion = "2023-06-01"
@@ -67,7 +65,7 @@ type antUsage struct {
 // anthropicWire decodes Messages answers.
 var anthropicWire = wire{parse: parseAnthropicResponse, newStream: newAnthropicStream}
 
-func (c *Client) completeAnthropic(ctx context.Context, req tools.LLMRequest, onText func(string)) (tools.LLMResponse, error) {
+func (c *Client) completeAnthropic(ctx context.Context, req Request, onText func(string)) (Response, error) {
 	r := c.anthropicRequest(req)
 	r.Stream = onText != nil
 	h := http.Header{"Anthropic-Version": {anthropicVersion}}
@@ -77,7 +75,7 @@ func (c *Client) completeAnthropic(ctx context.Context, req tools.LLMRequest, on
 	return c.call(ctx, r, h, onText, anthropicWire)
 }
 
-func (c *Client) anthropicRequest(req tools.LLMRequest) antRequest {
+func (c *Client) anthropicRequest(req Request) antRequest {
 	out := antRequest{Model: c.cfg.Model, MaxTokens: c.cfg.MaxTokens, System: req.System}
 	for _, m := range req.Messages {
 		role, blocks := anthropicBlocks(m)
@@ -102,9 +100,9 @@ func (c *Client) anthropicRequest(req tools.LLMRequest) antRequest {
 // role are merged by the caller, which also keeps tool results ahead of a
 // following user text. Empty text is dropped (the API rejects it), and a
 // message left with no blocks is skipped.
-func anthropicBlocks(m tools.Message) (string, []antBlock) {
-	if m.Role == tools.RoleTool {
-		return tools.RoleUser, []antBlock{{Type: "tool_result", ToolUseID: m.ToolCallID,
+func anthropicBlocks(m Message) (string, []antBlock) {
+	if m.Role == RoleTool {
+		return RoleUser, []antBlock{{Type: "tool_result", ToolUseID: m.ToolCallID,
 			Content: m.Content, IsError: m.IsError}}
 	}
 	var blocks []antBlock
@@ -118,25 +116,25 @@ func anthropicBlocks(m tools.Message) (string, []antBlock) {
 	return m.Role, blocks
 }
 
-func parseAnthropicResponse(data []byte) (tools.LLMResponse, error) {
+func parseAnthropicResponse(data []byte) (Response, error) {
 	var r antResponse
 	if err := json.Unmarshal(data, &r); err != nil {
-		return tools.LLMResponse{}, fmt.Errorf("llm: anthropic: decode response: %w", err)
+		return Response{}, fmt.Errorf("llm: anthropic: decode response: %w", err)
 	}
 	return anthropicResponse(r), nil
 }
 
 // anthropicResponse maps a decoded answer, whole or assembled from a
 // stream. Cache reads and writes count as input tokens.
-func anthropicResponse(r antResponse) tools.LLMResponse {
-	msg := tools.Message{Role: tools.RoleAssistant}
+func anthropicResponse(r antResponse) Response {
+	msg := Message{Role: RoleAssistant}
 	var text strings.Builder
 	for i, b := range r.Content {
 		switch b.Type {
 		case "text":
 			text.WriteString(b.Text)
 		case "tool_use":
-			msg.ToolCalls = append(msg.ToolCalls, tools.ToolCall{
+			msg.ToolCalls = append(msg.ToolCalls, ToolCall{
 				ID:        orDefault(b.ID, fmt.Sprintf("toolu_%d", i)),
 				Name:      b.Name,
 				Arguments: normalizeArgs(string(b.Input)),
@@ -145,10 +143,10 @@ func anthropicResponse(r antResponse) tools.LLMResponse {
 	}
 	msg.Content = text.String()
 	u := r.Usage
-	return tools.LLMResponse{
+	return Response{
 		Message:    msg,
 		StopReason: r.StopReason,
-		Usage: tools.Usage{
+		Usage: Usage{
 			InputTokens:  u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens,
 			OutputTokens: u.OutputTokens,
 		},

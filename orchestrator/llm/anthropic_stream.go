@@ -3,8 +3,6 @@ package llm
 import (
 	"encoding/json"
 	"fmt"
-
-	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 // antEvent is one event of a streamed Messages answer; which fields are
@@ -97,7 +95,7 @@ func (s *antStream) event(data []byte) (bool, error) {
 // response maps the assembled answer as Complete maps a whole one. A
 // block's text is that of its start followed by its deltas; a tool input
 // that came in fragments replaces the (empty) one of its start.
-func (s *antStream) response() (tools.LLMResponse, error) {
+func (s *antStream) response() (Response, error) {
 	r := antResponse{StopReason: s.stop, Usage: s.usage}
 	for i := range s.blocks {
 		b := s.blocks[i].antContent

@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
 )
 
@@ -14,7 +13,7 @@ func TestAnthropicRequestShape(t *testing.T) {
 	s := newFake(t)
 	c, _ := newTestClient(t, ProviderAnthropic, s, func(c *Config) { c.MaxTokens = 100 })
 	req := conversation()
-	req.Tools = tools.Model()[:1]
+	req.Tools = testTools[:1]
 	if _, err := c.Complete(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +32,7 @@ func TestAnthropicRequestShape(t *testing.T) {
 			t.Errorf("%s = %q, want %q", h, got, want)
 		}
 	}
-	schema, _ := json.Marshal(tools.Model()[0].InputSchema)
+	schema, _ := json.Marshal(testTools[0].InputSchema)
 	assertJSON(t, rec.Body, `{
 	  "model": "test-model", "max_tokens": 100, "system": "You are Airlock.",
 	  "messages": [
@@ -46,11 +45,11 @@ func TestAnthropicRequestShape(t *testing.T) {
 	      {"type": "tool_result", "tool_use_id": "c1", "content": "likes tea"},
 	      {"type": "tool_result", "tool_use_id": "c2", "content": "no such file", "is_error": true},
 	      {"type": "text", "text": "and?"}]}],
-	  "tools": [{"name": "memory_read", "description": "`+tools.Model()[0].Description+`", "input_schema": `+string(schema)+`}]
+	  "tools": [{"name": "memory_read", "description": "`+testTools[0].Description+`", "input_schema": `+string(schema)+`}]
 	}`)
 	// The fake parses the wire format back to the neutral form.
-	if !reflect.DeepEqual(rec.Messages, req.Messages) || rec.System != req.System {
-		t.Errorf("round trip\n got %+v\nwant %+v", rec.Messages, req.Messages)
+	if got := neutral(rec.Messages); !reflect.DeepEqual(got, req.Messages) || rec.System != req.System {
+		t.Errorf("round trip\n got %+v\nwant %+v", got, req.Messages)
 	}
 }
 
@@ -58,18 +57,18 @@ func TestAnthropicResponseFromFake(t *testing.T) {
 	s := newFake(t)
 	c, _ := newTestClient(t, ProviderAnthropic, s)
 	s.Enqueue(llmtest.Reply{Text: "on it", InputTokens: 20, OutputTokens: 5, ToolCalls: []llmtest.Call{
-		{ID: "toolu_1", Name: tools.WorkspaceWrite, Args: map[string]string{"path": "x", "content": "y"}},
+		{ID: "toolu_1", Name: "workspace_write", Args: map[string]string{"path": "x", "content": "y"}},
 	}})
 	resp, err := c.Complete(context.Background(), conversation())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := tools.LLMResponse{
-		Message: tools.Message{Role: tools.RoleAssistant, Content: "on it", ToolCalls: []tools.ToolCall{
-			{ID: "toolu_1", Name: tools.WorkspaceWrite, Arguments: json.RawMessage(`{"content":"y","path":"x"}`)},
+	want := Response{
+		Message: Message{Role: RoleAssistant, Content: "on it", ToolCalls: []ToolCall{
+			{ID: "toolu_1", Name: "workspace_write", Arguments: json.RawMessage(`{"content":"y","path":"x"}`)},
 		}},
 		StopReason: StopToolUse,
-		Usage:      tools.Usage{InputTokens: 20, OutputTokens: 5},
+		Usage:      Usage{InputTokens: 20, OutputTokens: 5},
 	}
 	if !reflect.DeepEqual(resp, want) {
 		t.Errorf("response\n got %+v\nwant %+v", resp, want)
@@ -79,7 +78,7 @@ func TestAnthropicResponseFromFake(t *testing.T) {
 func TestAnthropicDefaultReply(t *testing.T) {
 	s := newFake(t)
 	c, _ := newTestClient(t, ProviderAnthropic, s)
-	req := tools.LLMRequest{Messages: []tools.Message{{Role: tools.RoleUser, Content: "hello there"}}}
+	req := Request{Messages: []Message{{Role: RoleUser, Content: "hello there"}}}
 	resp, err := c.Complete(context.Background(), req)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +102,7 @@ func TestParseAnthropicResponse(t *testing.T) {
 	if resp.Message.Content != "ab" || resp.StopReason != StopMaxTokens || len(resp.Message.ToolCalls) != 1 {
 		t.Errorf("got %+v", resp)
 	}
-	if resp.Usage != (tools.Usage{InputTokens: 113, OutputTokens: 4}) {
+	if resp.Usage != (Usage{InputTokens: 113, OutputTokens: 4}) {
 		t.Errorf("usage = %+v, want cache tokens counted as input", resp.Usage)
 	}
 	if _, err := parseAnthropicResponse([]byte("nope")); err == nil {
@@ -116,10 +115,10 @@ func TestAnthropicSkipsEmptyAndBadArguments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := c.anthropicRequest(tools.LLMRequest{Messages: []tools.Message{
-		{Role: tools.RoleUser, Content: "hi"},
-		{Role: tools.RoleAssistant, ToolCalls: []tools.ToolCall{{ID: "a", Name: "f", Arguments: json.RawMessage(`"{broken"`)}}},
-		{Role: tools.RoleAssistant, Content: ""},
+	r := c.anthropicRequest(Request{Messages: []Message{
+		{Role: RoleUser, Content: "hi"},
+		{Role: RoleAssistant, ToolCalls: []ToolCall{{ID: "a", Name: "f", Arguments: json.RawMessage(`"{broken"`)}}},
+		{Role: RoleAssistant, Content: ""},
 	}})
 	body, _ := json.Marshal(r.Messages)
 	assertJSON(t, body, `[{"role":"user","content":[{"type":"text","text":"hi"}]},

@@ -7,8 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 // Budget caps LLM use per UTC day. Zero means unlimited.
@@ -89,20 +87,20 @@ func (g *Gateway) Model() string {
 // Complete checks today's budget and, if some is left, calls the provider.
 // An exhausted budget is a *BudgetError (errors.Is ErrBudgetExhausted) and
 // no provider call is made.
-func (g *Gateway) Complete(ctx context.Context, req tools.LLMRequest) (tools.LLMResponse, error) {
+func (g *Gateway) Complete(ctx context.Context, req Request) (Response, error) {
 	c, err := g.ready(ctx)
 	if err != nil {
-		return tools.LLMResponse{}, err
+		return Response{}, err
 	}
 	return c.Complete(ctx, req)
 }
 
 // CompleteStream is Complete with the answer streamed to onText (see
 // Client.CompleteStream), after the same budget check.
-func (g *Gateway) CompleteStream(ctx context.Context, req tools.LLMRequest, onText func(delta string)) (tools.LLMResponse, error) {
+func (g *Gateway) CompleteStream(ctx context.Context, req Request, onText func(delta string)) (Response, error) {
 	c, err := g.ready(ctx)
 	if err != nil {
-		return tools.LLMResponse{}, err
+		return Response{}, err
 	}
 	return c.CompleteStream(ctx, req, onText)
 }

@@ -9,9 +9,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
 )
+
+// testTools are tool definitions as the orchestrator passes them: a name,
+// a description and a JSON Schema.
+var testTools = []Tool{
+	{Name: "memory_read", Description: "Read your long-term memory, MEMORY.md.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{},"additionalProperties":false}`)},
+	{Name: "memory_write", Description: "Replace MEMORY.md with new content.",
+		InputSchema: json.RawMessage(`{"type":"object","properties":{"content":{"type":"string"}},"required":["content"],"additionalProperties":false}`)},
+}
 
 const testKey = "sk-test-CANARY-0123456789abcdef"
 
@@ -70,21 +78,20 @@ func newTestClient(t *testing.T, provider string, s *llmtest.Server, edit ...fun
 }
 
 // conversation is a request with every message kind.
-func conversation() tools.LLMRequest {
-	return tools.LLMRequest{
-		TaskID: "task-1",
+func conversation() Request {
+	return Request{
 		System: "You are Airlock.",
-		Messages: []tools.Message{
-			{Role: tools.RoleUser, Content: "read my notes"},
-			{Role: tools.RoleAssistant, Content: "Looking.", ToolCalls: []tools.ToolCall{
-				{ID: "c1", Name: tools.MemoryRead, Arguments: json.RawMessage(`{}`)},
-				{ID: "c2", Name: tools.WorkspaceRead, Arguments: json.RawMessage(`{"path":"a.txt"}`)},
+		Messages: []Message{
+			{Role: RoleUser, Content: "read my notes"},
+			{Role: RoleAssistant, Content: "Looking.", ToolCalls: []ToolCall{
+				{ID: "c1", Name: "memory_read", Arguments: json.RawMessage(`{}`)},
+				{ID: "c2", Name: "workspace_read", Arguments: json.RawMessage(`{"path":"a.txt"}`)},
 			}},
-			{Role: tools.RoleTool, ToolCallID: "c1", ToolName: tools.MemoryRead, Content: "likes tea"},
-			{Role: tools.RoleTool, ToolCallID: "c2", ToolName: tools.WorkspaceRead, Content: "no such file", IsError: true},
-			{Role: tools.RoleUser, Content: "and?"},
+			{Role: RoleTool, ToolCallID: "c1", ToolName: "memory_read", Content: "likes tea"},
+			{Role: RoleTool, ToolCallID: "c2", ToolName: "workspace_read", Content: "no such file", IsError: true},
+			{Role: RoleUser, Content: "and?"},
 		},
-		Tools: tools.Model()[:2],
+		Tools: testTools[:2],
 	}
 }
 
@@ -112,4 +119,17 @@ func onlyRequest(t *testing.T, s *llmtest.Server) llmtest.RecordedRequest {
 		t.Fatalf("server got %d requests, want 1", len(reqs))
 	}
 	return reqs[0]
+}
+
+// neutral is the fake's record of messages in this package's form.
+func neutral(rec []llmtest.Message) []Message {
+	var out []Message
+	for _, m := range rec {
+		n := Message{Role: m.Role, Content: m.Content, ToolCallID: m.ToolCallID, ToolName: m.ToolName, IsError: m.IsError}
+		for _, c := range m.ToolCalls {
+			n.ToolCalls = append(n.ToolCalls, ToolCall(c))
+		}
+		out = append(out, n)
+	}
+	return out
 }

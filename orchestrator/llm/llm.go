@@ -1,6 +1,6 @@
 // Package llm is Airlock's LLM gateway: the only code that holds the LLM API
 // key and talks to the provider. It turns a provider-neutral
-// tools.LLMRequest into an Anthropic Messages or OpenAI Chat Completions
+// Request into an Anthropic Messages or OpenAI Chat Completions
 // call, whole (Complete) or streamed as server-sent events with the text
 // passed on as it arrives (CompleteStream), retries transient failures
 // with backoff, and enforces daily request and token budgets (Gateway). It knows nothing about MCP or storage:
@@ -31,8 +31,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 // Sentinel errors.
@@ -45,7 +43,7 @@ var (
 	ErrBudgetExhausted = errors.New("llm: daily budget exhausted")
 )
 
-// Neutral stop reasons in tools.LLMResponse.StopReason. Other provider
+// Neutral stop reasons in Response.StopReason. Other provider
 // values (for example "stop_sequence", "content_filter", "refusal") are
 // passed through unchanged.
 const (
@@ -120,7 +118,7 @@ func (c *Client) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(c.String())
 // always valid JSON: empty becomes {}, valid JSON is kept as sent, and text
 // that is not valid JSON is kept as a JSON string holding the raw text, so
 // the caller's decode into an argument struct fails with a clear error.
-func (c *Client) Complete(ctx context.Context, req tools.LLMRequest) (tools.LLMResponse, error) {
+func (c *Client) Complete(ctx context.Context, req Request) (Response, error) {
 	return c.complete(ctx, req, nil)
 }
 
@@ -136,7 +134,7 @@ func (c *Client) Complete(ctx context.Context, req tools.LLMRequest) (tools.LLMR
 // onText runs on the calling goroutine and should return quickly: the
 // per-attempt timeout (Config.Timeout) bounds the whole stream. nil means
 // discard.
-func (c *Client) CompleteStream(ctx context.Context, req tools.LLMRequest, onText func(delta string)) (tools.LLMResponse, error) {
+func (c *Client) CompleteStream(ctx context.Context, req Request, onText func(delta string)) (Response, error) {
 	if onText == nil {
 		onText = func(string) {}
 	}
@@ -144,12 +142,12 @@ func (c *Client) CompleteStream(ctx context.Context, req tools.LLMRequest, onTex
 }
 
 // complete makes the call, streamed when onText is not nil.
-func (c *Client) complete(ctx context.Context, req tools.LLMRequest, onText func(string)) (tools.LLMResponse, error) {
+func (c *Client) complete(ctx context.Context, req Request, onText func(string)) (Response, error) {
 	if len(req.Messages) == 0 {
-		return tools.LLMResponse{}, errors.New("llm: request has no messages")
+		return Response{}, errors.New("llm: request has no messages")
 	}
 	start := c.now()
-	var resp tools.LLMResponse
+	var resp Response
 	var err error
 	if c.cfg.Provider == ProviderAnthropic {
 		resp, err = c.completeAnthropic(ctx, req, onText)
@@ -157,7 +155,7 @@ func (c *Client) complete(ctx context.Context, req tools.LLMRequest, onText func
 		resp, err = c.completeOpenAI(ctx, req, onText)
 	}
 	if err != nil {
-		return tools.LLMResponse{}, c.scrubErr(err)
+		return Response{}, c.scrubErr(err)
 	}
 	c.logger.DebugContext(ctx, "llm call done", "provider", c.cfg.Provider, "model", c.cfg.Model,
 		"stream", onText != nil, "input_tokens", resp.Usage.InputTokens, "output_tokens", resp.Usage.OutputTokens,

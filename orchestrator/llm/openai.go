@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-
-	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 type oaMessage struct {
@@ -74,7 +72,7 @@ type oaUsage struct {
 // openAIWire decodes Chat Completions answers.
 var openAIWire = wire{parse: parseOpenAIResponse, newStream: newOpenAIStream}
 
-func (c *Client) completeOpenAI(ctx context.Context, req tools.LLMRequest, onText func(string)) (tools.LLMResponse, error) {
+func (c *Client) completeOpenAI(ctx context.Context, req Request, onText func(string)) (Response, error) {
 	r := c.openAIRequest(req)
 	if onText != nil {
 		r.Stream, r.StreamOptions = true, &oaStreamOptions{IncludeUsage: true}
@@ -89,7 +87,7 @@ func (c *Client) completeOpenAI(ctx context.Context, req tools.LLMRequest, onTex
 // openAIRequest maps the neutral request. api.openai.com gets
 // max_completion_tokens (its newer models reject max_tokens); other
 // OpenAI-compatible servers get the widely supported max_tokens.
-func (c *Client) openAIRequest(req tools.LLMRequest) oaRequest {
+func (c *Client) openAIRequest(req Request) oaRequest {
 	out := oaRequest{Model: c.cfg.Model}
 	if u, err := url.Parse(c.url); err == nil && u.Hostname() == "api.openai.com" {
 		out.MaxCompletionTokens = c.cfg.MaxTokens
@@ -114,9 +112,9 @@ func (c *Client) openAIRequest(req tools.LLMRequest) oaRequest {
 
 // openAIMessage maps one message. A failed tool result is prefixed with
 // "ERROR: " since the API has no error flag.
-func openAIMessage(m tools.Message) oaMessage {
+func openAIMessage(m Message) oaMessage {
 	content := m.Content
-	if m.Role == tools.RoleTool && m.IsError {
+	if m.Role == RoleTool && m.IsError {
 		content = "ERROR: " + content
 	}
 	om := oaMessage{Role: m.Role, ToolCallID: m.ToolCallID}
@@ -133,36 +131,36 @@ func openAIMessage(m tools.Message) oaMessage {
 	return om
 }
 
-func parseOpenAIResponse(data []byte) (tools.LLMResponse, error) {
+func parseOpenAIResponse(data []byte) (Response, error) {
 	var r oaResponse
 	if err := json.Unmarshal(data, &r); err != nil {
-		return tools.LLMResponse{}, fmt.Errorf("llm: openai: decode response: %w", err)
+		return Response{}, fmt.Errorf("llm: openai: decode response: %w", err)
 	}
 	return openAIResponse(r)
 }
 
 // openAIResponse maps a decoded answer, whole or assembled from a stream.
-func openAIResponse(r oaResponse) (tools.LLMResponse, error) {
+func openAIResponse(r oaResponse) (Response, error) {
 	if len(r.Choices) == 0 {
-		return tools.LLMResponse{}, fmt.Errorf("llm: openai: response has no choices")
+		return Response{}, fmt.Errorf("llm: openai: response has no choices")
 	}
 	ch := r.Choices[0]
 	text, err := contentText(ch.Message.Content)
 	if err != nil {
-		return tools.LLMResponse{}, fmt.Errorf("llm: openai: decode message content: %w", err)
+		return Response{}, fmt.Errorf("llm: openai: decode message content: %w", err)
 	}
-	msg := tools.Message{Role: tools.RoleAssistant, Content: text}
+	msg := Message{Role: RoleAssistant, Content: text}
 	for i, tc := range ch.Message.ToolCalls {
-		msg.ToolCalls = append(msg.ToolCalls, tools.ToolCall{
+		msg.ToolCalls = append(msg.ToolCalls, ToolCall{
 			ID:        orDefault(tc.ID, fmt.Sprintf("call_%d", i)),
 			Name:      tc.Function.Name,
 			Arguments: normalizeArgs(wireArgs(tc.Function.Arguments)),
 		})
 	}
-	return tools.LLMResponse{
+	return Response{
 		Message:    msg,
 		StopReason: openAIStop(ch.FinishReason),
-		Usage:      tools.Usage{InputTokens: r.Usage.PromptTokens, OutputTokens: r.Usage.CompletionTokens},
+		Usage:      Usage{InputTokens: r.Usage.PromptTokens, OutputTokens: r.Usage.CompletionTokens},
 	}, nil
 }
 

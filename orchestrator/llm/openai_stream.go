@@ -6,8 +6,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-
-	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 // maxStreamCalls bounds the tool call index a stream may use.
@@ -107,7 +105,7 @@ func (s *oaStream) event(data []byte) (bool, error) {
 }
 
 // response maps the assembled answer as Complete maps a whole one.
-func (s *oaStream) response() (tools.LLMResponse, error) {
+func (s *oaStream) response() (Response, error) {
 	r := oaResponse{Usage: s.usage}
 	if s.choice {
 		var ch oaChoice

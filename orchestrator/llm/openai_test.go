@@ -6,7 +6,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
 )
 
@@ -26,8 +25,8 @@ func TestOpenAIRequestShape(t *testing.T) {
 	if got := rec.Header.Get("Content-Type"); got != "application/json" {
 		t.Errorf("Content-Type = %q", got)
 	}
-	schema0, _ := json.Marshal(tools.Model()[0].InputSchema)
-	schema1, _ := json.Marshal(tools.Model()[1].InputSchema)
+	schema0, _ := json.Marshal(testTools[0].InputSchema)
+	schema1, _ := json.Marshal(testTools[1].InputSchema)
 	assertJSON(t, rec.Body, `{
 	  "model": "test-model", "max_tokens": 100,
 	  "messages": [
@@ -40,13 +39,13 @@ func TestOpenAIRequestShape(t *testing.T) {
 	    {"role": "tool", "tool_call_id": "c2", "content": "ERROR: no such file"},
 	    {"role": "user", "content": "and?"}],
 	  "tools": [
-	    {"type": "function", "function": {"name": "memory_read", "description": "`+tools.Model()[0].Description+`", "parameters": `+string(schema0)+`}},
-	    {"type": "function", "function": {"name": "memory_write", "description": "`+tools.Model()[1].Description+`", "parameters": `+string(schema1)+`}}]
+	    {"type": "function", "function": {"name": "memory_read", "description": "`+testTools[0].Description+`", "parameters": `+string(schema0)+`}},
+	    {"type": "function", "function": {"name": "memory_write", "description": "`+testTools[1].Description+`", "parameters": `+string(schema1)+`}}]
 	}`)
-	if want := []string{tools.MemoryRead, tools.MemoryWrite}; !reflect.DeepEqual(rec.ToolNames, want) {
+	if want := []string{"memory_read", "memory_write"}; !reflect.DeepEqual(rec.ToolNames, want) {
 		t.Errorf("tool names = %v, want %v", rec.ToolNames, want)
 	}
-	if rec.Messages[2].ToolName != tools.MemoryRead {
+	if rec.Messages[2].ToolName != "memory_read" {
 		t.Errorf("fake did not resolve tool name: %+v", rec.Messages[2])
 	}
 }
@@ -54,10 +53,10 @@ func TestOpenAIRequestShape(t *testing.T) {
 func TestOpenAIToolCallOnlyAssistantHasNullContent(t *testing.T) {
 	s := newFake(t)
 	c, _ := newTestClient(t, ProviderOpenAI, s, func(c *Config) { c.APIKey = "" })
-	req := tools.LLMRequest{Messages: []tools.Message{
-		{Role: tools.RoleUser, Content: "hi"},
-		{Role: tools.RoleAssistant, ToolCalls: []tools.ToolCall{{ID: "x", Name: "memory_read"}}},
-		{Role: tools.RoleTool, ToolCallID: "x", Content: "ok"},
+	req := Request{Messages: []Message{
+		{Role: RoleUser, Content: "hi"},
+		{Role: RoleAssistant, ToolCalls: []ToolCall{{ID: "x", Name: "memory_read"}}},
+		{Role: RoleTool, ToolCallID: "x", Content: "ok"},
 	}}
 	resp, err := c.Complete(context.Background(), req)
 	if err != nil {
@@ -91,22 +90,22 @@ func TestOpenAIResponseFromFake(t *testing.T) {
 	s := newFake(t)
 	c, _ := newTestClient(t, ProviderOpenAI, s)
 	s.Enqueue(llmtest.Reply{Text: "checking", InputTokens: 11, OutputTokens: 7, ToolCalls: []llmtest.Call{
-		{ID: "call_a", Name: tools.MemoryRead},
-		{ID: "call_b", Name: tools.WorkspaceRead, Args: map[string]string{"path": "a.txt"}},
-		{ID: "call_c", Name: tools.ChatSend, Args: "{broken"},
+		{ID: "call_a", Name: "memory_read"},
+		{ID: "call_b", Name: "workspace_read", Args: map[string]string{"path": "a.txt"}},
+		{ID: "call_c", Name: "chat_send", Args: "{broken"},
 	}})
 	resp, err := c.Complete(context.Background(), conversation())
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := tools.LLMResponse{
-		Message: tools.Message{Role: tools.RoleAssistant, Content: "checking", ToolCalls: []tools.ToolCall{
-			{ID: "call_a", Name: tools.MemoryRead, Arguments: json.RawMessage(`{}`)},
-			{ID: "call_b", Name: tools.WorkspaceRead, Arguments: json.RawMessage(`{"path":"a.txt"}`)},
-			{ID: "call_c", Name: tools.ChatSend, Arguments: json.RawMessage(`"{broken"`)},
+	want := Response{
+		Message: Message{Role: RoleAssistant, Content: "checking", ToolCalls: []ToolCall{
+			{ID: "call_a", Name: "memory_read", Arguments: json.RawMessage(`{}`)},
+			{ID: "call_b", Name: "workspace_read", Arguments: json.RawMessage(`{"path":"a.txt"}`)},
+			{ID: "call_c", Name: "chat_send", Arguments: json.RawMessage(`"{broken"`)},
 		}},
 		StopReason: StopToolUse,
-		Usage:      tools.Usage{InputTokens: 11, OutputTokens: 7},
+		Usage:      Usage{InputTokens: 11, OutputTokens: 7},
 	}
 	if !reflect.DeepEqual(resp, want) {
 		t.Errorf("response\n got %+v\nwant %+v", resp, want)

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/secure/redact"
 )
 
@@ -21,8 +20,8 @@ func TestRequestBodyPassesRedactor(t *testing.T) {
 			c, _ := newTestClient(t, provider, s)
 			const canary = "CANARY-secret-value-42"
 			c.SetRedactor(func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(canary), []byte("[REDACTED:X]")) })
-			req := tools.LLMRequest{System: "sys " + canary, Messages: []tools.Message{
-				{Role: tools.RoleUser, Content: "my key is " + canary},
+			req := Request{System: "sys " + canary, Messages: []Message{
+				{Role: RoleUser, Content: "my key is " + canary},
 			}}
 			if _, err := c.Complete(context.Background(), req); err != nil {
 				t.Fatal(err)
@@ -63,10 +62,10 @@ func TestToolArgumentsLeavePlain(t *testing.T) {
 			s := newFake(t)
 			c, _ := newTestClient(t, provider, s)
 			c.SetRedactor(r.Bytes)
-			req := tools.LLMRequest{Messages: []tools.Message{
-				{Role: tools.RoleUser, Content: "fetch it"},
-				{Role: tools.RoleAssistant, ToolCalls: []tools.ToolCall{{ID: "c1", Name: "web_fetch", Arguments: json.RawMessage(args)}}},
-				{Role: tools.RoleTool, ToolCallID: "c1", Content: "done"},
+			req := Request{Messages: []Message{
+				{Role: RoleUser, Content: "fetch it"},
+				{Role: RoleAssistant, ToolCalls: []ToolCall{{ID: "c1", Name: "web_fetch", Arguments: json.RawMessage(args)}}},
+				{Role: RoleTool, ToolCallID: "c1", Content: "done"},
 			}}
 			if _, err := c.Complete(context.Background(), req); err != nil {
 				t.Fatal(err)

@@ -10,14 +10,12 @@ import (
 	"io"
 	"mime"
 	"net/http"
-
-	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 // wire is one provider's answer format.
 type wire struct {
 	// parse decodes a whole answer.
-	parse func(data []byte) (tools.LLMResponse, error)
+	parse func(data []byte) (Response, error)
 	// newStream returns a decoder for one streamed answer that passes the
 	// reply text on to emit as it arrives.
 	newStream func(c *Client, emit func(string)) streamDecoder
@@ -29,23 +27,23 @@ type streamDecoder interface {
 	// stream. An error event of the provider is an *APIError.
 	event(data []byte) (end bool, err error)
 	// response returns the assembled answer once the stream has ended.
-	response() (tools.LLMResponse, error)
+	response() (Response, error)
 }
 
 // call encodes the provider request v, sends it with header h (to which it
 // adds the content headers) and decodes the answer: whole when onText is
 // nil, else streamed to onText.
-func (c *Client) call(ctx context.Context, v any, h http.Header, onText func(string), w wire) (tools.LLMResponse, error) {
+func (c *Client) call(ctx context.Context, v any, h http.Header, onText func(string), w wire) (Response, error) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		return tools.LLMResponse{}, fmt.Errorf("llm: %s: encode request: %w", c.cfg.Provider, err)
+		return Response{}, fmt.Errorf("llm: %s: encode request: %w", c.cfg.Provider, err)
 	}
 	h.Set("Content-Type", "application/json")
 	if onText == nil {
 		h.Set("Accept", "application/json")
 		data, err := c.post(ctx, body, h)
 		if err != nil {
-			return tools.LLMResponse{}, err
+			return Response{}, err
 		}
 		return w.parse(data)
 	}
@@ -56,7 +54,7 @@ func (c *Client) call(ctx context.Context, v any, h http.Header, onText func(str
 // stream sends body like post and decodes the answer as it arrives, with a
 // fresh decoder per attempt. Once some text has gone to onText, a failure
 // is not retried: the caller has shown it.
-func (c *Client) stream(ctx context.Context, body []byte, h http.Header, onText func(string), w wire) (tools.LLMResponse, error) {
+func (c *Client) stream(ctx context.Context, body []byte, h http.Header, onText func(string), w wire) (Response, error) {
 	delivered := false
 	emit := func(s string) {
 		if s != "" {
@@ -64,7 +62,7 @@ func (c *Client) stream(ctx context.Context, body []byte, h http.Header, onText 
 			onText(s)
 		}
 	}
-	var resp tools.LLMResponse
+	var resp Response
 	err := c.send(ctx, body, h, func(hr *http.Response) *attemptError {
 		var ae *attemptError
 		resp, ae = c.readStream(hr, w, emit)
@@ -79,27 +77,27 @@ func (c *Client) stream(ctx context.Context, body []byte, h http.Header, onText 
 // readStream decodes one streamed 2xx answer, reading at most
 // maxResponseBody bytes of it in total. An answer in plain JSON (a server
 // that ignored the stream request) is decoded whole.
-func (c *Client) readStream(hr *http.Response, w wire, emit func(string)) (tools.LLMResponse, *attemptError) {
+func (c *Client) readStream(hr *http.Response, w wire, emit func(string)) (Response, *attemptError) {
 	body := &cappedReader{r: hr.Body, limit: maxResponseBody}
 	if mt, _, _ := mime.ParseMediaType(hr.Header.Get("Content-Type")); mt == "application/json" {
 		data, err := io.ReadAll(body)
 		if err != nil {
-			return tools.LLMResponse{}, c.readError(err)
+			return Response{}, c.readError(err)
 		}
 		resp, err := w.parse(data)
 		if err != nil {
-			return tools.LLMResponse{}, &attemptError{err: err}
+			return Response{}, &attemptError{err: err}
 		}
 		emit(resp.Message.Content)
 		return resp, nil
 	}
 	d := w.newStream(c, emit)
 	if ae := c.readEvents(body, d.event); ae != nil {
-		return tools.LLMResponse{}, ae
+		return Response{}, ae
 	}
 	resp, err := d.response()
 	if err != nil {
-		return tools.LLMResponse{}, &attemptError{err: err}
+		return Response{}, &attemptError{err: err}
 	}
 	return resp, nil
 }

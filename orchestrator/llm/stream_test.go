@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
 )
 
@@ -47,12 +46,12 @@ func TestStreamMatchesComplete(t *testing.T) {
 		"text": {Text: "Hello there, this is a reply long enough to come in many pieces. Ünïcödé ✓ too.",
 			InputTokens: 31, OutputTokens: 17},
 		"tool calls": {Text: "let me look", InputTokens: 12, OutputTokens: 9, ToolCalls: []llmtest.Call{
-			{ID: "call_a", Name: tools.MemoryRead},
-			{ID: "call_b", Name: tools.WorkspaceWrite, Args: map[string]string{"path": "notes/a<b>.txt", "content": "line one\nline \"two\" & more"}},
-			{ID: "call_c", Name: tools.ChatSend, Args: "{broken"},
+			{ID: "call_a", Name: "memory_read"},
+			{ID: "call_b", Name: "workspace_write", Args: map[string]string{"path": "notes/a<b>.txt", "content": "line one\nline \"two\" & more"}},
+			{ID: "call_c", Name: "chat_send", Args: "{broken"},
 		}},
 		"tool call only": {OutputTokens: 3, InputTokens: 4, ToolCalls: []llmtest.Call{
-			{ID: "c9", Name: tools.WorkspaceRead, Args: `{"path": "spaced out.txt"}`}}},
+			{ID: "c9", Name: "workspace_read", Args: `{"path": "spaced out.txt"}`}}},
 		"stop override": {Text: "cut sho", StopReason: "length", InputTokens: 5, OutputTokens: 4096},
 		"empty":         {InputTokens: 1, OutputTokens: 1},
 	}
@@ -281,13 +280,13 @@ data: {"type":"message_stop"}`
 		`data: {"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}` + "\n\n" +
 		`data: {"choices":[],"usage":{"prompt_tokens":115,"completion_tokens":42,"total_tokens":157}}` + "\n\n" +
 		"data: [DONE]"
-	want := tools.LLMResponse{
-		Message: tools.Message{Role: tools.RoleAssistant, Content: "Let me check.", ToolCalls: []tools.ToolCall{
-			{ID: "toolu_9", Name: tools.WorkspaceRead, Arguments: json.RawMessage(`{"path": "a.txt"}`)},
-			{ID: "toolu_10", Name: tools.MemoryRead, Arguments: json.RawMessage(`{}`)},
+	want := Response{
+		Message: Message{Role: RoleAssistant, Content: "Let me check.", ToolCalls: []ToolCall{
+			{ID: "toolu_9", Name: "workspace_read", Arguments: json.RawMessage(`{"path": "a.txt"}`)},
+			{ID: "toolu_10", Name: "memory_read", Arguments: json.RawMessage(`{}`)},
 		}},
 		StopReason: StopToolUse,
-		Usage:      tools.Usage{InputTokens: 115, OutputTokens: 42},
+		Usage:      Usage{InputTokens: 115, OutputTokens: 42},
 	}
 	for p, body := range map[string]string{ProviderAnthropic: anth, ProviderOpenAI: oa} {
 		t.Run(p, func(t *testing.T) {
@@ -299,9 +298,9 @@ data: {"type":"message_stop"}`
 			}
 			w := want
 			if p == ProviderOpenAI {
-				w.Message.ToolCalls = []tools.ToolCall{
-					{ID: "call_1", Name: tools.WorkspaceRead, Arguments: json.RawMessage(`{"path": "a.txt"}`)},
-					{ID: "call_2", Name: tools.MemoryRead, Arguments: json.RawMessage(`{}`)},
+				w.Message.ToolCalls = []ToolCall{
+					{ID: "call_1", Name: "workspace_read", Arguments: json.RawMessage(`{"path": "a.txt"}`)},
+					{ID: "call_2", Name: "memory_read", Arguments: json.RawMessage(`{}`)},
 				}
 			}
 			if !reflect.DeepEqual(resp, w) {
@@ -377,7 +376,7 @@ func TestStreamBodyPassesRedactor(t *testing.T) {
 	s := newFake(t)
 	c, _ := newTestClient(t, ProviderAnthropic, s)
 	c.SetRedactor(func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("CANARY-value"), []byte("[REDACTED:X]")) })
-	req := tools.LLMRequest{Messages: []tools.Message{{Role: tools.RoleUser, Content: "key CANARY-value"}}}
+	req := Request{Messages: []Message{{Role: RoleUser, Content: "key CANARY-value"}}}
 	if _, err := c.CompleteStream(context.Background(), req, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -8,23 +8,38 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/airlockhq/airlock/mcp/tools"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
+// Message roles, as stored.
+const (
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	RoleTool      = "tool"
+)
+
 // Message is one stored chat message.
 type Message struct {
-	ID             string           `json:"id"`
-	ConversationID string           `json:"conversation_id"`
-	TaskID         string           `json:"task_id,omitempty"` // the task that produced it; empty for user messages
-	Role           string           `json:"role"`              // tools.RoleUser, tools.RoleAssistant or tools.RoleTool
-	Content        string           `json:"content"`
-	ToolCalls      []tools.ToolCall `json:"tool_calls,omitempty"` // stored as JSON
-	ToolCallID     string           `json:"tool_call_id,omitempty"`
-	ToolName       string           `json:"tool_name,omitempty"`
-	IsError        bool             `json:"is_error,omitempty"`
-	CreatedAt      time.Time        `json:"created_at"`
+	ID             string     `json:"id"`
+	ConversationID string     `json:"conversation_id"`
+	TaskID         string     `json:"task_id,omitempty"` // the task that produced it; empty for user messages
+	Role           string     `json:"role"`              // RoleUser, RoleAssistant or RoleTool
+	Content        string     `json:"content"`
+	ToolCalls      []ToolCall `json:"tool_calls,omitempty"` // stored as JSON
+	ToolCallID     string     `json:"tool_call_id,omitempty"`
+	ToolName       string     `json:"tool_name,omitempty"`
+	IsError        bool       `json:"is_error,omitempty"`
+	CreatedAt      time.Time  `json:"created_at"`
+}
+
+// ToolCall is one tool call of a stored assistant message. Its JSON form is
+// what the tool_calls column holds (pinned by testdata/tool_calls.golden):
+// change it only with a migration.
+type ToolCall struct {
+	ID        string          `json:"id"`
+	Name      string          `json:"name"`
+	Arguments json.RawMessage `json:"arguments"` // a JSON object
 }
 
 const messageColumns = "id, conversation_id, task_id, role, content, tool_calls," +
@@ -49,7 +64,7 @@ func (s *Store) AddMessage(ctx context.Context, m Message) (Message, error) {
 // newMessage checks m and gives it an id, a time and its encoded tool calls.
 func (s *Store) newMessage(m Message) (Message, any, error) {
 	switch m.Role {
-	case tools.RoleUser, tools.RoleAssistant, tools.RoleTool:
+	case RoleUser, RoleAssistant, RoleTool:
 	default:
 		return Message{}, nil, fmt.Errorf("store: add message: unknown role %q", m.Role)
 	}

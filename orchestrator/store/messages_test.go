@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 func TestMessageRoundTripAndOrder(t *testing.T) {
@@ -19,12 +17,12 @@ func TestMessageRoundTripAndOrder(t *testing.T) {
 	ctx := context.Background()
 	c := mustConversation(t, s)
 	in := []Message{
-		{Role: tools.RoleUser, Content: "weather?"},
-		{Role: tools.RoleAssistant, TaskID: "t_1", ToolCalls: []tools.ToolCall{
+		{Role: RoleUser, Content: "weather?"},
+		{Role: RoleAssistant, TaskID: "t_1", ToolCalls: []ToolCall{
 			{ID: "call_1", Name: "script_run", Arguments: json.RawMessage(`{"name":"weather"}`)},
 		}},
-		{Role: tools.RoleTool, TaskID: "t_1", ToolCallID: "call_1", ToolName: "script_run", Content: "oops", IsError: true},
-		{Role: tools.RoleAssistant, TaskID: "t_1", Content: "sunny"},
+		{Role: RoleTool, TaskID: "t_1", ToolCallID: "call_1", ToolName: "script_run", Content: "oops", IsError: true},
+		{Role: RoleAssistant, TaskID: "t_1", Content: "sunny"},
 	}
 	var want []Message
 	for _, m := range in {
@@ -52,7 +50,7 @@ func TestAddMessageUnknownConversationStoresNothing(t *testing.T) {
 	ctx := context.Background()
 	c := mustConversation(t, s)
 	clk.Advance(time.Minute)
-	_, err := s.AddMessage(ctx, Message{ConversationID: "c_unknown", Role: tools.RoleUser, Content: "x"})
+	_, err := s.AddMessage(ctx, Message{ConversationID: "c_unknown", Role: RoleUser, Content: "x"})
 	if !errors.Is(err, ErrNotFound) {
 		t.Fatalf("AddMessage(unknown conversation) = %v, want ErrNotFound", err)
 	}
@@ -72,7 +70,7 @@ func TestAddMessageBumpsConversation(t *testing.T) {
 	ctx := context.Background()
 	c := mustConversation(t, s)
 	clk.Advance(time.Hour)
-	m, err := s.AddMessage(ctx, Message{ConversationID: c.ID, Role: tools.RoleUser, Content: "x"})
+	m, err := s.AddMessage(ctx, Message{ConversationID: c.ID, Role: RoleUser, Content: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +94,7 @@ func TestConcurrentWriters(t *testing.T) {
 	for i := range goroutines {
 		wg.Go(func() {
 			for j := range each {
-				_, err := stores[i%2].AddMessage(ctx, Message{ConversationID: c.ID, Role: tools.RoleUser,
+				_, err := stores[i%2].AddMessage(ctx, Message{ConversationID: c.ID, Role: RoleUser,
 					Content: fmt.Sprint(i, j)})
 				errs <- err
 			}
@@ -123,7 +121,7 @@ func TestReadPoolSeesCommittedWrites(t *testing.T) {
 	ctx := context.Background()
 	c := mustConversation(t, a)
 	for i := range 10 {
-		if _, err := a.AddMessage(ctx, Message{ConversationID: c.ID, Role: tools.RoleUser}); err != nil {
+		if _, err := a.AddMessage(ctx, Message{ConversationID: c.ID, Role: RoleUser}); err != nil {
 			t.Fatal(err)
 		}
 		for _, s := range []*Store{a, b} {

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 // ErrScriptStatus is returned by a script decision whose target version is
@@ -23,14 +21,42 @@ type ScriptVersion struct {
 	SHA256      string // hex sha256 of Source's bytes
 	Source      string
 	Description string
-	Grants      tools.Grants
-	Findings    []tools.Finding
-	Status      string // tools.ScriptPending, tools.ScriptApproved, ...
+	Grants      Grants
+	Findings    []Finding
+	Status      string // ScriptPending, ScriptApproved, ...
 	Proposer    string
 	CreatedAt   time.Time
 	DecidedAt   time.Time // zero while undecided
 	DecidedBy   string
 	Reason      string
+}
+
+// Script version statuses, as stored.
+const (
+	ScriptPending    = "pending"
+	ScriptApproved   = "approved"
+	ScriptRejected   = "rejected"
+	ScriptSuperseded = "superseded"
+	ScriptRevoked    = "revoked"
+)
+
+// Grants are what approving a script version allows. Its JSON form is what
+// the grants column holds (pinned by testdata/grants.golden): change it
+// only with a migration.
+type Grants struct {
+	Secrets   []string `json:"secrets"`
+	Hosts     []string `json:"hosts"`
+	TimeoutMS int64    `json:"timeout_ms"`
+}
+
+// Finding is one result of the static scan of a script version. A list of
+// them is what the findings column holds (pinned by
+// testdata/findings.golden): change it only with a migration.
+type Finding struct {
+	Severity string `json:"severity"`
+	Line     int    `json:"line"`
+	Rule     string `json:"rule"`
+	Message  string `json:"message"`
 }
 
 // ScriptSummary is one script name with its approved version, if any, and
@@ -165,7 +191,7 @@ func encodeScriptJSON(v ScriptVersion) (grants, findings string, err error) {
 		v.Grants.Hosts = []string{}
 	}
 	if v.Findings == nil {
-		v.Findings = []tools.Finding{}
+		v.Findings = []Finding{}
 	}
 	g, err := json.Marshal(v.Grants)
 	if err != nil {
@@ -238,7 +264,7 @@ func summarize(vs []ScriptVersion) []ScriptSummary {
 		if i == 0 || vs[i-1].Name != v.Name {
 			out = append(out, ScriptSummary{Name: v.Name, Latest: v})
 		}
-		if v.Status == tools.ScriptApproved {
+		if v.Status == ScriptApproved {
 			out[len(out)-1].Approved = &vs[i]
 		}
 	}
@@ -286,7 +312,7 @@ func (s *Store) ApproveScript(ctx context.Context, d ScriptDecision) (superseded
 		if err != nil {
 			return err
 		}
-		if status == tools.ScriptApproved {
+		if status == ScriptApproved {
 			return ErrScriptStatus
 		}
 		err = tx.QueryRowContext(ctx,
@@ -301,7 +327,7 @@ func (s *Store) ApproveScript(ctx context.Context, d ScriptDecision) (superseded
 				return err
 			}
 		}
-		return s.setScriptStatus(ctx, tx, d, tools.ScriptApproved, at)
+		return s.setScriptStatus(ctx, tx, d, ScriptApproved, at)
 	})
 	if err != nil {
 		return "", fmt.Errorf("store: approve script %q: %w", d.Name, err)
@@ -318,10 +344,10 @@ func (s *Store) RejectScript(ctx context.Context, d ScriptDecision) error {
 		if err != nil {
 			return err
 		}
-		if status != tools.ScriptPending {
+		if status != ScriptPending {
 			return ErrScriptStatus
 		}
-		return s.setScriptStatus(ctx, tx, d, tools.ScriptRejected, at)
+		return s.setScriptStatus(ctx, tx, d, ScriptRejected, at)
 	})
 	if err != nil {
 		return fmt.Errorf("store: reject script %q: %w", d.Name, err)
@@ -340,7 +366,7 @@ func (s *Store) RevokeScript(ctx context.Context, d ScriptDecision) (revoked str
 			return errNoRows(err)
 		}
 		d.SHA256 = revoked
-		return s.setScriptStatus(ctx, tx, d, tools.ScriptRevoked, at)
+		return s.setScriptStatus(ctx, tx, d, ScriptRevoked, at)
 	})
 	if err != nil {
 		return "", fmt.Errorf("store: revoke script %q: %w", d.Name, err)

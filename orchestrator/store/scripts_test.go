@@ -10,15 +10,13 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 func testVersion(name, src string) ScriptVersion {
 	sum := sha256.Sum256([]byte(src))
 	return ScriptVersion{Name: name, SHA256: hex.EncodeToString(sum[:]), Source: src, Description: "d " + src,
-		Grants:   tools.Grants{Secrets: []string{"API_KEY"}, Hosts: []string{"api.example.com"}, TimeoutMS: 10000},
-		Findings: []tools.Finding{{Severity: "high", Line: 2, Rule: "undeclared-host", Message: "m"}},
+		Grants:   Grants{Secrets: []string{"API_KEY"}, Hosts: []string{"api.example.com"}, TimeoutMS: 10000},
+		Findings: []Finding{{Severity: "high", Line: 2, Rule: "undeclared-host", Message: "m"}},
 		Proposer: "assistant"}
 }
 
@@ -46,7 +44,7 @@ func TestInsertScriptVersionIsIdempotent(t *testing.T) {
 	v := testVersion("weather", "print(1)\n")
 	first := mustInsert(t, s, v)
 	want := v
-	want.Status, want.CreatedAt = tools.ScriptPending, fromDB(toDB(clk.Now()))
+	want.Status, want.CreatedAt = ScriptPending, fromDB(toDB(clk.Now()))
 	if !reflect.DeepEqual(first, want) {
 		t.Fatalf("stored\n%+v\nwant\n%+v", first, want)
 	}
@@ -60,7 +58,7 @@ func TestInsertScriptVersionIsIdempotent(t *testing.T) {
 	if err != nil || created {
 		t.Fatalf("second insert: created %v, %v", created, err)
 	}
-	if got.Status != tools.ScriptApproved || got.Description != v.Description || !got.CreatedAt.Equal(want.CreatedAt) {
+	if got.Status != ScriptApproved || got.Description != v.Description || !got.CreatedAt.Equal(want.CreatedAt) {
 		t.Errorf("second insert returned %+v, want the existing approved row", got)
 	}
 }
@@ -89,7 +87,7 @@ func TestScriptDecisions(t *testing.T) {
 	if old, err := s.ApproveScript(ctx, d(v2)); err != nil || old != v1.SHA256 {
 		t.Fatalf("approve v2 = %q, %v; want v1 superseded", old, err)
 	}
-	if got := statusOf(t, s, "weather", v1.SHA256); got != tools.ScriptSuperseded {
+	if got := statusOf(t, s, "weather", v1.SHA256); got != ScriptSuperseded {
 		t.Errorf("v1 status = %s", got)
 	}
 	a, err := s.ApprovedVersion(ctx, "weather")
@@ -181,9 +179,9 @@ func TestConcurrentApprovalsLeaveOneApproved(t *testing.T) {
 	approved := 0
 	for _, v := range all {
 		switch v.Status {
-		case tools.ScriptApproved:
+		case ScriptApproved:
 			approved++
-		case tools.ScriptSuperseded:
+		case ScriptSuperseded:
 		default:
 			t.Errorf("version %s is %s", v.Source, v.Status)
 		}

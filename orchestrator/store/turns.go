@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-
-	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 // The methods in this file group the writes of one step of a conversation
@@ -16,7 +14,7 @@ import (
 func (s *Store) StartTask(ctx context.Context, conversationID, text string) (Task, Message, error) {
 	now := fromDB(toDB(s.now()))
 	t := Task{ID: newID("t_"), ConversationID: conversationID, Status: TaskQueued, CreatedAt: now, UpdatedAt: now}
-	m, calls, err := s.newMessage(Message{ConversationID: conversationID, TaskID: t.ID, Role: tools.RoleUser, Content: text})
+	m, calls, err := s.newMessage(Message{ConversationID: conversationID, TaskID: t.ID, Role: RoleUser, Content: text})
 	if err != nil {
 		return Task{}, Message{}, err
 	}

@@ -1,0 +1,58 @@
+package llm
+
+import "encoding/json"
+
+// Message roles.
+const (
+	RoleUser      = "user"
+	RoleAssistant = "assistant"
+	RoleTool      = "tool"
+)
+
+// Request is one model call in provider-neutral form. The system prompt is
+// not a message.
+type Request struct {
+	System   string
+	Messages []Message
+	Tools    []Tool
+}
+
+// Message is one provider-neutral chat message.
+type Message struct {
+	Role    string
+	Content string
+	// ToolCalls are the calls an assistant message asks for.
+	ToolCalls []ToolCall
+	// ToolCallID and ToolName identify the call a tool message answers.
+	ToolCallID string
+	ToolName   string
+	// IsError marks a tool message that reports a failed call.
+	IsError bool
+}
+
+// ToolCall is one call the model asks for. Arguments is a JSON object.
+type ToolCall struct {
+	ID        string
+	Name      string
+	Arguments json.RawMessage
+}
+
+// Tool describes a tool to the model. InputSchema is a JSON Schema object.
+type Tool struct {
+	Name        string
+	Description string
+	InputSchema json.RawMessage
+}
+
+// Usage counts the tokens of one call.
+type Usage struct {
+	InputTokens  int
+	OutputTokens int
+}
+
+// Response is the answer to one call: one assistant message.
+type Response struct {
+	Message    Message
+	StopReason string
+	Usage      Usage
+}
