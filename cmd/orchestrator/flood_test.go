@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/airlockhq/airlock/mcp/tools"
-	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
 )
 
 // TestFloodsCapped (issue 11 items 11, 12 and 14), through the model's
@@ -23,7 +22,7 @@ func TestFloodsCapped(t *testing.T) {
 		t.Fatalf("PUT settings: %d", code)
 	}
 	conv := s.newConversation()
-	propose := func(name string, i int) llmtest.Message {
+	propose := func(name string, i int) tools.Message {
 		return s.callTool(conv, tools.ScriptPropose, map[string]any{"name": name,
 			"source": fmt.Sprintf("# @description: Says hello\n\ndef hello():\n    return %d\n", i)})
 	}
@@ -42,7 +41,7 @@ func TestFloodsCapped(t *testing.T) {
 		t.Errorf("fourth pending version: %+v", res)
 	}
 
-	write := func(path string) llmtest.Message {
+	write := func(path string) tools.Message {
 		return s.callTool(conv, tools.WorkspaceWrite, map[string]any{"path": path, "content": ""})
 	}
 	for i := range 3 {
@@ -60,6 +59,6 @@ func TestFloodsCapped(t *testing.T) {
 }
 
 // failed reports whether a tool result is an error.
-func failed(m llmtest.Message) bool {
+func failed(m tools.Message) bool {
 	return m.IsError || strings.HasPrefix(m.Content, "ERROR")
 }

@@ -30,7 +30,7 @@ def current(city):
 }
 
 // lastToolResult returns the tool result the model saw last.
-func (s *stack) lastToolResult() llmtest.Message {
+func (s *stack) lastToolResult() tools.Message {
 	s.t.Helper()
 	reqs := s.llm.Requests()
 	if len(reqs) == 0 {
@@ -42,7 +42,7 @@ func (s *stack) lastToolResult() llmtest.Message {
 
 // callTool has the fake model call one tool in a new turn and returns the
 // result the model saw.
-func (s *stack) callTool(conv, name string, args map[string]any) llmtest.Message {
+func (s *stack) callTool(conv, name string, args map[string]any) tools.Message {
 	s.t.Helper()
 	s.llm.Reset()
 	s.llm.Enqueue(llmtest.Reply{ToolCalls: []llmtest.Call{{Name: name, Args: args}}}, llmtest.Reply{Text: "ok"})

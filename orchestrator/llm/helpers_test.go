@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
 )
 
@@ -122,7 +123,7 @@ func onlyRequest(t *testing.T, s *llmtest.Server) llmtest.RecordedRequest {
 }
 
 // neutral is the fake's record of messages in this package's form.
-func neutral(rec []llmtest.Message) []Message {
+func neutral(rec []tools.Message) []Message {
 	var out []Message
 	for _, m := range rec {
 		n := Message{Role: m.Role, Content: m.Content, ToolCallID: m.ToolCallID, ToolName: m.ToolName, IsError: m.IsError}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 var anthropic = dialect{name: "anthropic", parse: parseAnthropic, write: writeAnthropic, events: anthropicEvents,
@@ -60,30 +62,30 @@ func parseAnthropic(body []byte, rec *RecordedRequest) error {
 
 // antMessages splits one Anthropic message into neutral messages: one per
 // tool_result block, then the text (and tool_use calls) of the message.
-func antMessages(role string, content json.RawMessage) ([]Message, error) {
+func antMessages(role string, content json.RawMessage) ([]tools.Message, error) {
 	if len(content) > 0 && content[0] == '"' {
 		text, err := textOf(content)
-		return []Message{{Role: role, Content: text}}, err
+		return []tools.Message{{Role: role, Content: text}}, err
 	}
 	var blocks []antBlock
 	if err := json.Unmarshal(content, &blocks); err != nil {
 		return nil, fmt.Errorf("parse anthropic content: %w", err)
 	}
-	var out []Message
-	msg := Message{Role: role}
+	var out []tools.Message
+	msg := tools.Message{Role: role}
 	var text strings.Builder
 	for _, b := range blocks {
 		switch b.Type {
 		case "text":
 			text.WriteString(b.Text)
 		case "tool_use":
-			msg.ToolCalls = append(msg.ToolCalls, ToolCall{ID: b.ID, Name: b.Name, Arguments: argsRaw(string(b.Input))})
+			msg.ToolCalls = append(msg.ToolCalls, tools.ToolCall{ID: b.ID, Name: b.Name, Arguments: argsRaw(string(b.Input))})
 		case "tool_result":
 			t, err := textOf(b.Content)
 			if err != nil {
 				return nil, fmt.Errorf("parse anthropic tool_result: %w", err)
 			}
-			out = append(out, Message{Role: RoleTool, Content: t, ToolCallID: b.ToolUseID, IsError: b.IsError})
+			out = append(out, tools.Message{Role: tools.RoleTool, Content: t, ToolCallID: b.ToolUseID, IsError: b.IsError})
 		}
 	}
 	msg.Content = text.String()

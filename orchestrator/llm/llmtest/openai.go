@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 var openAI = dialect{name: "openai", parse: parseOpenAI, write: writeOpenAI, events: openAIEvents,
@@ -56,9 +58,9 @@ func parseOpenAI(body []byte, rec *RecordedRequest) error {
 			rec.System += text
 			continue
 		}
-		msg := Message{Role: m.Role, Content: text, ToolCallID: m.ToolCallID}
+		msg := tools.Message{Role: m.Role, Content: text, ToolCallID: m.ToolCallID}
 		for _, c := range m.ToolCalls {
-			msg.ToolCalls = append(msg.ToolCalls, ToolCall{
+			msg.ToolCalls = append(msg.ToolCalls, tools.ToolCall{
 				ID: c.ID, Name: c.Function.Name, Arguments: argsRaw(c.Function.Arguments)})
 		}
 		rec.Messages = append(rec.Messages, msg)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 // Call is one tool call in a scripted reply.
@@ -55,11 +57,11 @@ type RecordedRequest struct {
 	Header   http.Header `json:"header"`
 	Body     []byte      `json:"body"`
 	// The parsed view; empty if the body did not parse.
-	Model     string    `json:"model"`
-	Stream    bool      `json:"stream,omitempty"` // the request asked for server-sent events
-	System    string    `json:"system"`
-	Messages  []Message `json:"messages"`
-	ToolNames []string  `json:"tool_names"`
+	Model     string          `json:"model"`
+	Stream    bool            `json:"stream,omitempty"` // the request asked for server-sent events
+	System    string          `json:"system"`
+	Messages  []tools.Message `json:"messages"`
+	ToolNames []string        `json:"tool_names"`
 
 	includeUsage bool // OpenAI stream_options.include_usage
 }
@@ -124,12 +126,12 @@ func fillUsage(r *Reply, rec RecordedRequest) {
 // defaultReply answers the last user message, or the last tool result.
 func defaultReply(rec RecordedRequest) Reply {
 	msgs := rec.Messages
-	if n := len(msgs); n > 0 && msgs[n-1].Role == RoleTool {
+	if n := len(msgs); n > 0 && msgs[n-1].Role == tools.RoleTool {
 		last := msgs[n-1]
 		return Reply{Text: "fake reply after " + last.ToolName + ": " + truncate(last.Content, 200)}
 	}
 	for i := len(msgs) - 1; i >= 0; i-- {
-		if msgs[i].Role == RoleUser {
+		if msgs[i].Role == tools.RoleUser {
 			return Reply{Text: "fake reply: " + msgs[i].Content}
 		}
 	}
@@ -149,13 +151,13 @@ func truncate(s string, n int) string {
 
 // resolveToolNames fills ToolName of tool messages from the assistant call
 // with the same id.
-func resolveToolNames(msgs []Message) {
+func resolveToolNames(msgs []tools.Message) {
 	names := map[string]string{}
 	for i, m := range msgs {
 		for _, c := range m.ToolCalls {
 			names[c.ID] = c.Name
 		}
-		if m.Role == RoleTool && m.ToolName == "" {
+		if m.Role == tools.RoleTool && m.ToolName == "" {
 			msgs[i].ToolName = names[m.ToolCallID]
 		}
 	}

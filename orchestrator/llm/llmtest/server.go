@@ -11,7 +11,7 @@
 //
 // With a Server s, point an OpenAI client at s.URL()+"/v1" and an Anthropic
 // client at s.URL(). Every request is recorded, raw and parsed back into the
-// provider-neutral Message form, so tests can assert what the gateway
+// provider-neutral tools.Message form, so tests can assert what the gateway
 // really sent.
 //
 // For out-of-process use (cmd/fakellm in a container test) the same handler
