@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/airlockhq/airlock/internal/backoff"
 	"github.com/airlockhq/airlock/mcp/tools"
 )
 
@@ -22,7 +23,7 @@ func (a *Agent) Serve(ctx context.Context, parallel int) error {
 	slots := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	backoff := newBackoff(100*time.Millisecond, 5*time.Second)
+	wait := backoff.Doubling{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		select {
 		case slots <- struct{}{}:
@@ -38,13 +39,13 @@ func (a *Agent) Serve(ctx context.Context, parallel int) error {
 			}
 			if err != nil {
 				a.logger.Warn("waiting for work failed; retrying", "err", err)
-				if !sleep(ctx, backoff.next()) {
+				if backoff.Sleep(ctx, wait.Next()) != nil {
 					return ctx.Err()
 				}
 			}
 			continue
 		}
-		backoff.reset()
+		wait.Reset()
 		wg.Add(1)
 		go func(task tools.Task) {
 			defer wg.Done()
@@ -83,33 +84,5 @@ func (a *Agent) work(ctx context.Context, task tools.Task) {
 	var ok tools.CompleteTaskResult
 	if err := a.conn.Call(rctx, tools.RuntimeCompleteTask, done, &ok); err != nil {
 		log.Error("reporting the task outcome failed", "err", err)
-	}
-}
-
-type backoff struct {
-	min, max, cur time.Duration
-}
-
-func newBackoff(min, max time.Duration) *backoff { return &backoff{min: min, max: max} }
-
-func (b *backoff) next() time.Duration {
-	if b.cur == 0 {
-		b.cur = b.min
-	} else {
-		b.cur = min(b.cur*2, b.max)
-	}
-	return b.cur
-}
-
-func (b *backoff) reset() { b.cur = 0 }
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/airlockhq/airlock/internal/backoff"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -89,7 +90,7 @@ func (c *Client) do(ctx context.Context, what string, idempotent bool, op func(*
 	sessionRetried := false
 	for attempt := 0; ; attempt++ {
 		if attempt > 1 {
-			if err := sleep(ctx, backoff(attempt-2, c.opts.MinBackoff, c.opts.MaxBackoff)); err != nil {
+			if err := backoff.Sleep(ctx, c.retryWait(attempt-2)); err != nil {
 				return fmt.Errorf("client: %s: %w", what, err)
 			}
 		}

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/airlockhq/airlock/internal/backoff"
 	mcpclient "github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
@@ -155,9 +156,9 @@ func (c *Client) reconnect(ctx context.Context, stale *mcpclient.Client) (*mcpcl
 			return nil, fmt.Errorf("client: connect %s: %w", c.opts.SocketPath, err)
 		}
 		c.http.closeIdle()
-		wait := backoff(attempt, c.opts.MinBackoff, c.opts.MaxBackoff)
+		wait := c.retryWait(attempt)
 		c.log.DebugContext(ctx, "mcp connect failed, retrying", "attempt", attempt+1, "wait", wait, "err", err)
-		if serr := sleep(ctx, wait); serr != nil {
+		if serr := backoff.Sleep(ctx, wait); serr != nil {
 			return nil, fmt.Errorf("client: connect %s: %w (last error: %w)", c.opts.SocketPath, serr, err)
 		}
 	}

@@ -3,7 +3,6 @@ package client
 import (
 	"encoding/json"
 	"testing"
-	"time"
 )
 
 func TestObjectArgs(t *testing.T) {
@@ -36,21 +35,5 @@ func TestObjectArgs(t *testing.T) {
 				t.Fatalf("objectArgs = %s, want %s", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestBackoffBounds(t *testing.T) {
-	const lo, hi = 100 * time.Millisecond, 5 * time.Second
-	for attempt := range 12 {
-		d := lo << attempt
-		if d > hi || d <= 0 {
-			d = hi
-		}
-		for range 50 {
-			got := backoff(attempt, lo, hi)
-			if got < d/2 || got > d {
-				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", attempt, got, d/2, d)
-			}
-		}
 	}
 }

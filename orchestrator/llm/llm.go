@@ -27,10 +27,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/airlockhq/airlock/internal/backoff"
 )
 
 // Sentinel errors.
@@ -86,7 +87,7 @@ func New(cfg Config, hc *http.Client, logger *slog.Logger) (*Client, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Client{cfg: cfg, url: u, hc: hc, logger: logger,
-		sleep: sleepCtx, jitter: fullJitter, now: time.Now}, nil
+		sleep: backoff.Sleep, jitter: backoff.FullJitter, now: time.Now}, nil
 }
 
 // SetRedactor installs the outbound redactor every request body passes
@@ -190,26 +191,3 @@ type scrubbedError struct {
 
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
-
-// fullJitter returns a uniformly random duration in [0, ceiling].
-func fullJitter(ceiling time.Duration) time.Duration {
-	if ceiling <= 0 {
-		return 0
-	}
-	return rand.N(ceiling + 1)
-}
-
-// sleepCtx waits for d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/airlockhq/airlock/internal/backoff"
 )
 
 // Body size caps.
@@ -154,11 +156,7 @@ func (c *Client) backoff(attempt int, ae *attemptError) time.Duration {
 	if ae.hasAfter {
 		return min(ae.retryAfter, c.cfg.RetryMaxDelay)
 	}
-	ceiling := c.cfg.RetryBaseDelay
-	for i := 0; i < attempt && ceiling < c.cfg.RetryMaxDelay; i++ {
-		ceiling *= 2
-	}
-	return c.jitter(min(ceiling, c.cfg.RetryMaxDelay))
+	return c.jitter(backoff.Ceiling(attempt, c.cfg.RetryBaseDelay, c.cfg.RetryMaxDelay))
 }
 
 // parseRetryAfter parses a Retry-After value: delta-seconds or HTTP-date.
