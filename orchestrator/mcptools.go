@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/airlockhq/airlock/internal/logref"
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/worker"
@@ -70,7 +71,7 @@ func (c *Core) toolResult(name string, text string, err error) (*mcp.CallToolRes
 	case errors.Is(err, worker.ErrUnknownTask), errors.Is(err, worker.ErrTaskBound):
 		return mcp.NewToolResultError("this task is not active"), nil
 	}
-	ref := newRef()
+	ref := logref.New()
 	c.Logger.Error("tool failed", "tool", name, "ref", ref, "err", err)
 	return mcp.NewToolResultError(fmt.Sprintf("internal error in %s (reference %s)", name, ref)), nil
 }

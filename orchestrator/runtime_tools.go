@@ -2,8 +2,6 @@ package orchestrator
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -173,10 +171,4 @@ func (c *Core) llmFailed(ctx context.Context, task tools.Task, err error) (*mcp.
 	c.Queue.SetNotice(task.ID, "Sorry, the language model could not be reached. Please try again in a moment.")
 	c.Logger.Warn("llm call failed", "task_id", task.ID, "err", err)
 	return c.toolResult(tools.RuntimeLLM, "", publicf("the language model call failed"))
-}
-
-func newRef() string {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

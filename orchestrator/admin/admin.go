@@ -36,7 +36,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -47,6 +46,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/airlockhq/airlock/internal/logref"
 	"github.com/airlockhq/airlock/orchestrator"
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
@@ -178,7 +178,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, context.Canceled):
 		return
 	default:
-		ref := newRef()
+		ref := logref.New()
 		s.Logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "ref", ref, "err", err)
 		he = &httpError{Code: http.StatusInternalServerError, Msg: "internal error (reference " + ref + ")"}
 	}
@@ -268,10 +268,4 @@ func (s *Server) decodeJSON(w http.ResponseWriter, r *http.Request, v any) error
 func isJSON(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && mt == "application/json"
-}
-
-func newRef() string {
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }

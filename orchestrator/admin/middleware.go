@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/airlockhq/airlock/internal/logref"
 	"github.com/airlockhq/airlock/orchestrator/auth"
 )
 
@@ -135,7 +136,7 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				ref := newRef()
+				ref := logref.New()
 				s.Logger.Error("handler panic", "path", r.URL.Path, "ref", ref, "panic", v)
 				s.writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "internal error (reference " + ref + ")"})
 			}

@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/airlockhq/airlock/internal/logref"
 )
 
 //go:embed templates static
@@ -108,7 +110,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
-		ref := newRef()
+		ref := logref.New()
 		s.Logger.Error("rendering a page failed", "page", name, "ref", ref, "err", err)
 		http.Error(w, "internal error (reference "+ref+")", http.StatusInternalServerError)
 		return

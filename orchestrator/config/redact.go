@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // parseLevel maps a log level name (any case) to slog.
@@ -69,7 +71,7 @@ func secretLine(s Secret, source string) string {
 	if !s.IsSet() {
 		return "not set"
 	}
-	return redacted + " (" + source + ")"
+	return redact.Masked + " (" + source + ")"
 }
 
 func orNone(s string) string {

@@ -60,13 +60,3 @@ func TestSecretsNeverRendered(t *testing.T) {
 		t.Errorf("Redacted() does not name the key's source:\n%s", cfg.Redacted())
 	}
 }
-
-func TestSecretEmptyRendersEmpty(t *testing.T) {
-	var s Secret
-	if got := fmt.Sprint(s) + s.String(); got != "" || s.IsSet() {
-		t.Fatalf("empty secret renders %q", got)
-	}
-	if b, _ := json.Marshal(s); string(b) != `""` {
-		t.Fatalf("empty secret JSON %s", b)
-	}
-}

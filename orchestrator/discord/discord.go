@@ -34,6 +34,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/store"
+	"github.com/airlockhq/airlock/secure/redact"
 	"github.com/bwmarrin/discordgo"
 )
 
@@ -44,15 +45,7 @@ type Handler interface {
 
 // Token is a Discord bot token. It formats, logs and marshals as
 // [redacted]; only the session sees its value.
-type Token string
-
-const redacted = "[redacted]"
-
-func (Token) String() string                  { return redacted }
-func (Token) GoString() string                { return redacted }
-func (Token) LogValue() slog.Value            { return slog.StringValue(redacted) }
-func (Token) MarshalText() ([]byte, error)    { return []byte(redacted), nil }
-func (t Token) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(redacted)) }
+type Token = redact.Credential
 
 // Config is the bot's configuration.
 type Config struct {

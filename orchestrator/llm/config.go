@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // Provider names.
@@ -25,8 +27,6 @@ const (
 	DefaultRetryBaseDelay   = 500 * time.Millisecond
 	DefaultRetryMaxDelay    = 30 * time.Second
 )
-
-const redacted = "[redacted]"
 
 // Config selects and tunes a provider. Zero fields get the defaults above.
 //
@@ -86,7 +86,7 @@ func (c Config) keyState() string {
 	if c.APIKey == "" {
 		return "[unset]"
 	}
-	return redacted
+	return redact.Masked
 }
 
 // withDefaults fills zero fields and validates the result.

@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/airlockhq/airlock/internal/backoff"
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // Sentinel errors.
@@ -170,7 +171,7 @@ func (c *Client) scrub(s string) string {
 	if c.cfg.APIKey == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, c.cfg.APIKey, redacted)
+	return strings.ReplaceAll(s, c.cfg.APIKey, redact.Masked)
 }
 
 // scrubErr guarantees that err's text does not contain the key.

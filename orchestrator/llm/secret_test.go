@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // echoKey makes the fake answer with an error body that quotes the
@@ -48,7 +49,7 @@ func TestKeyNeverInErrorsOrLogs(t *testing.T) {
 						t.Errorf("key canary found in %s", what)
 					}
 				}
-				if !strings.Contains(ae.Message, redacted) {
+				if !strings.Contains(ae.Message, redact.Masked) {
 					t.Errorf("message %q lacks the redaction marker: did the fake echo the key?", ae.Message)
 				}
 			})
@@ -81,7 +82,7 @@ func TestConfigRendersRedacted(t *testing.T) {
 			t.Errorf("key leaked: %s", o)
 		}
 	}
-	if !strings.Contains(fmt.Sprint(cfg), "APIKey:[redacted]") || !strings.Contains(string(js), redacted) {
+	if !strings.Contains(fmt.Sprint(cfg), "APIKey:[redacted]") || !strings.Contains(string(js), redact.Masked) {
 		t.Errorf("redaction marker missing: %v / %s", cfg, js)
 	}
 	if cfg.APIKey != testKey {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // deltas collects what CompleteStream hands to onText.
@@ -356,7 +357,7 @@ func TestStreamKeyNeverInErrors(t *testing.T) {
 			s.SetResponder(echoKey(401))
 			_, err := c.CompleteStream(context.Background(), conversation(), nil)
 			var ae *APIError
-			if !errors.As(err, &ae) || strings.Contains(err.Error(), "CANARY") || !strings.Contains(ae.Message, redacted) {
+			if !errors.As(err, &ae) || strings.Contains(err.Error(), "CANARY") || !strings.Contains(ae.Message, redact.Masked) {
 				t.Errorf("err = %v", err)
 			}
 		})
@@ -366,7 +367,7 @@ func TestStreamKeyNeverInErrors(t *testing.T) {
 	_, err := sseClient(t, ProviderAnthropic, hs.URL).CompleteStream(context.Background(), conversation(), nil)
 	var ae *APIError
 	if !errors.As(err, &ae) || strings.Contains(err.Error(), "CANARY") || strings.Contains(ae.Message, "CANARY") ||
-		!strings.Contains(ae.Message, redacted) {
+		!strings.Contains(ae.Message, redact.Masked) {
 		t.Errorf("err = %v", err)
 	}
 }

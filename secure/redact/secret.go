@@ -33,8 +33,6 @@ var (
 	ErrMarkerOverlap = errors.New("secret value overlaps a redaction marker")
 )
 
-const redactedText = "[redacted]"
-
 // Secret is a named secret value. Its renderings (fmt with any verb, slog,
 // encoding/json) show the name and never the value.
 type Secret struct {
@@ -43,7 +41,7 @@ type Secret struct {
 }
 
 // String renders the secret with its value hidden.
-func (s Secret) String() string { return s.Name + "=" + redactedText }
+func (s Secret) String() string { return s.Name + "=" + Masked }
 
 // GoString implements fmt.GoStringer with the value hidden.
 func (s Secret) GoString() string { return "redact.Secret{" + s.String() + "}" }
@@ -59,12 +57,12 @@ func (s Secret) Format(f fmt.State, verb rune) {
 
 // LogValue implements slog.LogValuer with the value hidden.
 func (s Secret) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("name", s.Name), slog.String("value", redactedText))
+	return slog.GroupValue(slog.String("name", s.Name), slog.String("value", Masked))
 }
 
 // MarshalJSON renders the secret with the value hidden.
 func (s Secret) MarshalJSON() ([]byte, error) {
-	return json.Marshal(map[string]string{"name": s.Name, "value": redactedText})
+	return json.Marshal(map[string]string{"name": s.Name, "value": Masked})
 }
 
 // validName reports whether name matches [A-Z][A-Z0-9_]{0,63}.
