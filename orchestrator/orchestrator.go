@@ -95,10 +95,10 @@ type Core struct {
 // New returns a Core.
 func New(cfg Config, d Deps) *Core {
 	if cfg.MaxRounds <= 0 {
-		cfg.MaxRounds = 8
+		cfg.MaxRounds = tools.DefaultMaxRounds
 	}
 	if cfg.TaskTimeout <= 0 {
-		cfg.TaskTimeout = 3 * time.Minute
+		cfg.TaskTimeout = tools.DefaultTaskTimeout
 	}
 	if cfg.HistoryLimit <= 0 {
 		cfg.HistoryLimit = 40

@@ -90,14 +90,14 @@ func (a *Agent) bounds(task tools.Task) (int, time.Duration) {
 		rounds = a.limits.MaxRounds
 	}
 	if rounds <= 0 {
-		rounds = 8
+		rounds = tools.DefaultMaxRounds
 	}
 	budget := time.Duration(task.BudgetMS) * time.Millisecond
 	if a.limits.Budget > 0 && (budget <= 0 || budget > a.limits.Budget) {
 		budget = a.limits.Budget
 	}
 	if budget <= 0 {
-		budget = 3 * time.Minute
+		budget = tools.DefaultTaskTimeout
 	}
 	return rounds, budget
 }

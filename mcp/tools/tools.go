@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 )
 
 // WrapUntrusted marks content the model must treat as data (files, web
@@ -95,6 +96,14 @@ type Usage struct {
 	InputTokens  int `json:"input_tokens"`
 	OutputTokens int `json:"output_tokens"`
 }
+
+// The default bounds of a task, where the configuration sets none: the
+// orchestrator's defaults for MaxRounds and BudgetMS, and the worker's for
+// a task that carries neither.
+const (
+	DefaultMaxRounds   = 8
+	DefaultTaskTimeout = 3 * time.Minute
+)
 
 // Task is a unit of work handed to the worker: answer the last user message
 // of a conversation.

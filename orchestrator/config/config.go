@@ -17,6 +17,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/airlockhq/airlock/mcp/tools"
 )
 
 // Config is the whole orchestrator configuration, parsed once in main and
@@ -138,7 +140,7 @@ func Defaults(dev bool) Config {
 		Dev:       dev,
 		LLM: LLMConfig{Provider: ProviderOpenAI, MaxTokens: 4096, Timeout: 2 * time.Minute,
 			MaxRetries: 3, RequestsPerDay: 2000, TokensPerDay: 5_000_000},
-		Agent:     AgentConfig{MaxRounds: 8, TaskTimeout: 3 * time.Minute},
+		Agent:     AgentConfig{MaxRounds: tools.DefaultMaxRounds, TaskTimeout: tools.DefaultTaskTimeout},
 		Workspace: WorkspaceConfig{MaxFileBytes: 256 << 10, MaxMemoryBytes: 64 << 10, MaxTotalBytes: 50 << 20},
 		HTTP:      HTTPConfig{MaxBodyBytes: 1 << 20, MaxConnections: 256, BodyReadTimeout: 30 * time.Second},
 		Log:       LogConfig{Level: "info"},

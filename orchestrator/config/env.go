@@ -82,6 +82,16 @@ func EnvNames() []string {
 	return names
 }
 
+// EnvKeys returns each non-secret environment override mapped to the
+// configuration key it sets ("AIRLOCK_LLM_MODEL" → "llm.model").
+func EnvKeys() map[string]string {
+	keys := make(map[string]string, 16)
+	for _, e := range envVars() {
+		keys[e.name] = e.key
+	}
+	return keys
+}
+
 // applyEnv applies the set (non-empty) variables over c.
 func applyEnv(c *Config, getenv func(string) string) error {
 	for _, e := range envVars() {

@@ -59,17 +59,19 @@ func TestFromConfigLoadedWithEnv(t *testing.T) {
 	}
 }
 
-// TestEnvFieldsFollowConfig catches a variable renamed in package config,
-// or a setting renamed here, leaving LockedByEnv silently wrong.
-func TestEnvFieldsFollowConfig(t *testing.T) {
-	names := config.EnvNames()
-	for _, e := range envFields {
-		if !slices.Contains(names, e.env) {
-			t.Errorf("%s is not an environment variable of package config", e.env)
-		}
-		if fieldByKey(e.key) == nil {
-			t.Errorf("%s sets %q, which is not a setting", e.env, e.key)
-		}
+// TestEveryEnvSettableSettingLocks: the settings an environment variable
+// of package config can set are exactly these, each locked by its
+// variable, so a variable renamed or added there changes LockedByEnv too.
+func TestEveryEnvSettableSettingLocks(t *testing.T) {
+	got := LockedByEnv(func(string) string { return "set" })
+	want := map[string]string{
+		"llm.provider": "AIRLOCK_LLM_PROVIDER", "llm.base_url": "AIRLOCK_LLM_BASE_URL", "llm.model": "AIRLOCK_LLM_MODEL",
+		"llm.requests_per_day": "AIRLOCK_LLM_REQUESTS_PER_DAY", "llm.tokens_per_day": "AIRLOCK_LLM_TOKENS_PER_DAY",
+		"agent.max_rounds": "AIRLOCK_AGENT_MAX_ROUNDS", "agent.task_timeout": "AIRLOCK_AGENT_TASK_TIMEOUT",
+		"egress_allow": "AIRLOCK_EGRESS_ALLOW",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("LockedByEnv(all set) = %v, want %v", got, want)
 	}
 }
 
