@@ -23,12 +23,13 @@ package llmtest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/airlockhq/airlock/internal/backoff"
 )
 
 // Size limits on request bodies.
@@ -41,8 +42,8 @@ const (
 // on a loopback listener. All methods are safe for concurrent use.
 type Server struct {
 	mux  *http.ServeMux
-	done chan struct{}
-	once sync.Once
+	ctx  context.Context // ends when the server closes
+	stop context.CancelFunc
 
 	mu         sync.Mutex
 	queue      []Reply
@@ -57,7 +58,8 @@ type Server struct {
 // NewHandler returns a Server that is not listening anywhere: serve it with
 // your own http.Server. URL returns "" for such a server.
 func NewHandler() *Server {
-	s := &Server{mux: http.NewServeMux(), done: make(chan struct{})}
+	s := &Server{mux: http.NewServeMux()}
+	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.mux.HandleFunc("POST /v1/chat/completions", s.serveLLM(openAI))
 	s.mux.HandleFunc("POST /v1/messages", s.serveLLM(anthropic))
 	s.mux.HandleFunc("POST /_fake/enqueue", s.serveEnqueue)
@@ -86,7 +88,7 @@ func (s *Server) URL() string { return s.url }
 // Close stops the listener (if any), drops open connections and ends any
 // reply that is still sleeping out its Delay.
 func (s *Server) Close() {
-	s.once.Do(func() { close(s.done) })
+	s.stop()
 	if s.hs != nil {
 		_ = s.hs.Close()
 	}
@@ -163,14 +165,9 @@ func (s *Server) wait(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-s.done:
-		return errors.New("llmtest: server closed")
-	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(s.ctx, cancel)
+	defer stop()
+	return backoff.Sleep(ctx, d)
 }

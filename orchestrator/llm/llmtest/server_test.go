@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"strings"
 	"testing"
@@ -214,5 +215,28 @@ func TestStreamCut(t *testing.T) {
 	_, data, _ := readSSE(t, s.URL()+"/v1/chat/completions", `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
 	if len(data) != 2 || strings.Contains(strings.Join(data, ""), "DONE") {
 		t.Errorf("cut stream sent %q", data)
+	}
+}
+
+// TestCloseEndsDelayedReply: a reply sleeping out its Delay ends when the
+// server closes, not an hour later.
+func TestCloseEndsDelayedReply(t *testing.T) {
+	s := NewHandler()
+	s.Enqueue(Reply{Text: "late", Delay: time.Hour})
+	req := httptest.NewRequest("POST", "/v1/chat/completions",
+		strings.NewReader(`{"model":"m","messages":[{"role":"user","content":"hi"}]}`))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.ServeHTTP(httptest.NewRecorder(), req)
+	}()
+	for len(s.Requests()) == 0 { // the reply is taken, then it sleeps
+		time.Sleep(time.Millisecond)
+	}
+	s.Close()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("the delayed reply did not end when the server closed")
 	}
 }
