@@ -88,12 +88,13 @@ func newHarness(tb testing.TB, cfg orchestrator.Config, budget llm.Budget) *harn
 	}
 	tb.Cleanup(fake.Close)
 	client, err := llm.New(llm.Config{Provider: llm.ProviderOpenAI, BaseURL: fake.URL() + "/v1", Model: "fake",
-		APIKey: "sk-harness-key-000000"}, nil, quiet())
+		APIKey: "sk-harness-key-000000"}, nil, nil, quiet())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := &harness{store: st, audit: audit.New(st, nil), queue: worker.New(time.Now, alive), ws: ws, llm: fake,
+	h := &harness{store: st, queue: worker.New(time.Now, alive), ws: ws, llm: fake,
 		secrets: map[string]string{}, live: live.New()}
+	h.audit = audit.New(st, nil, &h.redactor)
 	h.approval = approval.New(st, h.audit, time.Now)
 	web, err := egress.NewClient(egress.Policy{Allow: []string{"127.0.0.1"}})
 	if err != nil {
@@ -101,7 +102,7 @@ func newHarness(tb testing.TB, cfg orchestrator.Config, budget llm.Budget) *harn
 	}
 	h.core = orchestrator.New(cfg, orchestrator.Deps{Store: st, Audit: h.audit, Queue: h.queue, Workspace: ws,
 		LLM: llm.NewGateway(client, budget, st, nil), Logger: quiet(), Approval: h.approval, Web: web,
-		Redact: func(s string) string { return h.redactor.Load().String(s) }, Redactor: h.redactor.Load, Live: h.live,
+		Redactor: &h.redactor, Live: h.live,
 		Secret: func(_ context.Context, name string) (string, error) {
 			if v, ok := h.secrets[name]; ok {
 				return v, nil

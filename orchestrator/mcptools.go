@@ -61,12 +61,12 @@ func decodeRaw(raw json.RawMessage, v any) error {
 // not public are logged and replaced by a reference the admin can look up.
 func (c *Core) toolResult(name string, text string, err error) (*mcp.CallToolResult, error) {
 	if err == nil {
-		return mcp.NewToolResultText(c.Redact(text)), nil
+		return mcp.NewToolResultText(c.redact(text)), nil
 	}
 	var pe publicError
 	switch {
 	case errors.As(err, &pe):
-		return mcp.NewToolResultError(c.Redact(pe.msg)), nil
+		return mcp.NewToolResultError(c.redact(pe.msg)), nil
 	case errors.Is(err, worker.ErrUnknownTask), errors.Is(err, worker.ErrTaskBound):
 		return mcp.NewToolResultError("this task is not active"), nil
 	}
@@ -85,7 +85,7 @@ func (c *Core) jsonResult(name string, v any, err error) (*mcp.CallToolResult, e
 		return c.toolResult(name, "", err)
 	}
 	// The encoded form is redacted: the redactor knows JSON-escaped values.
-	return mcp.NewToolResultText(c.Redact(string(b))), nil
+	return mcp.NewToolResultText(c.redact(string(b))), nil
 }
 
 // ServerTools returns every tool the orchestrator serves on the socket.

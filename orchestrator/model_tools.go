@@ -147,7 +147,7 @@ func (c *Core) chatSend(ctx context.Context, task tools.Task, raw json.RawMessag
 	}
 	// The conversation is the task's own: chat_send takes no destination.
 	if _, err := c.Store.AddMessage(ctx, store.Message{ConversationID: task.ConversationID, TaskID: task.ID,
-		Role: tools.RoleAssistant, Content: c.Redact(a.Text)}); err != nil {
+		Role: tools.RoleAssistant, Content: c.redact(a.Text)}); err != nil {
 		return "", err
 	}
 	return "Sent.", nil

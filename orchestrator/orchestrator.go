@@ -61,9 +61,11 @@ type Deps struct {
 	Web    *egress.Client
 	Logger *slog.Logger
 	Now    func() time.Time
-	// Redact scrubs secret values from text leaving the system side: tool
-	// results, tasks, chat replies. Nil means none.
-	Redact func(string) string
+	// Redactor scrubs secret values from text leaving the system side:
+	// tool results, tasks, chat replies, the partial text published to
+	// Live (through its streaming Writer, whose hold-back never lets a
+	// prefix of a secret through). Nil means the shape detectors only.
+	Redactor *redact.Holder
 	// Approval holds the scripts and their reviews; nil disables scripts.
 	Approval *approval.Service
 	// Secret returns a secret's value, for substitution into the requests
@@ -74,12 +76,6 @@ type Deps struct {
 	// task failed. With a hub the model is always called streamed; nil
 	// means no events and whole calls.
 	Live *live.Hub
-	// Redactor returns the current redaction engine. The partial text
-	// published to Live passes its streaming Writer, whose hold-back never
-	// lets a prefix of a secret through; Redact cannot do that. Nil with
-	// Redact set: no partial text is published (task, done and failed
-	// still are). Nil with Redact nil: the shape detectors only, for both.
-	Redactor func() *redact.Redactor
 }
 
 // Core handles conversations.
@@ -105,14 +101,6 @@ func New(cfg Config, d Deps) *Core {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
-	}
-	switch {
-	case d.Redact == nil && d.Redactor != nil:
-		engine := d.Redactor
-		d.Redact = func(s string) string { return engine().String(s) }
-	case d.Redact == nil:
-		d.Redact = func(s string) string { return s }
-		d.Redactor = func() *redact.Redactor { return nil }
 	}
 	return &Core{Deps: d, cfg: cfg, convs: make(map[string]chan struct{})}
 }
@@ -252,7 +240,7 @@ func (c *Core) finishTask(ctx context.Context, m Message, taskID string, r worke
 	} else if strings.TrimSpace(reply.Text) == "" {
 		reply.Text = "(no answer)"
 	}
-	reply.Text = c.Redact(reply.Text)
+	reply.Text = c.redact(reply.Text)
 	if _, err := c.Store.FinishTask(ctx, taskID, status, r.Reason, store.Message{
 		ConversationID: convID, Role: tools.RoleAssistant, Content: reply.Text, IsError: r.Failed,
 	}); err != nil {
@@ -274,6 +262,9 @@ func (c *Core) finishTask(ctx context.Context, m Message, taskID string, r worke
 func failNotice(taskID string) string {
 	return fmt.Sprintf("Sorry, I couldn't finish that. Please try again. (reference %s)", taskID)
 }
+
+// redact scrubs secret values, and credentials of a known shape, from s.
+func (c *Core) redact(s string) string { return c.Redactor.Load().String(s) }
 
 // audit appends an event; a failure to audit is logged loudly.
 func (c *Core) audit(ctx context.Context, e audit.Event) {

@@ -152,7 +152,7 @@ func (c *Core) callLLM(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallT
 		Model: c.LLM.Model(), InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens}
 	if len(resp.Message.ToolCalls) > 0 {
 		rec.Message = &store.Message{ConversationID: task.ConversationID, TaskID: task.ID,
-			Role: tools.RoleAssistant, Content: c.Redact(resp.Message.Content), ToolCalls: resp.Message.ToolCalls}
+			Role: tools.RoleAssistant, Content: c.redact(resp.Message.Content), ToolCalls: resp.Message.ToolCalls}
 	}
 	if err := c.Store.RecordLLMCall(context.WithoutCancel(ctx), rec); err != nil {
 		c.Logger.Error("recording the LLM call failed", "task_id", task.ID, "err", err)

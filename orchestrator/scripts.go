@@ -215,7 +215,7 @@ func (c *Core) TestScript(ctx context.Context, admin string, t tools.ScriptTest)
 	deadline := c.Now().Add(timeout)
 	r := c.await(c.Queue.Submit(task, deadline), deadline)
 	if r.Failed {
-		return ScriptTestResult{Output: c.Redact(strings.TrimPrefix(r.Reason, "worker: "))}, nil
+		return ScriptTestResult{Output: c.redact(strings.TrimPrefix(r.Reason, "worker: "))}, nil
 	}
-	return ScriptTestResult{OK: true, Output: c.Redact(r.Text)}, nil
+	return ScriptTestResult{OK: true, Output: c.redact(r.Text)}, nil
 }

@@ -83,12 +83,7 @@ func (m *llmManager) config(key string, conf settings.LLM) llm.Config {
 // client makes a provider client whose every request body passes the
 // current redactor.
 func (m *llmManager) client(c llm.Config) (*llm.Client, error) {
-	client, err := llm.New(c, &http.Client{}, m.logger)
-	if err != nil {
-		return nil, err
-	}
-	client.SetRedactor(func(b []byte) []byte { return m.holder.Load().Bytes(b) })
-	return client, nil
+	return llm.New(c, &http.Client{}, m.holder, m.logger)
 }
 
 // test sends one tiny request with conf and key (empty: the current key),

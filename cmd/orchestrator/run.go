@@ -132,9 +132,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 	if err := rebuildRedactor(ctx, vlt, holder); err != nil {
 		return err
 	}
-	redactString := func(s string) string { return holder.Load().String(s) }
-	auditLog := audit.New(st, time.Now)
-	auditLog.Redact = redactString
+	auditLog := audit.New(st, time.Now, holder)
 	auditFn := func(ctx context.Context, e audit.Event) { audited(ctx, auditLog, logger, e) }
 	ws, err := workspace.Open(wsDir, workspace.Limits{MaxFileBytes: cfg.Workspace.MaxFileBytes,
 		MaxMemoryBytes: cfg.Workspace.MaxMemoryBytes, MaxTotalBytes: cfg.Workspace.MaxTotalBytes})
@@ -163,8 +161,8 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 	cur := set.Get()
 	core := orchestrator.New(orchestrator.Config{MaxRounds: cur.Agent.MaxRounds, TaskTimeout: cur.Agent.TaskTimeout},
 		orchestrator.Deps{Store: st, Audit: auditLog, Queue: queue, Workspace: ws, LLM: models.gateway, Web: web,
-			Logger: logger.With("component", "core"), Redact: redactString, Approval: scripts, Secret: vlt.Get,
-			Live: hub, Redactor: holder.Load})
+			Logger: logger.With("component", "core"), Approval: scripts, Secret: vlt.Get,
+			Live: hub, Redactor: holder})
 
 	bot := newDiscordRunner(ctx, discord.Deps{Handler: core, Store: st, Audit: auditLog,
 		Logger: logger.With("component", "discord")}, logger.With("component", "discord"))
@@ -238,7 +236,7 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 		LLM: models.gateway, CSRFKey: csrfKey, TrustedProxies: proxies, DiscordStatus: bot.Status,
 		Logger: logger.With("component", "http"), MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		BodyReadTimeout: cfg.HTTP.BodyReadTimeout, AllowedHosts: allowedHosts(cfg),
-		Redact: func(b []byte) []byte { return holder.Load().Bytes(b) }}), logger)
+		Redactor: holder}), logger)
 	if err != nil {
 		mcpSrv.Shutdown(context.Background())
 		return err

@@ -83,7 +83,7 @@ func newEnv(t testing.TB, edit ...func(*Deps)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ws.Close() })
-	al := audit.New(st, nil)
+	al := audit.New(st, nil, nil)
 	q := worker.New(time.Now, func(int) bool { return true })
 	sealer, err := secrets.OpenKey(ctx, st, filepath.Join(dir, "master.key"), true)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 const testKey = "sk-test-CANARY-0123456789abcdef"
@@ -59,7 +60,7 @@ func newTestClient(t *testing.T, provider string, s *llmtest.Server, edit ...fun
 	for _, e := range edit {
 		e(&cfg)
 	}
-	c, err := New(cfg, nil, nil)
+	c, err := New(cfg, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,4 +113,16 @@ func onlyRequest(t *testing.T, s *llmtest.Server) llmtest.RecordedRequest {
 		t.Fatalf("server got %d requests, want 1", len(reqs))
 	}
 	return reqs[0]
+}
+
+// holderOf returns a redactor holder that knows secrets.
+func holderOf(t *testing.T, secrets ...redact.Secret) *redact.Holder {
+	t.Helper()
+	r, err := redact.New(secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h redact.Holder
+	h.Store(r)
+	return &h
 }
