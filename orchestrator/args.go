@@ -182,7 +182,7 @@ func (c *Core) secretURL(ctx context.Context, task tools.Task, u string) error {
 	if len(names) == 0 {
 		return nil
 	}
-	c.audit(ctx, audit.Event{Actor: "worker", Action: "web.fetch", Target: c.redact(hostOf(u)), Outcome: "denied",
+	c.audit(ctx, audit.Event{Actor: "worker", Action: "web.fetch", Target: c.redact(audit.URLHost(u)), Outcome: "denied",
 		Details: map[string]any{"task_id": task.ID, "reason": "the URL carries a secret", "secrets": names}})
 	return publicf("web_fetch refused: the URL carries a secret value (%s); secrets are never sent to a web host",
 		strings.Join(names, ", "))

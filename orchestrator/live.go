@@ -16,8 +16,8 @@ const minDeltaGap = 50 * time.Millisecond
 
 // publish hands e to the conversation's viewers, if there is a hub.
 func (c *Core) publish(e live.Event) {
-	if c.Live != nil {
-		c.Live.Publish(e)
+	if c.live != nil {
+		c.live.Publish(e)
 	}
 }
 
@@ -25,11 +25,11 @@ func (c *Core) publish(e live.Event) {
 // streamed, and the partial text published to the conversation's viewers.
 // The call is the same whether anyone watches or not.
 func (c *Core) complete(ctx context.Context, task tools.Task, req tools.LLMRequest) (tools.LLMResponse, error) {
-	if c.Live == nil {
-		return c.LLM.Complete(ctx, req)
+	if c.live == nil {
+		return c.llm.Complete(ctx, req)
 	}
-	p := &partial{hub: c.Live, conv: task.ConversationID, task: task.ID, redactor: c.Redactor, gap: minDeltaGap}
-	resp, err := c.LLM.CompleteStream(ctx, req, p.add)
+	p := &partial{hub: c.live, conv: task.ConversationID, task: task.ID, redactor: c.redactor, gap: minDeltaGap}
+	resp, err := c.llm.CompleteStream(ctx, req, p.add)
 	if err == nil {
 		p.flush()
 	}

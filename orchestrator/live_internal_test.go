@@ -120,15 +120,15 @@ func TestPartialWithoutRedactor(t *testing.T) {
 	}
 }
 
-// TestNewRedactDefaults: the core redacts with its Redactor, and without
-// one with the shape detectors, never not at all.
-func TestNewRedactDefaults(t *testing.T) {
-	c := New(Config{}, Deps{Redactor: partialRedactor(t)})
+// TestRedactDefaults: the core redacts with its Redactor, and without one
+// with the shape detectors, never not at all.
+func TestRedactDefaults(t *testing.T) {
+	c := &Core{redactor: partialRedactor(t)}
 	if got := c.redact("x " + partialSecret); got != "x [REDACTED:LIVE_TOKEN]" {
 		t.Errorf("redact = %q", got)
 	}
 	key := "ghp_" + strings.Repeat("a1B2", 9)
-	if got := New(Config{}, Deps{}).redact("x " + key); strings.Contains(got, key) {
+	if got := (&Core{}).redact("x " + key); strings.Contains(got, key) {
 		t.Errorf("without a redactor: %q", got)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/scriptbroker"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/secure/peercred"
 )
@@ -64,14 +65,17 @@ func (c *Core) toolResult(name string, text string, err error) (*mcp.CallToolRes
 		return mcp.NewToolResultText(c.redact(text)), nil
 	}
 	var pe publicError
+	var se scriptbroker.PublicError
 	switch {
 	case errors.As(err, &pe):
 		return mcp.NewToolResultError(c.redact(pe.msg)), nil
+	case errors.As(err, &se):
+		return mcp.NewToolResultError(c.redact(se.Msg)), nil
 	case errors.Is(err, worker.ErrUnknownTask), errors.Is(err, worker.ErrTaskBound):
 		return mcp.NewToolResultError("this task is not active"), nil
 	}
 	ref := newRef()
-	c.Logger.Error("tool failed", "tool", name, "ref", ref, "err", err)
+	c.logger.Error("tool failed", "tool", name, "ref", ref, "err", err)
 	return mcp.NewToolResultError(fmt.Sprintf("internal error in %s (reference %s)", name, ref)), nil
 }
 
@@ -145,7 +149,7 @@ func (c *Core) modelTool(name string, h modelHandler) server.ToolHandlerFunc {
 			return c.toolResult(name, "", publicf("missing task_id"))
 		}
 		delete(args, tools.TaskIDArg)
-		task, err := c.Queue.Task(taskID, cred.PID)
+		task, err := c.queue.Task(taskID, cred.PID)
 		if err != nil {
 			c.audit(ctx, audit.Event{Actor: "worker", Action: "mcp.tool_denied", Target: name, Outcome: "denied",
 				Details: map[string]any{"task_id": taskID, "pid": cred.PID, "reason": err.Error()}})
@@ -168,7 +172,7 @@ func (c *Core) recordToolResult(ctx context.Context, task tools.Task, name strin
 			text += tc.Text
 		}
 	}
-	if _, err := c.Store.AddMessage(ctx, storeToolMessage(task, name, truncate(text, 64<<10), res.IsError)); err != nil {
-		c.Logger.Error("storing a tool result failed", "tool", name, "task_id", task.ID, "err", err)
+	if _, err := c.store.AddMessage(ctx, storeToolMessage(task, name, truncate(text, 64<<10), res.IsError)); err != nil {
+		c.logger.Error("storing a tool result failed", "tool", name, "task_id", task.ID, "err", err)
 	}
 }

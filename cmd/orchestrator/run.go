@@ -159,10 +159,13 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 	queue := worker.New(time.Now, processAlive)
 	hub := live.New()
 	cur := set.Get()
-	core := orchestrator.New(orchestrator.Config{MaxRounds: cur.Agent.MaxRounds, TaskTimeout: cur.Agent.TaskTimeout},
+	core, err := orchestrator.New(orchestrator.Config{MaxRounds: cur.Agent.MaxRounds, TaskTimeout: cur.Agent.TaskTimeout},
 		orchestrator.Deps{Store: st, Audit: auditLog, Queue: queue, Workspace: ws, LLM: models.gateway, Web: web,
 			Logger: logger.With("component", "core"), Approval: scripts, Secret: vlt.Get,
 			Live: hub, Redactor: holder})
+	if err != nil {
+		return err
+	}
 
 	bot := newDiscordRunner(ctx, discord.Deps{Handler: core, Store: st, Audit: auditLog,
 		Logger: logger.With("component", "discord")}, logger.With("component", "discord"))

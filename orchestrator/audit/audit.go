@@ -29,6 +29,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -156,6 +157,16 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, error) {
 }
 
 func (l *Log) redact(s string) string { return l.redactor.Load().String(s) }
+
+// URLHost returns the host of a URL, for an event's target: never the
+// query, which may carry a key.
+func URLHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(invalid URL)"
+	}
+	return u.Hostname()
+}
 
 func entryOf(r store.AuditRow) Entry {
 	return Entry{ID: r.ID, Time: r.Time, Actor: r.Actor, Action: r.Action, Target: r.Target,
