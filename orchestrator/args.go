@@ -76,12 +76,12 @@ func (c *Core) redactValue(v any) any {
 // for the workspace) is also looked at with those escapes undone once:
 // when that reveals a secret, the unescaped, redacted text replaces it.
 func (c *Core) redactString(s string) string {
-	out := c.Redact(s)
+	out := c.redact(s)
 	if strings.IndexByte(s, '\\') < 0 {
 		return out
 	}
 	if u := unescapeJSON(s); u != s {
-		if ru := c.Redact(u); ru != u {
+		if ru := c.redact(u); ru != u {
 			return ru
 		}
 	}
@@ -170,19 +170,19 @@ func hexEscape(s string) (rune, int) {
 // (up to three times, for servers that decode more than once). The
 // refusal is audited with the secrets' names, never a value.
 func (c *Core) secretURL(ctx context.Context, task tools.Task, u string) error {
-	names := redact.MarkerNames(c.Redact(u))
+	names := redact.MarkerNames(c.redact(u))
 	for d, i := u, 0; len(names) == 0 && i < 3; i++ {
 		next := percentDecode(d)
 		if next == d {
 			break
 		}
 		d = next
-		names = redact.MarkerNames(c.Redact(d))
+		names = redact.MarkerNames(c.redact(d))
 	}
 	if len(names) == 0 {
 		return nil
 	}
-	c.audit(ctx, audit.Event{Actor: "worker", Action: "web.fetch", Target: c.Redact(hostOf(u)), Outcome: "denied",
+	c.audit(ctx, audit.Event{Actor: "worker", Action: "web.fetch", Target: c.redact(audit.URLHost(u)), Outcome: "denied",
 		Details: map[string]any{"task_id": task.ID, "reason": "the URL carries a secret", "secrets": names}})
 	return publicf("web_fetch refused: the URL carries a secret value (%s); secrets are never sent to a web host",
 		strings.Join(names, ", "))

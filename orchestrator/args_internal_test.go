@@ -12,7 +12,9 @@ func TestRedactArgs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := New(Config{}, Deps{Redactor: func() *redact.Redactor { return r }})
+	var h redact.Holder
+	h.Store(r)
+	c := &Core{redactor: &h}
 	tests := []struct{ name, in, want string }{
 		{"untouched, plain form", `{"b":[1.50,true,null],"a":"x\u003cy"}`, `{"a":"x<y","b":[1.50,true,null]}`},
 		{"all escaped", `{"u":"k=\u0043\u0041\u004e\u0041\u0052\u0059\u007a\u0071\u0037\u0058\u0076\u0039\u004c\u006d\u0032\u0050\u0077\u0038\u0052\u0074"}`,

@@ -60,7 +60,7 @@ func BenchmarkAgentTurn(b *testing.B) {
 // the fake server with a turn-sized request: the floor under each of the
 // turn's two model calls.
 func fakeLLMRoundTrip(b *testing.B, h *harness) float64 {
-	client, err := llm.New(llm.Config{Provider: llm.ProviderOpenAI, BaseURL: h.llm.URL() + "/v1", Model: "fake", APIKey: "k"}, nil, quiet())
+	client, err := llm.New(llm.Config{Provider: llm.ProviderOpenAI, BaseURL: h.llm.URL() + "/v1", Model: "fake", APIKey: "k"}, nil, nil, quiet())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func (c *Core) taskContext(ctx context.Context, convID string) (string, []tools.
 		{"SOUL.md", "Your persona (SOUL.md, written by the admin)"},
 		{"USER.md", "About your user (USER.md, written by the admin)"},
 	} {
-		text, err := c.Workspace.ReadSystemFile(ctx, f.name)
+		text, err := c.workspace.ReadSystemFile(ctx, f.name)
 		if err != nil {
 			return "", nil, fmt.Errorf("orchestrator: read %s: %w", f.name, err)
 		}
@@ -42,7 +42,7 @@ func (c *Core) taskContext(ctx context.Context, convID string) (string, []tools.
 			fmt.Fprintf(&b, "\n\n## %s\n%s", f.title, truncate(text, maxContextFileBytes))
 		}
 	}
-	memory, err := c.Workspace.ReadMemory(ctx)
+	memory, err := c.workspace.ReadMemory(ctx)
 	if err != nil {
 		return "", nil, fmt.Errorf("orchestrator: read memory: %w", err)
 	}
@@ -51,7 +51,7 @@ func (c *Core) taskContext(ctx context.Context, convID string) (string, []tools.
 			untrusted("MEMORY.md", truncate(memory, maxContextFileBytes)))
 	}
 
-	stored, err := c.Store.Messages(ctx, convID)
+	stored, err := c.store.Messages(ctx, convID)
 	if err != nil {
 		return "", nil, err
 	}

@@ -38,6 +38,8 @@ type harness struct {
 	queue *worker.Queue
 	ws    *workspace.Workspace
 	llm   *llmtest.Server
+	gw    *llm.Gateway
+	web   *egress.Client
 	sock  string
 
 	approval *approval.Service
@@ -88,26 +90,31 @@ func newHarness(tb testing.TB, cfg orchestrator.Config, budget llm.Budget) *harn
 	}
 	tb.Cleanup(fake.Close)
 	client, err := llm.New(llm.Config{Provider: llm.ProviderOpenAI, BaseURL: fake.URL() + "/v1", Model: "fake",
-		APIKey: "sk-harness-key-000000"}, nil, quiet())
+		APIKey: "sk-harness-key-000000"}, nil, nil, quiet())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h := &harness{store: st, audit: audit.New(st, nil), queue: worker.New(time.Now, alive), ws: ws, llm: fake,
+	h := &harness{store: st, queue: worker.New(time.Now, alive), ws: ws, llm: fake,
 		secrets: map[string]string{}, live: live.New()}
+	h.audit = audit.New(st, nil, &h.redactor)
+	h.gw = llm.NewGateway(client, budget, st, nil)
 	h.approval = approval.New(st, h.audit, time.Now)
-	web, err := egress.NewClient(egress.Policy{Allow: []string{"127.0.0.1"}})
+	h.web, err = egress.NewClient(egress.Policy{Allow: []string{"127.0.0.1"}})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h.core = orchestrator.New(cfg, orchestrator.Deps{Store: st, Audit: h.audit, Queue: h.queue, Workspace: ws,
-		LLM: llm.NewGateway(client, budget, st, nil), Logger: quiet(), Approval: h.approval, Web: web,
-		Redact: func(s string) string { return h.redactor.Load().String(s) }, Redactor: h.redactor.Load, Live: h.live,
+	h.core, err = orchestrator.New(cfg, orchestrator.Deps{Store: st, Audit: h.audit, Queue: h.queue, Workspace: ws,
+		LLM: h.gw, Logger: quiet(), Approval: h.approval, Web: h.web,
+		Redactor: &h.redactor, Live: h.live,
 		Secret: func(_ context.Context, name string) (string, error) {
 			if v, ok := h.secrets[name]; ok {
 				return v, nil
 			}
 			return "", errors.New("not set")
 		}})
+	if err != nil {
+		tb.Fatal(err)
+	}
 
 	runDir := filepath.Join(dir, "run")
 	if err := os.Mkdir(runDir, 0o750); err != nil {

@@ -37,7 +37,7 @@ func TestSetLimitsAppliesToNextTask(t *testing.T) {
 // calls nothing.
 func TestUnconfiguredGatewaySaysSo(t *testing.T) {
 	h := newHarness(t, orchestrator.Config{}, llm.Budget{})
-	h.core.LLM.SetClient(nil)
+	h.gw.SetClient(nil)
 	h.runAgent(t)
 	r := <-h.submit(t, h.conversation(t), "hello")
 	if !strings.Contains(strings.ToLower(r.Text), "not set up") && !strings.Contains(strings.ToLower(r.Text), "no language model") {

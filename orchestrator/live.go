@@ -16,8 +16,8 @@ const minDeltaGap = 50 * time.Millisecond
 
 // publish hands e to the conversation's viewers, if there is a hub.
 func (c *Core) publish(e live.Event) {
-	if c.Live != nil {
-		c.Live.Publish(e)
+	if c.live != nil {
+		c.live.Publish(e)
 	}
 }
 
@@ -25,12 +25,12 @@ func (c *Core) publish(e live.Event) {
 // streamed, and the partial text published to the conversation's viewers.
 // The call is the same whether anyone watches or not.
 func (c *Core) complete(ctx context.Context, task tools.Task, req tools.LLMRequest) (tools.LLMResponse, error) {
-	if c.Live == nil {
-		resp, err := c.LLM.Complete(ctx, llmRequest(req))
+	if c.live == nil {
+		resp, err := c.llm.Complete(ctx, llmRequest(req))
 		return wireResponse(resp), err
 	}
-	p := &partial{hub: c.Live, conv: task.ConversationID, task: task.ID, redactor: c.Redactor, gap: minDeltaGap}
-	resp, err := c.LLM.CompleteStream(ctx, llmRequest(req), p.add)
+	p := &partial{hub: c.live, conv: task.ConversationID, task: task.ID, redactor: c.redactor, gap: minDeltaGap}
+	resp, err := c.llm.CompleteStream(ctx, llmRequest(req), p.add)
 	if err == nil {
 		p.flush()
 	}
@@ -42,14 +42,14 @@ func (c *Core) complete(ctx context.Context, task tools.Task, req tools.LLMReque
 // hold-back keeps a possible prefix of a secret back until it is known to
 // be none or has become a marker, so a viewer never sees part of a secret;
 // the text held back goes out only when the call has succeeded. Nothing is
-// published without a redactor, nor while nobody watches: the writer is
-// made, and given the text so far, when the first viewer shows up. A
-// partial is used by one goroutine.
+// published while nobody watches: the writer is made, and given the text
+// so far, when the first viewer shows up. A partial is used by one
+// goroutine.
 type partial struct {
 	hub        *live.Hub
 	conv, task string
-	redactor   func() *redact.Redactor // nil: publish nothing
-	gap        time.Duration           // least time between two deltas
+	redactor   *redact.Holder // nil: the shape detectors only
+	gap        time.Duration  // least time between two deltas
 
 	raw  []byte         // the text so far, until w exists
 	w    *redact.Writer // nil until someone watches
@@ -77,14 +77,11 @@ func (p *partial) flush() {
 // and reports whether there is one.
 func (p *partial) write(b []byte) bool {
 	if p.w == nil {
-		if p.redactor == nil {
-			return false
-		}
 		p.raw = append(p.raw, b...)
 		if p.hub.Subscribers(p.conv) == 0 {
 			return false
 		}
-		p.w = p.redactor().NewWriter(&p.out)
+		p.w = p.redactor.Load().NewWriter(&p.out)
 		b, p.raw = p.raw, nil
 	}
 	_, _ = p.w.Write(b) // cannot fail: out is a bytes.Buffer

@@ -13,6 +13,7 @@ import (
 	"github.com/airlockhq/airlock/internal/logref"
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/scriptbroker"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/secure/peercred"
 )
@@ -62,17 +63,20 @@ func decodeRaw(raw json.RawMessage, v any) error {
 // not public are logged and replaced by a reference the admin can look up.
 func (c *Core) toolResult(name string, text string, err error) (*mcp.CallToolResult, error) {
 	if err == nil {
-		return mcp.NewToolResultText(c.Redact(text)), nil
+		return mcp.NewToolResultText(c.redact(text)), nil
 	}
 	var pe publicError
+	var se scriptbroker.PublicError
 	switch {
 	case errors.As(err, &pe):
-		return mcp.NewToolResultError(c.Redact(pe.msg)), nil
+		return mcp.NewToolResultError(c.redact(pe.msg)), nil
+	case errors.As(err, &se):
+		return mcp.NewToolResultError(c.redact(se.Msg)), nil
 	case errors.Is(err, worker.ErrUnknownTask), errors.Is(err, worker.ErrTaskBound):
 		return mcp.NewToolResultError("this task is not active"), nil
 	}
 	ref := logref.New()
-	c.Logger.Error("tool failed", "tool", name, "ref", ref, "err", err)
+	c.logger.Error("tool failed", "tool", name, "ref", ref, "err", err)
 	return mcp.NewToolResultError(fmt.Sprintf("internal error in %s (reference %s)", name, ref)), nil
 }
 
@@ -86,7 +90,7 @@ func (c *Core) jsonResult(name string, v any, err error) (*mcp.CallToolResult, e
 		return c.toolResult(name, "", err)
 	}
 	// The encoded form is redacted: the redactor knows JSON-escaped values.
-	return mcp.NewToolResultText(c.Redact(string(b))), nil
+	return mcp.NewToolResultText(c.redact(string(b))), nil
 }
 
 // ServerTools returns every tool the orchestrator serves on the socket.
@@ -146,7 +150,7 @@ func (c *Core) modelTool(name string, h modelHandler) server.ToolHandlerFunc {
 			return c.toolResult(name, "", publicf("missing task_id"))
 		}
 		delete(args, tools.TaskIDArg)
-		task, err := c.Queue.Task(taskID, cred.PID)
+		task, err := c.queue.Task(taskID, cred.PID)
 		if err != nil {
 			c.audit(ctx, audit.Event{Actor: "worker", Action: "mcp.tool_denied", Target: name, Outcome: "denied",
 				Details: map[string]any{"task_id": taskID, "pid": cred.PID, "reason": err.Error()}})
@@ -169,7 +173,7 @@ func (c *Core) recordToolResult(ctx context.Context, task tools.Task, name strin
 			text += tc.Text
 		}
 	}
-	if _, err := c.Store.AddMessage(ctx, storeToolMessage(task, name, truncate(text, 64<<10), res.IsError)); err != nil {
-		c.Logger.Error("storing a tool result failed", "tool", name, "task_id", task.ID, "err", err)
+	if _, err := c.store.AddMessage(ctx, storeToolMessage(task, name, truncate(text, 64<<10), res.IsError)); err != nil {
+		c.logger.Error("storing a tool result failed", "tool", name, "task_id", task.ID, "err", err)
 	}
 }

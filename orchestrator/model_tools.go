@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/airlockhq/airlock/mcp/tools"
@@ -55,7 +54,7 @@ func (c *Core) memoryRead(ctx context.Context, _ tools.Task, raw json.RawMessage
 	if err := strictArgs(raw, &struct{}{}); err != nil {
 		return "", err
 	}
-	text, err := c.Workspace.ReadMemory(ctx)
+	text, err := c.workspace.ReadMemory(ctx)
 	if err != nil {
 		return "", workspaceError(err)
 	}
@@ -76,7 +75,7 @@ func (c *Core) memoryWrite(ctx context.Context, task tools.Task, raw json.RawMes
 	if a.Mode != "append" && a.Mode != "replace" {
 		return "", publicf(`mode must be "append" or "replace"`)
 	}
-	if err := c.Workspace.WriteMemory(ctx, a.Content, a.Mode); err != nil {
+	if err := c.workspace.WriteMemory(ctx, a.Content, a.Mode); err != nil {
 		return "", workspaceError(err)
 	}
 	c.audit(ctx, audit.Event{Actor: "worker", Action: "memory.write", Target: "MEMORY.md", Outcome: "ok",
@@ -89,7 +88,7 @@ func (c *Core) workspaceList(ctx context.Context, _ tools.Task, raw json.RawMess
 	if err := strictArgs(raw, &a); err != nil {
 		return "", err
 	}
-	entries, err := c.Workspace.List(ctx, a.Path)
+	entries, err := c.workspace.List(ctx, a.Path)
 	var b strings.Builder
 	switch {
 	case errors.Is(err, workspace.ErrTruncated):
@@ -114,7 +113,7 @@ func (c *Core) workspaceRead(ctx context.Context, _ tools.Task, raw json.RawMess
 	if err := strictArgs(raw, &a); err != nil {
 		return "", err
 	}
-	text, err := c.Workspace.Read(ctx, a.Path)
+	text, err := c.workspace.Read(ctx, a.Path)
 	if err != nil {
 		return "", workspaceError(err)
 	}
@@ -126,7 +125,7 @@ func (c *Core) workspaceWrite(ctx context.Context, task tools.Task, raw json.Raw
 	if err := strictArgs(raw, &a); err != nil {
 		return "", err
 	}
-	if err := c.Workspace.Write(ctx, a.Path, a.Content); err != nil {
+	if err := c.workspace.Write(ctx, a.Path, a.Content); err != nil {
 		return "", workspaceError(err)
 	}
 	c.audit(ctx, audit.Event{Actor: "worker", Action: "workspace.write", Target: a.Path, Outcome: "ok",
@@ -142,12 +141,12 @@ func (c *Core) chatSend(ctx context.Context, task tools.Task, raw json.RawMessag
 	if err := CheckText(a.Text); err != nil {
 		return "", publicError{err.Error()}
 	}
-	if !c.Queue.CountChatSend(task.ID, maxChatSends) {
+	if !c.queue.CountChatSend(task.ID, maxChatSends) {
 		return "", publicf("chat_send may be used at most %d times per task", maxChatSends)
 	}
 	// The conversation is the task's own: chat_send takes no destination.
-	if _, err := c.Store.AddMessage(ctx, store.Message{ConversationID: task.ConversationID, TaskID: task.ID,
-		Role: tools.RoleAssistant, Content: c.Redact(a.Text)}); err != nil {
+	if _, err := c.store.AddMessage(ctx, store.Message{ConversationID: task.ConversationID, TaskID: task.ID,
+		Role: tools.RoleAssistant, Content: c.redact(a.Text)}); err != nil {
 		return "", err
 	}
 	return "Sent.", nil
@@ -166,11 +165,11 @@ func (c *Core) webFetch(ctx context.Context, task tools.Task, raw json.RawMessag
 	if err := c.secretURL(ctx, task, a.URL); err != nil {
 		return "", err
 	}
-	if c.Web == nil {
+	if c.web == nil {
 		return "", publicf("web access is not enabled")
 	}
-	page, err := webfetch.Fetch(ctx, c.Web, a.URL, webfetch.DefaultMaxTextBytes)
-	host := hostOf(a.URL)
+	page, err := webfetch.Fetch(ctx, c.web, a.URL, webfetch.DefaultMaxTextBytes)
+	host := audit.URLHost(a.URL)
 	if err != nil {
 		c.audit(ctx, audit.Event{Actor: "worker", Action: "web.fetch", Target: host, Outcome: fetchOutcome(err),
 			Details: map[string]any{"task_id": task.ID, "error": err.Error()}})
@@ -199,14 +198,4 @@ func fetchOutcome(err error) string {
 		return "denied"
 	}
 	return "error"
-}
-
-// hostOf returns the host of a URL for the audit log (never the query,
-// which may carry a key).
-func hostOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "(invalid URL)"
-	}
-	return u.Hostname()
 }

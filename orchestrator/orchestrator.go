@@ -24,6 +24,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
+	"github.com/airlockhq/airlock/orchestrator/scriptbroker"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/orchestrator/workspace"
@@ -48,23 +49,28 @@ type Config struct {
 	HistoryLimit int           // earlier messages sent with a task
 }
 
-// Deps are the components the core works with. LLM may be nil while no
-// model is configured.
+// Deps are the components the core works with. Store, Audit, Queue,
+// Workspace and Logger are required; New refuses a Deps without one.
 type Deps struct {
 	Store     *store.Store
 	Audit     *audit.Log
 	Queue     *worker.Queue
 	Workspace *workspace.Workspace
-	LLM       *llm.Gateway
-	// Web makes the requests of web_fetch, through the egress guard; nil
-	// disables the tool.
-	Web    *egress.Client
-	Logger *slog.Logger
-	Now    func() time.Time
-	// Redact scrubs secret values from text leaving the system side: tool
-	// results, tasks, chat replies. Nil means none.
-	Redact func(string) string
+	Logger    *slog.Logger
+	// LLM is the model gateway; nil, or one without a client, while no
+	// model is configured: the assistant then says so.
+	LLM *llm.Gateway
+	// Web makes the requests of web_fetch and of scripts, through the
+	// egress guard; nil disables web_fetch. Scripts require it.
+	Web *egress.Client
+	Now func() time.Time // nil: time.Now
+	// Redactor scrubs secret values from text leaving the system side:
+	// tool results, tasks, chat replies, the partial text published to
+	// Live (through its streaming Writer, whose hold-back never lets a
+	// prefix of a secret through). Nil means the shape detectors only.
+	Redactor *redact.Holder
 	// Approval holds the scripts and their reviews; nil disables scripts.
+	// With it, Web and Secret are required (see scriptbroker).
 	Approval *approval.Service
 	// Secret returns a secret's value, for substitution into the requests
 	// of approved scripts that were granted it.
@@ -74,26 +80,42 @@ type Deps struct {
 	// task failed. With a hub the model is always called streamed; nil
 	// means no events and whole calls.
 	Live *live.Hub
-	// Redactor returns the current redaction engine. The partial text
-	// published to Live passes its streaming Writer, whose hold-back never
-	// lets a prefix of a secret through; Redact cannot do that. Nil with
-	// Redact set: no partial text is published (task, done and failed
-	// still are). Nil with Redact nil: the shape detectors only, for both.
-	Redactor func() *redact.Redactor
 }
 
 // Core handles conversations.
 type Core struct {
-	Deps
-	cfg Config
+	store     *store.Store
+	log       *audit.Log
+	queue     *worker.Queue
+	workspace *workspace.Workspace
+	logger    *slog.Logger
+	llm       *llm.Gateway   // nil: no model
+	web       *egress.Client // nil: no web_fetch
+	now       func() time.Time
+	redactor  *redact.Holder       // nil: shapes only
+	approval  *approval.Service    // nil: no scripts
+	scripts   *scriptbroker.Broker // set exactly when approval is
+	live      *live.Hub            // nil: no events
+	cfg       Config
 
 	mu    sync.Mutex
 	convs map[string]chan struct{} // one task at a time per conversation
-	runs  runs
 }
 
-// New returns a Core.
-func New(cfg Config, d Deps) *Core {
+// New returns a Core, or an error naming a missing dependency.
+func New(cfg Config, d Deps) (*Core, error) {
+	switch {
+	case d.Store == nil:
+		return nil, errors.New("orchestrator: no store")
+	case d.Audit == nil:
+		return nil, errors.New("orchestrator: no audit log")
+	case d.Queue == nil:
+		return nil, errors.New("orchestrator: no task queue")
+	case d.Workspace == nil:
+		return nil, errors.New("orchestrator: no workspace")
+	case d.Logger == nil:
+		return nil, errors.New("orchestrator: no logger")
+	}
 	if cfg.MaxRounds <= 0 {
 		cfg.MaxRounds = tools.DefaultMaxRounds
 	}
@@ -106,15 +128,18 @@ func New(cfg Config, d Deps) *Core {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	switch {
-	case d.Redact == nil && d.Redactor != nil:
-		engine := d.Redactor
-		d.Redact = func(s string) string { return engine().String(s) }
-	case d.Redact == nil:
-		d.Redact = func(s string) string { return s }
-		d.Redactor = func() *redact.Redactor { return nil }
+	c := &Core{store: d.Store, log: d.Audit, queue: d.Queue, workspace: d.Workspace, logger: d.Logger, llm: d.LLM,
+		web: d.Web, now: d.Now, redactor: d.Redactor, approval: d.Approval, live: d.Live, cfg: cfg,
+		convs: make(map[string]chan struct{})}
+	if d.Approval != nil {
+		b, err := scriptbroker.New(scriptbroker.Deps{Approval: d.Approval, Web: d.Web, Secret: d.Secret,
+			Audit: d.Audit, Logger: d.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("orchestrator: scripts: %w", err)
+		}
+		c.scripts = b
 	}
-	return &Core{Deps: d, cfg: cfg, convs: make(map[string]chan struct{})}
+	return c, nil
 }
 
 // Message is an incoming chat message.
@@ -146,7 +171,7 @@ func (c *Core) HandleMessage(ctx context.Context, m Message) (Reply, error) {
 	if m.Author == "" {
 		m.Author = "unknown"
 	}
-	conv, err := c.Store.GetConversation(ctx, m.ConversationID)
+	conv, err := c.store.GetConversation(ctx, m.ConversationID)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -161,8 +186,8 @@ func (c *Core) HandleMessage(ctx context.Context, m Message) (Reply, error) {
 		return Reply{}, err
 	}
 	c.publish(live.Event{Type: live.TypeTask, ConversationID: conv.ID, TaskID: task.ID})
-	deadline := c.Now().Add(time.Duration(task.BudgetMS) * time.Millisecond)
-	ticket := c.Queue.Submit(task, deadline)
+	deadline := c.now().Add(time.Duration(task.BudgetMS) * time.Millisecond)
+	ticket := c.queue.Submit(task, deadline)
 	res := c.await(ticket, deadline)
 	return c.finishTask(context.WithoutCancel(ctx), m, task.ID, res)
 }
@@ -216,19 +241,19 @@ func (c *Core) await(t worker.Ticket, deadline time.Time) worker.Result {
 	case r := <-t.Done:
 		return r
 	case <-grace.C:
-		c.Queue.Cancel(t.ID, "task ran past its deadline")
+		c.queue.Cancel(t.ID, "task ran past its deadline")
 		return <-t.Done
 	}
 }
 
 func (c *Core) startTask(ctx context.Context, conv store.Conversation, m Message) (tools.Task, error) {
-	st, _, err := c.Store.StartTask(ctx, conv.ID, m.Text)
+	st, _, err := c.store.StartTask(ctx, conv.ID, m.Text)
 	if err != nil {
 		return tools.Task{}, err
 	}
 	system, history, err := c.taskContext(ctx, conv.ID)
 	if err != nil {
-		_ = c.Store.SetTaskStatus(ctx, st.ID, store.TaskFailed, "building the context failed")
+		_ = c.store.SetTaskStatus(ctx, st.ID, store.TaskFailed, "building the context failed")
 		return tools.Task{}, err
 	}
 	rounds, timeout := c.limits()
@@ -248,12 +273,12 @@ func (c *Core) finishTask(ctx context.Context, m Message, taskID string, r worke
 		if reply.Text == "" {
 			reply.Text = failNotice(taskID)
 		}
-		c.Logger.Warn("task failed", "task_id", taskID, "conversation_id", convID, "reason", r.Reason)
+		c.logger.Warn("task failed", "task_id", taskID, "conversation_id", convID, "reason", r.Reason)
 	} else if strings.TrimSpace(reply.Text) == "" {
 		reply.Text = "(no answer)"
 	}
-	reply.Text = c.Redact(reply.Text)
-	if _, err := c.Store.FinishTask(ctx, taskID, status, r.Reason, store.Message{
+	reply.Text = c.redact(reply.Text)
+	if _, err := c.store.FinishTask(ctx, taskID, status, r.Reason, store.Message{
 		ConversationID: convID, Role: tools.RoleAssistant, Content: reply.Text, IsError: r.Failed,
 	}); err != nil {
 		c.publish(live.Event{Type: live.TypeFailed, ConversationID: convID, TaskID: taskID, Text: failNotice(taskID)})
@@ -275,9 +300,12 @@ func failNotice(taskID string) string {
 	return fmt.Sprintf("Sorry, I couldn't finish that. Please try again. (reference %s)", taskID)
 }
 
+// redact scrubs secret values, and credentials of a known shape, from s.
+func (c *Core) redact(s string) string { return c.redactor.Load().String(s) }
+
 // audit appends an event; a failure to audit is logged loudly.
 func (c *Core) audit(ctx context.Context, e audit.Event) {
-	if _, err := c.Audit.Append(ctx, e); err != nil {
-		c.Logger.Error("audit append failed", "action", e.Action, "err", err)
+	if _, err := c.log.Append(ctx, e); err != nil {
+		c.logger.Error("audit append failed", "action", e.Action, "err", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
+	"github.com/airlockhq/airlock/secure/peercred"
 )
 
 // maxPollWait caps one runtime_next_task long-poll.
@@ -28,20 +29,25 @@ var emptyObject = json.RawMessage(`{"type":"object","properties":{},"additionalP
 func (c *Core) runtimeTools() []server.ServerTool {
 	tool := func(name, desc string) mcp.Tool { return mcp.NewToolWithRawSchema(name, desc, emptyObject) }
 	return []server.ServerTool{
-		{Tool: tool(tools.RuntimeNextTask, "Worker plumbing: wait for the next task."), Handler: c.nextTask},
-		{Tool: tool(tools.RuntimeCompleteTask, "Worker plumbing: report a task's outcome."), Handler: c.completeTask},
-		{Tool: tool(tools.RuntimeLLM, "Worker plumbing: one call to the language model."), Handler: c.callLLM},
+		{Tool: tool(tools.RuntimeNextTask, "Worker plumbing: wait for the next task."),
+			Handler: runtimeTool(c, tools.RuntimeNextTask, c.nextTask)},
+		{Tool: tool(tools.RuntimeCompleteTask, "Worker plumbing: report a task's outcome."),
+			Handler: runtimeTool(c, tools.RuntimeCompleteTask, c.completeTask)},
+		{Tool: tool(tools.RuntimeLLM, "Worker plumbing: one call to the language model."),
+			Handler: taskTool(c, tools.RuntimeLLM, func(a *tools.LLMRequest) string { return a.TaskID }, c.callLLM)},
 		{Tool: tool(tools.RuntimeScriptSource, "Worker plumbing: the approved source of a script, for one run."),
-			Handler: taskTool(c, tools.RuntimeScriptSource, func(a *tools.ScriptSourceArgs) string { return a.TaskID }, c.scriptSource)},
+			Handler: taskTool(c, tools.RuntimeScriptSource, func(a *tools.ScriptSourceArgs) string { return a.TaskID },
+				withoutPID(c.scriptSource))},
 		{Tool: tool(tools.RuntimeScriptHTTP, "Worker plumbing: one HTTP request of a running approved script."),
-			Handler: taskTool(c, tools.RuntimeScriptHTTP, func(a *tools.ScriptHTTPArgs) string { return a.TaskID }, c.scriptHTTP)},
+			Handler: taskTool(c, tools.RuntimeScriptHTTP, func(a *tools.ScriptHTTPArgs) string { return a.TaskID },
+				withoutPID(c.scriptHTTP))},
 	}
 }
 
-// taskTool makes a runtime tool whose arguments name a task that must be
-// in flight and bound to the calling worker process.
-func taskTool[A, R any](c *Core, name string, taskOf func(*A) string,
-	fn func(context.Context, tools.Task, A) (R, error)) server.ToolHandlerFunc {
+// runtimeTool makes a runtime tool: it identifies the calling worker
+// process, decodes the arguments strictly, runs fn and returns its result
+// as JSON (redacted), or its error as toolResult words it.
+func runtimeTool[A, R any](c *Core, name string, fn func(context.Context, peercred.Cred, A) (R, error)) server.ToolHandlerFunc {
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		cred, err := caller(ctx)
 		if err != nil {
@@ -51,82 +57,69 @@ func taskTool[A, R any](c *Core, name string, taskOf func(*A) string,
 		if err := decodeArgs(req, &args); err != nil {
 			return c.toolResult(name, "", err)
 		}
-		task, err := c.Queue.Task(taskOf(&args), cred.PID)
-		if err != nil {
-			return c.toolResult(name, "", err)
-		}
-		res, err := fn(ctx, task, args)
+		res, err := fn(ctx, cred, args)
 		return c.jsonResult(name, res, err)
 	}
 }
 
-func (c *Core) nextTask(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	cred, err := caller(ctx)
-	if err != nil {
-		return c.toolResult(tools.RuntimeNextTask, "", err)
-	}
-	var args tools.NextTaskArgs
-	if err := decodeArgs(req, &args); err != nil {
-		return c.toolResult(tools.RuntimeNextTask, "", err)
-	}
+// taskTool makes a runtime tool whose arguments name a task that must be
+// in flight and bound to the calling worker process (pid).
+func taskTool[A, R any](c *Core, name string, taskOf func(*A) string,
+	fn func(ctx context.Context, task tools.Task, pid int, args A) (R, error)) server.ToolHandlerFunc {
+	return runtimeTool(c, name, func(ctx context.Context, cred peercred.Cred, args A) (R, error) {
+		task, err := c.queue.Task(taskOf(&args), cred.PID)
+		if err != nil {
+			var zero R
+			return zero, err
+		}
+		return fn(ctx, task, cred.PID, args)
+	})
+}
+
+// withoutPID adapts a task tool that needs no pid to taskTool.
+func withoutPID[A, R any](fn func(context.Context, tools.Task, A) (R, error)) func(context.Context, tools.Task, int, A) (R, error) {
+	return func(ctx context.Context, task tools.Task, _ int, args A) (R, error) { return fn(ctx, task, args) }
+}
+
+func (c *Core) nextTask(ctx context.Context, cred peercred.Cred, args tools.NextTaskArgs) (tools.NextTaskResult, error) {
 	wait := min(max(time.Duration(args.WaitMS)*time.Millisecond, 0), maxPollWait)
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	var res tools.NextTaskResult
-	if t, ok := c.Queue.Next(wctx, cred.PID); ok {
+	if t, ok := c.queue.Next(wctx, cred.PID); ok {
 		res.Task = &t
 		if t.ScriptTest != nil {
-			return c.jsonResult(tools.RuntimeNextTask, res, nil)
+			return res, nil
 		}
-		if err := c.Store.SetTaskStatus(context.WithoutCancel(ctx), t.ID, store.TaskRunning, ""); err != nil {
-			c.Logger.Error("marking task running failed", "task_id", t.ID, "err", err)
+		if err := c.store.SetTaskStatus(context.WithoutCancel(ctx), t.ID, store.TaskRunning, ""); err != nil {
+			c.logger.Error("marking task running failed", "task_id", t.ID, "err", err)
 		}
 	}
-	return c.jsonResult(tools.RuntimeNextTask, res, nil)
+	return res, nil
 }
 
-func (c *Core) completeTask(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	cred, err := caller(ctx)
-	if err != nil {
-		return c.toolResult(tools.RuntimeCompleteTask, "", err)
-	}
-	var args tools.CompleteTaskArgs
-	if err := decodeArgs(req, &args); err != nil {
-		return c.toolResult(tools.RuntimeCompleteTask, "", err)
-	}
+func (c *Core) completeTask(_ context.Context, cred peercred.Cred, args tools.CompleteTaskArgs) (tools.CompleteTaskResult, error) {
 	r := worker.Result{Text: args.Text}
 	if args.Error != "" {
 		r = worker.Result{Failed: true, Reason: "worker: " + truncate(args.Error, 2000)}
 	}
-	err = c.Queue.Complete(args.TaskID, cred.PID, r)
-	return c.jsonResult(tools.RuntimeCompleteTask, tools.CompleteTaskResult{OK: err == nil}, err)
+	err := c.queue.Complete(args.TaskID, cred.PID, r)
+	return tools.CompleteTaskResult{OK: err == nil}, err
 }
 
-func (c *Core) callLLM(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	cred, err := caller(ctx)
-	if err != nil {
-		return c.toolResult(tools.RuntimeLLM, "", err)
-	}
-	var args tools.LLMRequest
-	if err := decodeArgs(req, &args); err != nil {
-		return c.toolResult(tools.RuntimeLLM, "", err)
-	}
-	task, err := c.Queue.Task(args.TaskID, cred.PID)
-	if err != nil {
-		return c.toolResult(tools.RuntimeLLM, "", err)
-	}
+func (c *Core) callLLM(ctx context.Context, task tools.Task, pid int, args tools.LLMRequest) (tools.LLMResponse, error) {
 	// The task's own cap, fixed when it started (SetLimits binds later tasks).
 	rounds := task.MaxRounds
-	within, err := c.Queue.CountLLMCall(task.ID, cred.PID, rounds)
+	within, err := c.queue.CountLLMCall(task.ID, pid, rounds)
 	if err != nil {
-		return c.toolResult(tools.RuntimeLLM, "", err)
+		return tools.LLMResponse{}, err
 	}
 	if !within {
-		return c.toolResult(tools.RuntimeLLM, "", publicf("this task has used all %d of its model calls", rounds))
+		return tools.LLMResponse{}, publicf("this task has used all %d of its model calls", rounds)
 	}
-	if c.LLM == nil || c.LLM.Client() == nil {
-		c.Queue.SetNotice(task.ID, noModelNotice)
-		return c.toolResult(tools.RuntimeLLM, "", publicf("no language model is configured"))
+	if c.llm == nil || c.llm.Client() == nil {
+		c.queue.SetNotice(task.ID, noModelNotice)
+		return tools.LLMResponse{}, publicf("no language model is configured")
 	}
 	// The system prompt is the task's own, and the model is offered only
 	// the model tools the worker names, as we define them: a compromised
@@ -143,32 +136,33 @@ func (c *Core) callLLM(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallT
 	}
 	resp, err := c.complete(ctx, task, args)
 	if err != nil {
-		return c.llmFailed(ctx, task, err)
+		return tools.LLMResponse{}, c.llmFailed(ctx, task, err)
 	}
 	c.redactCalls(resp.Message.ToolCalls)
-	rec := store.LLMCall{ConversationID: task.ConversationID, TaskID: task.ID, Provider: c.LLM.Provider(),
-		Model: c.LLM.Model(), InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens}
+	rec := store.LLMCall{ConversationID: task.ConversationID, TaskID: task.ID, Provider: c.llm.Provider(),
+		Model: c.llm.Model(), InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens}
 	if len(resp.Message.ToolCalls) > 0 {
 		rec.Message = &store.Message{ConversationID: task.ConversationID, TaskID: task.ID,
-			Role: tools.RoleAssistant, Content: c.Redact(resp.Message.Content), ToolCalls: storeCalls(resp.Message.ToolCalls)}
+			Role: tools.RoleAssistant, Content: c.redact(resp.Message.Content), ToolCalls: storeCalls(resp.Message.ToolCalls)}
 	}
-	if err := c.Store.RecordLLMCall(context.WithoutCancel(ctx), rec); err != nil {
-		c.Logger.Error("recording the LLM call failed", "task_id", task.ID, "err", err)
+	if err := c.store.RecordLLMCall(context.WithoutCancel(ctx), rec); err != nil {
+		c.logger.Error("recording the LLM call failed", "task_id", task.ID, "err", err)
 	}
-	return c.jsonResult(tools.RuntimeLLM, resp, nil)
+	return resp, nil
 }
 
 // llmFailed explains a failed model call: a budget refusal gets its own
-// message for the user; anything else a generic one.
-func (c *Core) llmFailed(ctx context.Context, task tools.Task, err error) (*mcp.CallToolResult, error) {
+// message for the user; anything else a generic one. It returns the error
+// the worker is told.
+func (c *Core) llmFailed(ctx context.Context, task tools.Task, err error) error {
 	var be *llm.BudgetError
 	if errors.As(err, &be) {
-		c.Queue.SetNotice(task.ID, be.UserMessage())
+		c.queue.SetNotice(task.ID, be.UserMessage())
 		c.audit(ctx, audit.Event{Actor: "system", Action: "llm.budget_exhausted", Target: task.ConversationID,
 			Outcome: "denied", Details: map[string]any{"task_id": task.ID}})
-		return c.toolResult(tools.RuntimeLLM, "", publicf("the daily model budget is used up"))
+		return publicf("the daily model budget is used up")
 	}
-	c.Queue.SetNotice(task.ID, "Sorry, the language model could not be reached. Please try again in a moment.")
-	c.Logger.Warn("llm call failed", "task_id", task.ID, "err", err)
-	return c.toolResult(tools.RuntimeLLM, "", publicf("the language model call failed"))
+	c.queue.SetNotice(task.ID, "Sorry, the language model could not be reached. Please try again in a moment.")
+	c.logger.Warn("llm call failed", "task_id", task.ID, "err", err)
+	return publicf("the language model call failed")
 }

@@ -29,7 +29,7 @@ func TestScriptRedirectKeepsSecretsInGrant(t *testing.T) {
 	h.setSecret(t, "API_KEY", secret)
 	// The admin allowlisted localhost too, so only the script's grant
 	// stands between the secret and a redirect there.
-	if err := h.core.Web.SetAllow([]string{"127.0.0.1", "localhost"}); err != nil {
+	if err := h.web.SetAllow([]string{"127.0.0.1", "localhost"}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -34,9 +32,7 @@ func newAuth(ctx context.Context, cfg config.Config, st *store.Store, auditFn fu
 	if err != nil {
 		return nil, nil, err
 	}
-	m := hmac.New(sha256.New, key[:])
-	m.Write([]byte("airlock csrf key v1"))
-	return svc, m.Sum(nil), nil
+	return svc, auth.CSRFKey(key), nil
 }
 
 // setupBanner frames the setup code in the log, so that `docker compose

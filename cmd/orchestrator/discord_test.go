@@ -24,7 +24,7 @@ import (
 
 // The Discord tests run the orchestrator in process (run, not the binary),
 // so that the bot's discordgo session can be handed the fake Discord's
-// http.Client through discordHTTPClient; the worker is the real aiworker
+// http.Client through run's options; the worker is the real aiworker
 // binary on the orchestrator's socket.
 
 // discordTestToken looks like a bot token; it must reach only the fake
@@ -100,12 +100,13 @@ func startDiscordStack(t *testing.T, extra map[string]string) *discordStack {
 		d.env[k] = v
 	}
 
-	saved := discordHTTPClient
-	discordHTTPClient = fake.Client()
 	runCtx, stopRun := context.WithCancel(ctx)
 	var runErr error
 	exited := make(chan struct{})
-	go func() { runErr = run(runCtx, []string{"orchestrator"}, d.getenv, d.logs); close(exited) }()
+	go func() {
+		runErr = run(runCtx, []string{"orchestrator"}, d.getenv, d.logs, options{discordHTTPClient: fake.Client()})
+		close(exited)
+	}()
 	t.Cleanup(func() {
 		stopRun()
 		select {
@@ -116,7 +117,6 @@ func startDiscordStack(t *testing.T, extra map[string]string) *discordStack {
 		case <-time.After(15 * time.Second):
 			t.Errorf("run did not return within 15s of cancel")
 		}
-		discordHTTPClient = saved
 	})
 
 	deadline := time.Now().Add(15 * time.Second)

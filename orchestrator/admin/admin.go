@@ -57,6 +57,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/settings"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // Deps are what the server needs.
@@ -96,8 +97,9 @@ type Deps struct {
 	AllowedHosts []string
 	// WorkerGrace is how long a worker counts as connected after its last poll.
 	WorkerGrace time.Duration
-	// Redact scrubs secret values from every response body. Nil means none.
-	Redact func([]byte) []byte
+	// Redactor scrubs secret values from every response body. Nil means
+	// the shape detectors only.
+	Redactor *redact.Holder
 }
 
 // DiscordStatus is the Discord bot's state, for the dashboard.
@@ -117,6 +119,9 @@ type Server struct {
 	logLimit logLimiter
 }
 
+// redact scrubs secret values, and credentials of a known shape, from b.
+func (s *Server) redact(b []byte) []byte { return s.Redactor.Load().Bytes(b) }
+
 // New returns a Server.
 func New(d Deps) *Server {
 	if d.MaxBodyBytes <= 0 {
@@ -127,9 +132,6 @@ func New(d Deps) *Server {
 	}
 	if d.WorkerGrace <= 0 {
 		d.WorkerGrace = 45 * time.Second
-	}
-	if d.Redact == nil {
-		d.Redact = func(b []byte) []byte { return b }
 	}
 	if len(d.CSRFKey) == 0 {
 		d.CSRFKey = make([]byte, 32)
@@ -229,7 +231,7 @@ func (s *Server) sendJSON(w http.ResponseWriter, code int, v any, tok string) {
 		s.Logger.Error("encoding a response failed", "err", err)
 		code, buf, tok = http.StatusInternalServerError, *bytes.NewBufferString(`{"error":"internal error"}` + "\n"), ""
 	}
-	body := s.Redact(buf.Bytes())
+	body := s.redact(buf.Bytes())
 	if tok != "" {
 		body = bytes.Replace(body, tokenSlotJSON, []byte(strconv.Quote(tok)), 1)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/orchestrator/workspace"
+	"github.com/airlockhq/airlock/secure/egress"
 	"github.com/airlockhq/airlock/secure/vault"
 )
 
@@ -83,7 +84,7 @@ func newEnv(t testing.TB, edit ...func(*Deps)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ws.Close() })
-	al := audit.New(st, nil)
+	al := audit.New(st, nil, nil)
 	q := worker.New(time.Now, func(int) bool { return true })
 	sealer, err := secrets.OpenKey(ctx, st, filepath.Join(dir, "master.key"), true)
 	if err != nil {
@@ -96,8 +97,15 @@ func newEnv(t testing.TB, edit ...func(*Deps)) *env {
 	appr := approval.New(st, al, time.Now)
 	// No worker runs here: a task ends at its deadline, soon, so that no
 	// request (and no server Close) waits for long.
-	core := orchestrator.New(orchestrator.Config{TaskTimeout: 3 * time.Second}, orchestrator.Deps{Store: st, Audit: al, Queue: q, Workspace: ws,
-		Logger: logger, Approval: appr})
+	web, err := egress.NewClient(egress.Policy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, err := orchestrator.New(orchestrator.Config{TaskTimeout: 3 * time.Second}, orchestrator.Deps{Store: st, Audit: al,
+		Queue: q, Workspace: ws, Logger: logger, Approval: appr, Web: web, Secret: vlt.Get})
+	if err != nil {
+		t.Fatal(err)
+	}
 	key, _, err := vault.LoadOrCreateKey(filepath.Join(dir, "jwt.key"))
 	if err != nil {
 		t.Fatal(err)

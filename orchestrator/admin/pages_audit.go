@@ -199,7 +199,7 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				s.abortExport(r, err)
 			}
-			line = append(s.Redact(line), '\n')
+			line = append(s.redact(line), '\n')
 			if _, err := bw.Write(line); err != nil {
 				return nil // the client went away
 			}

@@ -124,7 +124,7 @@ func TestAuditPageVerify(t *testing.T) {
 func TestAuditExportIsRedactedJSONLines(t *testing.T) {
 	var holder redact.Holder
 	e := newEnv(t, func(d *Deps) {
-		d.Redact = func(b []byte) []byte { return holder.Load().Bytes(b) }
+		d.Redactor = &holder
 		d.Vault.OnChange(func() {
 			vals, err := d.Vault.Values(context.Background())
 			if err != nil {

@@ -170,7 +170,7 @@ func (s *Server) chatEvents(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return nil
 			}
-			frame = append(append([]byte("event: "+ev.Type+"\ndata: "), s.Redact(data)...), '\n', '\n')
+			frame = append(append([]byte("event: "+ev.Type+"\ndata: "), s.redact(data)...), '\n', '\n')
 		}
 		if time.Since(checked) >= sseRecheck && !valid() {
 			return nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/store"
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // TestChatEventsStream: a viewer of /chat/{id}/events receives the
@@ -21,7 +22,12 @@ func TestChatEventsStream(t *testing.T) {
 	hub := live.New()
 	e := newEnv(t, func(d *Deps) {
 		d.Live = hub
-		d.Redact = func(b []byte) []byte { return []byte(strings.ReplaceAll(string(b), "s3cr3t-value", "[REDACTED:X]")) }
+		r, err := redact.New([]redact.Secret{{Name: "X", Value: "s3cr3t-value"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Redactor = &redact.Holder{}
+		d.Redactor.Store(r)
 	})
 	e.setup()
 	b := e.login()

@@ -117,7 +117,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, name s
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	_, _ = w.Write(s.Redact(buf.Bytes()))
+	_, _ = w.Write(s.redact(buf.Bytes()))
 }
 
 // errorPage renders an error for a person.

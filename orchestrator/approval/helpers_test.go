@@ -39,7 +39,7 @@ func newEnv(t *testing.T) *env {
 		clock = clock.Add(time.Second)
 		return clock
 	}
-	e := &env{log: audit.New(st, now), st: st}
+	e := &env{log: audit.New(st, now, nil), st: st}
 	e.svc = New(st, e.log, now)
 	e.svc.OnProposed(func(si tools.ScriptInfo) {
 		e.mu.Lock()

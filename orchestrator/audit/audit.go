@@ -19,18 +19,22 @@
 //   - The chain has no secret key: someone who can write the database file
 //     can rebuild a consistent chain. It makes tampering evident to whoever
 //     kept an earlier head hash or export, not impossible.
-//   - Details are stored as canonical JSON, passed through Redact when set,
-//     and capped at MaxDetailsBytes.
+//   - The target and the details pass the redactor New was given before
+//     they are hashed and stored; without one, the shape detectors still
+//     run (a nil *redact.Holder redacts shapes). Details are stored as
+//     canonical JSON and capped at MaxDetailsBytes.
 package audit
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/airlockhq/airlock/orchestrator/store"
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // Outcomes.
@@ -73,21 +77,20 @@ type Entry struct {
 
 // Log appends to and reads the audit log in a store.
 type Log struct {
-	// Redact, when not nil, is applied to the target and to the details JSON
-	// of every event before it is hashed and stored. Set it before the Log
-	// is used.
-	Redact func(string) string
-
-	st  *store.Store
-	now func() time.Time
+	st       *store.Store
+	now      func() time.Time
+	redactor *redact.Holder // applied to the target and details; nil: shapes only
 }
 
-// New returns a Log on st. now is the clock (nil means time.Now).
-func New(st *store.Store, now func() time.Time) *Log {
+// New returns a Log on st. now is the clock (nil means time.Now). The
+// current redactor of r is applied to the target and to the details JSON
+// of every event before it is hashed and stored; a nil r applies the
+// shape detectors.
+func New(st *store.Store, now func() time.Time, r *redact.Holder) *Log {
 	if now == nil {
 		now = time.Now
 	}
-	return &Log{st: st, now: now}
+	return &Log{st: st, now: now, redactor: r}
 }
 
 // Append records ev as the next entry and returns it.
@@ -106,7 +109,7 @@ func (l *Log) Append(ctx context.Context, ev Event) (Entry, error) {
 		Action:  clean(ev.Action, maxNameBytes),
 		Target:  clean(l.redact(ev.Target), maxTargetBytes),
 		Outcome: ev.Outcome,
-		Details: encodeDetails(ev.Details, l.Redact),
+		Details: encodeDetails(ev.Details, l.redact),
 	}
 	r, err := l.st.AppendAudit(ctx, func(h store.AuditHead) (store.AuditRow, error) {
 		row.ID, row.PrevHash = h.LastID+1, h.LastHash
@@ -153,11 +156,16 @@ func (l *Log) List(ctx context.Context, f Filter) ([]Entry, error) {
 	return out, nil
 }
 
-func (l *Log) redact(s string) string {
-	if l.Redact == nil {
-		return s
+func (l *Log) redact(s string) string { return l.redactor.Load().String(s) }
+
+// URLHost returns the host of a URL, for an event's target: never the
+// query, which may carry a key.
+func URLHost(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return "(invalid URL)"
 	}
-	return l.Redact(s)
+	return u.Hostname()
 }
 
 func entryOf(r store.AuditRow) Entry {

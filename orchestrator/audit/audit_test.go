@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/airlockhq/airlock/orchestrator/store"
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // testClock hands out times one second apart.
@@ -42,7 +43,7 @@ func newTestLog(t *testing.T) (*Log, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "airlock.db")
 	clk := &testClock{t: time.Date(2026, 3, 1, 12, 0, 0, 987654321, time.FixedZone("X", 3600))}
-	return New(openStore(t, path), clk.Now), path
+	return New(openStore(t, path), clk.Now, nil), path
 }
 
 // rawDB opens the database file directly, as someone tampering with it
@@ -145,7 +146,7 @@ func TestAppendValidates(t *testing.T) {
 func TestConcurrentAppendsKeepChain(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "airlock.db")
 	// Two Stores stand for two processes sharing the file.
-	logs := []*Log{New(openStore(t, path), nil), New(openStore(t, path), nil)}
+	logs := []*Log{New(openStore(t, path), nil, nil), New(openStore(t, path), nil, nil)}
 	ctx := context.Background()
 	const n = 50
 	var wg sync.WaitGroup
@@ -183,8 +184,8 @@ func TestConcurrentAppendsKeepChain(t *testing.T) {
 }
 
 func TestDetailsCanonicalCappedAndRedacted(t *testing.T) {
-	l, path := newTestLog(t)
-	l.Redact = func(s string) string { return strings.ReplaceAll(s, "s3cr3t", "[REDACTED:KEY]") }
+	path := filepath.Join(t.TempDir(), "airlock.db")
+	l := New(openStore(t, path), nil, holderOf(t, redact.Secret{Name: "KEY", Value: "s3cr3t-value"}))
 	ctx := context.Background()
 	tests := []struct {
 		name    string
@@ -195,7 +196,7 @@ func TestDetailsCanonicalCappedAndRedacted(t *testing.T) {
 		{"nil", "", nil, func(d string) bool { return d == "{}" }},
 		{"sorted keys", "", map[string]any{"b": 1, "a": map[string]any{"z": true, "y": nil}},
 			func(d string) bool { return d == `{"a":{"y":null,"z":true},"b":1}` }},
-		{"redacted", "https://x/?key=s3cr3t", map[string]any{"key": "s3cr3t"},
+		{"redacted", "https://x/?key=s3cr3t-value", map[string]any{"key": "s3cr3t-value"},
 			func(d string) bool { return d == `{"key":"[REDACTED:KEY]"}` }},
 		{"too big", "", map[string]any{"blob": strings.Repeat("<é>", 10000)},
 			func(d string) bool { return len(d) <= MaxDetailsBytes && strings.Contains(d, `"_truncated":true`) }},
@@ -224,15 +225,43 @@ func TestDetailsCanonicalCappedAndRedacted(t *testing.T) {
 }
 
 func TestRedactThatBreaksJSONKeepsObject(t *testing.T) {
-	l, _ := newTestLog(t)
-	l.Redact = func(s string) string { return strings.ReplaceAll(s, `"`, "") }
+	// A secret that ends in JSON punctuation swallows the string's end.
+	l := New(openStore(t, filepath.Join(t.TempDir(), "airlock.db")), nil,
+		holderOf(t, redact.Secret{Name: "KEY", Value: `bbbbbbbb"}`}))
 	e, err := l.Append(context.Background(), Event{Actor: "system", Action: "test", Outcome: OutcomeOK,
-		Details: map[string]any{"a": "b"}})
+		Details: map[string]any{"a": "bbbbbbbb"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var obj map[string]string
-	if err := json.Unmarshal(e.Details, &obj); err != nil || obj["_redacted"] != "{a:b}" {
+	if err := json.Unmarshal(e.Details, &obj); err != nil || obj["_redacted"] != `{"a":"[REDACTED:KEY]` {
 		t.Errorf("details = %s (%v)", e.Details, err)
+	}
+}
+
+// holderOf returns a redactor holder that knows secrets.
+func holderOf(t *testing.T, secrets ...redact.Secret) *redact.Holder {
+	t.Helper()
+	r, err := redact.New(secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h redact.Holder
+	h.Store(r)
+	return &h
+}
+
+// TestNoRedactorStillRedactsShapes: a Log built without a redactor applies
+// the shape detectors, never nothing.
+func TestNoRedactorStillRedactsShapes(t *testing.T) {
+	l, _ := newTestLog(t)
+	key := "ghp_" + strings.Repeat("a1B2", 9)
+	e, err := l.Append(context.Background(), Event{Actor: "system", Action: "test", Target: "t " + key,
+		Outcome: OutcomeOK, Details: map[string]any{"token": key}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(e.Details), key) || strings.Contains(e.Target, key) {
+		t.Errorf("a GitHub token was stored: target %q, details %s", e.Target, e.Details)
 	}
 }

@@ -64,12 +64,10 @@ func encodeDetails(d map[string]any, redact func(string) string) string {
 		}
 		s = string(b)
 	}
-	if redact != nil {
-		s = strings.ToValidUTF8(redact(s), "\uFFFD")
-		if !json.Valid([]byte(s)) {
-			// Redaction broke the JSON; keep the text, as a string.
-			s = string(mustJSON(map[string]string{"_redacted": s}))
-		}
+	s = strings.ToValidUTF8(redact(s), "\uFFFD")
+	if !json.Valid([]byte(s)) {
+		// Redaction broke the JSON; keep the text, as a string.
+		s = string(mustJSON(map[string]string{"_redacted": s}))
 	}
 	if len(s) > MaxDetailsBytes {
 		s = truncateDetails(s)

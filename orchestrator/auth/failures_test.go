@@ -37,7 +37,7 @@ func (e *env) checkFlood(t *testing.T, action string, n, rowsBefore, linesBefore
 	if got := e.failureCount(t, action, ""); got != n {
 		t.Fatalf("the audit log counts %d failures of %s, want %d", got, action, n)
 	}
-	rep, err := audit.New(e.st, e.clock.Now).Verify(context.Background())
+	rep, err := audit.New(e.st, e.clock.Now, nil).Verify(context.Background())
 	if err != nil || !rep.OK {
 		t.Fatalf("chain after the flood: %+v, %v", rep, err)
 	}

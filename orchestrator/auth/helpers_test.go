@@ -120,7 +120,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(func() { st.Close() })
 	e := &env{st: st, dir: dir, clock: &testClock{t: time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC)},
 		hasher: &countingHasher{inner: Argon2id{Params: cheapParams}}, logs: &syncBuffer{}}
-	log := audit.New(st, e.clock.Now)
+	log := audit.New(st, e.clock.Now, nil)
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	key, err := vault.GenerateKey()
 	if err != nil {

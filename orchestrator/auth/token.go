@@ -60,6 +60,19 @@ func signingKey(server vault.Key, tokenKey []byte) []byte {
 	return m.Sum(nil)
 }
 
+// csrfKeyLabel separates the CSRF key from the other keys derived from the
+// server key.
+const csrfKeyLabel = "airlock csrf key v1"
+
+// CSRFKey derives the key of the admin UI's CSRF tokens from the server
+// key: HMAC-SHA256(serverKey, label). It is stable across restarts, so a
+// form stays valid, and changes with the server key.
+func CSRFKey(server vault.Key) []byte {
+	m := hmac.New(sha256.New, server[:])
+	m.Write([]byte(csrfKeyLabel))
+	return m.Sum(nil)
+}
+
 // newParser returns the token parser: HS256 only, iss, exp and strict
 // base64 required, times from now.
 func (s *Service) newParser() *jwt.Parser {

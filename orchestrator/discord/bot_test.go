@@ -350,7 +350,7 @@ func TestStatusShowsConnectFailureWithoutToken(t *testing.T) {
 	defer st.Close()
 	var logs syncBuffer
 	bot, err := New(Config{Token: testToken, AllowedUsers: []string{alice.ID}},
-		Deps{Handler: &stubHandler{}, Store: st, Audit: audit.New(st, nil),
+		Deps{Handler: &stubHandler{}, Store: st, Audit: audit.New(st, nil, nil),
 			Logger: slog.New(slog.NewTextHandler(&logs, nil)), HTTPClient: fake.Client()})
 	if err != nil {
 		t.Fatal(err)

@@ -124,7 +124,7 @@ func newEnv(t *testing.T, edit func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.audit = audit.New(e.store, nil)
+	e.audit = audit.New(e.store, nil, nil)
 	e.cfg = Config{Token: testToken, AllowedUsers: []string{alice.ID}, AllowedChannels: []string{allowedChan},
 		Admins: []string{adminID}, ReviewBaseURL: reviewBase, RateLimit: 100, TypingEvery: 20 * time.Millisecond}
 	if edit != nil {

@@ -85,7 +85,7 @@ func TestNewChecksConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	full := Deps{Handler: &stubHandler{}, Store: st, Audit: audit.New(st, nil)}
+	full := Deps{Handler: &stubHandler{}, Store: st, Audit: audit.New(st, nil, nil)}
 	tests := []struct {
 		name string
 		cfg  Config

@@ -111,7 +111,7 @@ func TestParseAnthropicResponse(t *testing.T) {
 }
 
 func TestAnthropicSkipsEmptyAndBadArguments(t *testing.T) {
-	c, err := New(Config{Provider: ProviderAnthropic, Model: "m"}, nil, nil)
+	c, err := New(Config{Provider: ProviderAnthropic, Model: "m"}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,7 +22,7 @@ func TestNewValidates(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := New(tt.cfg, nil, nil); !errors.Is(err, ErrInvalidConfig) {
+			if _, err := New(tt.cfg, nil, nil, nil); !errors.Is(err, ErrInvalidConfig) {
 				t.Errorf("err = %v, want ErrInvalidConfig", err)
 			}
 		})
@@ -39,7 +39,7 @@ func TestNewDefaultsAndEndpoints(t *testing.T) {
 		{ProviderOpenAI, "http://localhost:11434/v1/", "http://localhost:11434/v1/chat/completions"},
 	}
 	for _, tt := range tests {
-		c, err := New(Config{Provider: tt.provider, BaseURL: tt.base, Model: "m"}, nil, nil)
+		c, err := New(Config{Provider: tt.provider, BaseURL: tt.base, Model: "m"}, nil, nil, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
+	"github.com/airlockhq/airlock/secure/redact"
 )
 
 // testTools are tool definitions as the orchestrator passes them: a name,
@@ -68,7 +69,7 @@ func newTestClient(t *testing.T, provider string, s *llmtest.Server, edit ...fun
 	for _, e := range edit {
 		e(&cfg)
 	}
-	c, err := New(cfg, nil, nil)
+	c, err := New(cfg, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,4 +134,16 @@ func neutral(rec []tools.Message) []Message {
 		out = append(out, n)
 	}
 	return out
+}
+
+// holderOf returns a redactor holder that knows secrets.
+func holderOf(t *testing.T, secrets ...redact.Secret) *redact.Holder {
+	t.Helper()
+	r, err := redact.New(secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h redact.Holder
+	h.Store(r)
+	return &h
 }

@@ -10,7 +10,8 @@
 //   - The API key is sent only in the provider's auth header. It never
 //     appears in an error string (every error text and every provider
 //     message is scrubbed of it) nor in any rendering of Config or Client.
-//   - Every request body passes the outbound redactor (SetRedactor).
+//   - Every request body passes the outbound redactor New is given (the
+//     shape detectors when that is nil).
 //     Tool-call arguments are re-encoded in plain JSON first (no \uXXXX
 //     escape of a printable character), so the redactor sees what the
 //     provider will decode.
@@ -57,11 +58,11 @@ const (
 // Client calls one provider with one model and key. It is immutable and
 // safe for concurrent use; build a new one to change settings.
 type Client struct {
-	cfg    Config
-	url    string
-	hc     *http.Client
-	logger *slog.Logger
-	redact func([]byte) []byte // outbound redactor; nil = none
+	cfg      Config
+	url      string
+	hc       *http.Client
+	logger   *slog.Logger
+	redactor *redact.Holder // outbound redactor; nil: shapes only
 
 	// Injected for tests.
 	sleep  func(ctx context.Context, d time.Duration) error
@@ -70,9 +71,10 @@ type Client struct {
 }
 
 // New validates cfg, applies defaults and returns a Client. A nil hc means
-// a fresh http.Client (per-attempt timeouts come from cfg.Timeout); a nil
-// logger discards logs.
-func New(cfg Config, hc *http.Client, logger *slog.Logger) (*Client, error) {
+// a fresh http.Client (per-attempt timeouts come from cfg.Timeout). Every
+// request body passes r's current redactor before it leaves; a nil r
+// applies the shape detectors. A nil logger discards logs.
+func New(cfg Config, hc *http.Client, r *redact.Holder, logger *slog.Logger) (*Client, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -87,13 +89,9 @@ func New(cfg Config, hc *http.Client, logger *slog.Logger) (*Client, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Client{cfg: cfg, url: u, hc: hc, logger: logger,
+	return &Client{cfg: cfg, url: u, hc: hc, logger: logger, redactor: r,
 		sleep: backoff.Sleep, jitter: backoff.FullJitter, now: time.Now}, nil
 }
-
-// SetRedactor installs the outbound redactor every request body passes
-// through before it leaves. Call it before the client is used.
-func (c *Client) SetRedactor(f func([]byte) []byte) { c.redact = f }
 
 // Provider returns the provider name.
 func (c *Client) Provider() string { return c.cfg.Provider }

@@ -76,7 +76,7 @@ func TestOpenAIToolCallOnlyAssistantHasNullContent(t *testing.T) {
 }
 
 func TestOpenAIMaxCompletionTokensOnOpenAI(t *testing.T) {
-	c, err := New(Config{Provider: ProviderOpenAI, Model: "m"}, nil, nil)
+	c, err := New(Config{Provider: ProviderOpenAI, Model: "m"}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

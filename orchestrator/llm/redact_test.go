@@ -1,7 +1,6 @@
 package llm
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -19,7 +18,7 @@ func TestRequestBodyPassesRedactor(t *testing.T) {
 			s := newFake(t)
 			c, _ := newTestClient(t, provider, s)
 			const canary = "CANARY-secret-value-42"
-			c.SetRedactor(func(b []byte) []byte { return bytes.ReplaceAll(b, []byte(canary), []byte("[REDACTED:X]")) })
+			c.redactor = holderOf(t, redact.Secret{Name: "X", Value: canary})
 			req := Request{System: "sys " + canary, Messages: []Message{
 				{Role: RoleUser, Content: "my key is " + canary},
 			}}
@@ -53,15 +52,12 @@ func TestToolArgumentsLeavePlain(t *testing.T) {
 		}
 	}
 	args := `{"url":"https://example.com/?k=` + mixed.String() + `","n":1.50}`
-	r, err := redact.New([]redact.Secret{{Name: "CANARY", Value: canary}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := holderOf(t, redact.Secret{Name: "CANARY", Value: canary})
 	for _, provider := range []string{ProviderOpenAI, ProviderAnthropic} {
 		t.Run(provider, func(t *testing.T) {
 			s := newFake(t)
 			c, _ := newTestClient(t, provider, s)
-			c.SetRedactor(r.Bytes)
+			c.redactor = h
 			req := Request{Messages: []Message{
 				{Role: RoleUser, Content: "fetch it"},
 				{Role: RoleAssistant, ToolCalls: []ToolCall{{ID: "c1", Name: "web_fetch", Arguments: json.RawMessage(args)}}},
@@ -85,5 +81,20 @@ func TestToolArgumentsLeavePlain(t *testing.T) {
 				t.Errorf("the provider read url=%q n=%s", got.URL, got.N)
 			}
 		})
+	}
+}
+
+// TestNoRedactorStillRedactsShapes: a client built without a redactor
+// still applies the shape detectors to what it sends.
+func TestNoRedactorStillRedactsShapes(t *testing.T) {
+	s := newFake(t)
+	c, _ := newTestClient(t, ProviderOpenAI, s)
+	key := "ghp_" + strings.Repeat("a1B2", 9)
+	req := Request{Messages: []Message{{Role: RoleUser, Content: "token " + key}}}
+	if _, err := c.Complete(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if rec := onlyRequest(t, s); strings.Contains(string(rec.Body), key) {
+		t.Errorf("a GitHub token left in the request body: %s", rec.Body)
 	}
 }

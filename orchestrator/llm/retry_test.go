@@ -61,7 +61,7 @@ func TestServerErrorsExhaustRetries(t *testing.T) {
 }
 
 func TestBackoffCappedAtMaxDelay(t *testing.T) {
-	c, err := New(Config{Provider: ProviderOpenAI, Model: "m", RetryBaseDelay: time.Second, RetryMaxDelay: 5 * time.Second}, nil, nil)
+	c, err := New(Config{Provider: ProviderOpenAI, Model: "m", RetryBaseDelay: time.Second, RetryMaxDelay: 5 * time.Second}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,7 @@ func TestTransportErrorRetried(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	c, err := New(Config{Provider: ProviderOpenAI, Model: "m", BaseURL: "http://" + addr + "/v1", MaxRetries: 2}, nil, nil)
+	c, err := New(Config{Provider: ProviderOpenAI, Model: "m", BaseURL: "http://" + addr + "/v1", MaxRetries: 2}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,7 @@ func TestOversizedResponseRejected(t *testing.T) {
 		_, _ = w.Write([]byte(big))
 	}))
 	defer hs.Close()
-	c, err := New(Config{Provider: ProviderAnthropic, Model: "m", BaseURL: hs.URL}, nil, nil)
+	c, err := New(Config{Provider: ProviderAnthropic, Model: "m", BaseURL: hs.URL}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,7 +30,7 @@ func TestKeyNeverInErrorsOrLogs(t *testing.T) {
 				s := newFake(t)
 				var logs bytes.Buffer
 				cfg := Config{Provider: p, BaseURL: baseURL(p, s), Model: "m", APIKey: testKey, MaxRetries: 1}
-				c, err := New(cfg, nil, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+				c, err := New(cfg, nil, nil, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -59,7 +59,7 @@ func TestKeyNeverInErrorsOrLogs(t *testing.T) {
 
 func TestConfigRendersRedacted(t *testing.T) {
 	cfg := Config{Provider: ProviderOpenAI, Model: "m", APIKey: testKey}
-	c, err := New(cfg, nil, nil)
+	c, err := New(cfg, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -167,7 +167,7 @@ func sseClient(t *testing.T, provider, url string) *Client {
 	if provider == ProviderOpenAI {
 		url += "/v1"
 	}
-	c, err := New(Config{Provider: provider, BaseURL: url, Model: "m", APIKey: testKey}, nil, nil)
+	c, err := New(Config{Provider: provider, BaseURL: url, Model: "m", APIKey: testKey}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +376,7 @@ func TestStreamKeyNeverInErrors(t *testing.T) {
 func TestStreamBodyPassesRedactor(t *testing.T) {
 	s := newFake(t)
 	c, _ := newTestClient(t, ProviderAnthropic, s)
-	c.SetRedactor(func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("CANARY-value"), []byte("[REDACTED:X]")) })
+	c.redactor = holderOf(t, redact.Secret{Name: "X", Value: "CANARY-value"})
 	req := Request{Messages: []Message{{Role: RoleUser, Content: "key CANARY-value"}}}
 	if _, err := c.CompleteStream(context.Background(), req, nil); err != nil {
 		t.Fatal(err)

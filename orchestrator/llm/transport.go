@@ -48,9 +48,7 @@ func (c *Client) post(ctx context.Context, body []byte, header http.Header) ([]b
 // failures with backoff. read consumes the body of a 2xx answer; its
 // attemptError says whether the failure may be retried.
 func (c *Client) send(ctx context.Context, body []byte, header http.Header, read func(*http.Response) *attemptError) error {
-	if c.redact != nil {
-		body = c.redact(body)
-	}
+	body = c.redactor.Load().Bytes(body)
 	for attempt := 0; ; attempt++ {
 		ae := c.attempt(ctx, body, header, read)
 		if ae == nil {

@@ -28,7 +28,7 @@ func TestNewStartsFromDefaults(t *testing.T) {
 func TestUpdateRoundTripAndRestart(t *testing.T) {
 	path := tempDB(t)
 	st := openStore(t, path)
-	alog := audit.New(st, nil)
+	alog := audit.New(st, nil, nil)
 	var appendErr error
 	s, err := New(t.Context(), st, func(ctx context.Context, ev audit.Event) {
 		_, appendErr = alog.Append(ctx, ev)

@@ -1,4 +1,4 @@
-package orchestrator
+package scriptbroker
 
 import (
 	"net/url"

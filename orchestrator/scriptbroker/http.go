@@ -1,4 +1,4 @@
-package orchestrator
+package scriptbroker
 
 import (
 	"context"
@@ -14,32 +14,32 @@ import (
 	"github.com/airlockhq/airlock/secure/egress"
 )
 
-// maxScriptBodyBytes caps a script's request body.
-const maxScriptBodyBytes = 1 << 20
+// maxBodyBytes caps a script's request body.
+const maxBodyBytes = 1 << 20
 
-var scriptMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
+var methods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 
 // Headers a script may not set: they belong to the transport.
 var reservedHeaders = []string{"Host", "Content-Length", "Transfer-Encoding", "Connection", "Te", "Upgrade", "Trailer"}
 
-// scriptHTTP makes one HTTP request for a running script. It re-checks that
+// HTTP makes one HTTP request for a running script. It re-checks that
 // the version is still approved (a revoke stops a run at its next call),
 // that the host is granted, and that every secret placeholder names a
 // granted secret; then it substitutes the values, sends the request
 // through the egress guard and returns the response, which the caller
 // redacts. Values never leave except towards a granted host: a redirect is
 // followed only when redirectAllowed says so.
-func (c *Core) scriptHTTP(ctx context.Context, task tools.Task, a tools.ScriptHTTPArgs) (tools.ScriptHTTPResult, error) {
-	run, err := c.runs.call(a.RunID, task.ID)
+func (b *Broker) HTTP(ctx context.Context, task tools.Task, a tools.ScriptHTTPArgs) (tools.ScriptHTTPResult, error) {
+	rn, err := b.runs.call(a.RunID, task.ID)
 	if err != nil {
 		return tools.ScriptHTTPResult{}, err
 	}
 	deny := func(reason string) error {
-		c.audit(ctx, audit.Event{Actor: "script:" + run.name, Action: "script.http", Target: hostOf(a.URL), Outcome: "denied",
-			Details: map[string]any{"task_id": task.ID, "sha256": run.sha, "reason": reason}})
-		return publicError{reason}
+		b.audit(ctx, audit.Event{Actor: "script:" + rn.name, Action: "script.http", Target: audit.URLHost(a.URL), Outcome: "denied",
+			Details: map[string]any{"task_id": task.ID, "sha256": rn.sha, "reason": reason}})
+		return PublicError{reason}
 	}
-	ok, err := c.Approval.IsApproved(ctx, run.name, run.sha)
+	ok, err := b.approval.IsApproved(ctx, rn.name, rn.sha)
 	if err != nil {
 		return tools.ScriptHTTPResult{}, err
 	}
@@ -47,13 +47,13 @@ func (c *Core) scriptHTTP(ctx context.Context, task tools.Task, a tools.ScriptHT
 		if task.ScriptTest != nil {
 			return tools.ScriptHTTPResult{}, deny("HTTP is disabled when testing a version that is not approved")
 		}
-		return tools.ScriptHTTPResult{}, deny("script " + run.name + " is no longer approved (revoked or superseded)")
+		return tools.ScriptHTTPResult{}, deny("script " + rn.name + " is no longer approved (revoked or superseded)")
 	}
-	req, err := c.scriptRequest(ctx, run, a)
+	req, err := b.request(ctx, rn, a)
 	if err != nil {
-		var pe publicError
+		var pe PublicError
 		if errors.As(err, &pe) {
-			return tools.ScriptHTTPResult{}, deny(pe.msg)
+			return tools.ScriptHTTPResult{}, deny(pe.Msg)
 		}
 		return tools.ScriptHTTPResult{}, err
 	}
@@ -62,8 +62,8 @@ func (c *Core) scriptHTTP(ctx context.Context, task tools.Task, a tools.ScriptHT
 	// hop, so an unvetted redirect would carry the substituted secrets away.
 	hosts := []string{req.URL.Host}
 	var notFollowed string
-	resp, err := c.Web.DoFollowing(req, func(next *http.Request, _ []*http.Request) bool {
-		if !redirectAllowed(run.grants.Hosts, req.URL, next.URL) {
+	resp, err := b.web.DoFollowing(req, func(next *http.Request, _ []*http.Request) bool {
+		if !redirectAllowed(rn.grants.Hosts, req.URL, next.URL) {
 			notFollowed = next.URL.Host
 			return false
 		}
@@ -71,20 +71,24 @@ func (c *Core) scriptHTTP(ctx context.Context, task tools.Task, a tools.ScriptHT
 		return true
 	})
 	if err != nil {
-		c.audit(ctx, audit.Event{Actor: "script:" + run.name, Action: "script.http", Target: req.URL.Hostname(),
-			Outcome: fetchOutcome(err), Details: map[string]any{"task_id": task.ID, "sha256": run.sha, "hosts": hosts,
+		outcome := audit.OutcomeError
+		if errors.Is(err, egress.ErrRefused) {
+			outcome = audit.OutcomeDenied
+		}
+		b.audit(ctx, audit.Event{Actor: "script:" + rn.name, Action: "script.http", Target: req.URL.Hostname(),
+			Outcome: outcome, Details: map[string]any{"task_id": task.ID, "sha256": rn.sha, "hosts": hosts,
 				"error": err.Error()}})
 		if errors.Is(err, egress.ErrRefused) || errors.Is(err, egress.ErrTooLarge) || errors.Is(err, egress.ErrTimeout) {
-			return tools.ScriptHTTPResult{}, publicError{err.Error()}
+			return tools.ScriptHTTPResult{}, PublicError{err.Error()}
 		}
 		return tools.ScriptHTTPResult{}, publicf("the request to %s failed", req.URL.Hostname())
 	}
-	details := map[string]any{"task_id": task.ID, "sha256": run.sha, "method": req.Method, "status": resp.Status,
+	details := map[string]any{"task_id": task.ID, "sha256": rn.sha, "method": req.Method, "status": resp.Status,
 		"bytes": len(resp.Body), "hosts": hosts}
 	if notFollowed != "" {
 		details["redirect_not_followed"] = notFollowed
 	}
-	c.audit(ctx, audit.Event{Actor: "script:" + run.name, Action: "script.http", Target: req.URL.Hostname(), Outcome: "ok",
+	b.audit(ctx, audit.Event{Actor: "script:" + rn.name, Action: "script.http", Target: req.URL.Hostname(), Outcome: "ok",
 		Details: details})
 	out := tools.ScriptHTTPResult{Status: resp.Status, Headers: map[string]string{},
 		Body: strings.ToValidUTF8(string(resp.Body), string(utf8.RuneError))}
@@ -96,28 +100,28 @@ func (c *Core) scriptHTTP(ctx context.Context, task tools.Task, a tools.ScriptHT
 	return out, nil
 }
 
-// scriptRequest checks a script's request against its grants and builds
+// request checks a script's request against its grants and builds
 // it with the secret values substituted.
-func (c *Core) scriptRequest(ctx context.Context, run scriptRun, a tools.ScriptHTTPArgs) (*http.Request, error) {
+func (b *Broker) request(ctx context.Context, rn run, a tools.ScriptHTTPArgs) (*http.Request, error) {
 	method := strings.ToUpper(a.Method)
-	if !slices.Contains(scriptMethods, method) {
+	if !slices.Contains(methods, method) {
 		return nil, publicf("HTTP method %q is not allowed", a.Method)
 	}
-	if len(a.Body) > maxScriptBodyBytes {
-		return nil, publicf("request body larger than %d bytes", maxScriptBodyBytes)
+	if len(a.Body) > maxBodyBytes {
+		return nil, publicf("request body larger than %d bytes", maxBodyBytes)
 	}
 	u, err := url.Parse(a.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, publicf("only absolute http and https URLs are allowed")
 	}
-	if strings.Contains(u.Host, run.placeholder) {
+	if strings.Contains(u.Host, rn.placeholder) {
 		return nil, publicf("a secret may not be part of the host name")
 	}
 	host := strings.ToLower(u.Hostname())
-	if !hostGranted(run.grants.Hosts, host) {
-		return nil, publicf("host %s is not granted to script %s (granted: %s)", host, run.name, strings.Join(run.grants.Hosts, ", "))
+	if !hostGranted(rn.grants.Hosts, host) {
+		return nil, publicf("host %s is not granted to script %s (granted: %s)", host, rn.name, strings.Join(rn.grants.Hosts, ", "))
 	}
-	sub := c.substituter(ctx, run)
+	sub := b.substituter(ctx, rn)
 	rawURL, err := sub(a.URL)
 	if err != nil {
 		return nil, err
@@ -179,17 +183,17 @@ func defaultPort(scheme string) string {
 
 // substituter replaces this run's placeholders with secret values, only
 // for secrets granted to the approved version.
-func (c *Core) substituter(ctx context.Context, run scriptRun) func(string) (string, error) {
-	re := run.secretRE
+func (b *Broker) substituter(ctx context.Context, rn run) func(string) (string, error) {
+	re := rn.secretRE
 	return func(s string) (string, error) {
 		var firstErr error
 		out := re.ReplaceAllStringFunc(s, func(m string) string {
 			name := re.FindStringSubmatch(m)[1]
-			if !slices.Contains(run.grants.Secrets, name) {
-				firstErr = cmpErr(firstErr, publicf("secret %s is not granted to script %s", name, run.name))
+			if !slices.Contains(rn.grants.Secrets, name) {
+				firstErr = cmpErr(firstErr, publicf("secret %s is not granted to script %s", name, rn.name))
 				return m
 			}
-			v, err := c.Secret(ctx, name)
+			v, err := b.secret(ctx, name)
 			if err != nil {
 				firstErr = cmpErr(firstErr, publicf("secret %s is not set", name))
 				return m
