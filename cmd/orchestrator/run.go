@@ -233,12 +233,14 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 	if err != nil {
 		return err
 	}
-	httpSrv, httpErr, err := startHTTP(cfg, admin.New(admin.Deps{Core: core, Store: st, Audit: auditLog, Queue: queue,
+	adminSrv := admin.New(admin.Deps{Core: core, Store: st, Audit: auditLog, Queue: queue,
 		Vault: vlt, Approval: scripts, Auth: authSvc, Settings: set, TestLLM: models.test, Live: hub,
 		LLM: models.gateway, CSRFKey: csrfKey, TrustedProxies: proxies, DiscordStatus: bot.Status,
 		Logger: logger.With("component", "http"), MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		BodyReadTimeout: cfg.HTTP.BodyReadTimeout, AllowedHosts: allowedHosts(cfg),
-		Redact: func(b []byte) []byte { return holder.Load().Bytes(b) }}), logger)
+		Redact: func(b []byte) []byte { return holder.Load().Bytes(b) }})
+	defer adminSrv.Close() // before the store closes: the chat replies still being written end first
+	httpSrv, httpErr, err := startHTTP(cfg, adminSrv, logger)
 	if err != nil {
 		mcpSrv.Shutdown(context.Background())
 		return err

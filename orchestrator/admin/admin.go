@@ -45,6 +45,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/airlockhq/airlock/orchestrator"
@@ -115,6 +116,14 @@ type Server struct {
 	pages    pageSet
 	hostLog  hostRefusalLog
 	logLimit logLimiter
+
+	// life is the server's lifetime, cancelled by Close; work that
+	// outlives a request (background) runs under it, counted in wg and
+	// holding one of slots.
+	life  context.Context
+	stop  context.CancelFunc
+	wg    sync.WaitGroup
+	slots chan struct{}
 }
 
 // New returns a Server.
@@ -135,7 +144,9 @@ func New(d Deps) *Server {
 		d.CSRFKey = make([]byte, 32)
 		_, _ = rand.Read(d.CSRFKey)
 	}
-	return &Server{Deps: d, pages: mustParsePages()}
+	life, stop := context.WithCancel(context.Background())
+	return &Server{Deps: d, pages: mustParsePages(), life: life, stop: stop,
+		slots: make(chan struct{}, maxBackgroundPosts)}
 }
 
 // httpError separates what the client sees from what is logged.

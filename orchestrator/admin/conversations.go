@@ -72,13 +72,6 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) error {
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	conv, err := s.Store.GetConversation(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if readOnly(conv) {
-		return errorf(http.StatusConflict, "this conversation happens in Discord; its transcript is read-only here")
-	}
 	reply, err := s.Core.HandleMessage(r.Context(), orchestrator.Message{
 		ConversationID: r.PathValue("id"), Source: "api", Author: who(r).actor(), Text: in.Text,
 	})

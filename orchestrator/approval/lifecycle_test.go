@@ -131,6 +131,7 @@ func TestDecisionErrors(t *testing.T) {
 	ctx := context.Background()
 	svc := e.svc
 	v := e.mustPropose(t, "weather", weather("x"))
+	p := e.mustPropose(t, "weather", weather("y")) // stays pending
 	unknown := strings.Repeat("ab", 32)
 	tests := []struct {
 		name string
@@ -140,13 +141,14 @@ func TestDecisionErrors(t *testing.T) {
 		{"approve unknown sha", func() error { return svc.Approve(ctx, "weather", unknown, "admin") }, ErrNotFound},
 		{"approve malformed sha", func() error { return svc.Approve(ctx, "weather", "abc", "admin") }, ErrNotFound},
 		{"approve unknown name", func() error { return svc.Approve(ctx, "other", v.SHA256, "admin") }, ErrNotFound},
-		{"reject unknown", func() error { return svc.Reject(ctx, "weather", unknown, "admin", "") }, ErrNotFound},
+		{"reject unknown", func() error { return svc.Reject(ctx, "weather", unknown, "admin", "r") }, ErrNotFound},
+		{"reject without a reason", func() error { return svc.Reject(ctx, "weather", p.SHA256, "admin", " \n ") }, ErrReasonRequired},
 		{"revoke with none approved", func() error { return svc.Revoke(ctx, "weather", "admin", "") }, ErrNotApproved},
 		{"approve", func() error { return svc.Approve(ctx, "weather", v.SHA256, "admin") }, nil},
 		{"approve the approved", func() error { return svc.Approve(ctx, "weather", v.SHA256, "admin") }, ErrNotPending},
-		{"reject the approved", func() error { return svc.Reject(ctx, "weather", v.SHA256, "admin", "") }, ErrNotPending},
+		{"reject the approved", func() error { return svc.Reject(ctx, "weather", v.SHA256, "admin", "r") }, ErrNotPending},
 		{"revoke", func() error { return svc.Revoke(ctx, "weather", "admin", "") }, nil},
-		{"reject the revoked", func() error { return svc.Reject(ctx, "weather", v.SHA256, "admin", "") }, ErrNotPending},
+		{"reject the revoked", func() error { return svc.Reject(ctx, "weather", v.SHA256, "admin", "r") }, ErrNotPending},
 		{"re-approve the revoked", func() error { return svc.Approve(ctx, "weather", v.SHA256, "admin") }, nil},
 		{"status of unknown", func() error { _, err := svc.Status(ctx, "nope"); return err }, ErrNotFound},
 		{"version of unknown", func() error { _, err := svc.Version(ctx, "weather", unknown); return err }, ErrNotFound},
@@ -159,6 +161,12 @@ func TestDecisionErrors(t *testing.T) {
 	}
 	if err := svc.Approve(ctx, "weather", v.SHA256, ""); err == nil {
 		t.Error("a decision without an admin was accepted")
+	}
+	if got, err := svc.Version(ctx, "weather", p.SHA256); err != nil || got.Status != tools.ScriptPending {
+		t.Errorf("after a rejection without a reason: %+v, %v; want it still pending", got.Status, err)
+	}
+	if n := len(e.auditDetails(t, "script.rejected")); n != 0 {
+		t.Errorf("%d rejections audited; want none", n)
 	}
 }
 
