@@ -20,7 +20,7 @@ type sessionRow struct {
 	Current bool
 }
 
-func (s *Server) showAccount(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageAccount(w http.ResponseWriter, r *http.Request) error {
 	return s.renderAccount(w, r, http.StatusOK, "")
 }
 

@@ -22,7 +22,7 @@ type chatData struct {
 	Live          bool // the page can stream replies
 }
 
-func (s *Server) showChat(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageChat(w http.ResponseWriter, r *http.Request) error {
 	convs, err := s.Store.ListConversations(r.Context(), 100, 0)
 	if err != nil {
 		return err
@@ -105,13 +105,13 @@ const (
 	sseRecheck   = time.Second
 )
 
-// chatEvents streams a conversation's live events (task started, partial
+// pageChatEvents streams a conversation's live events (task started, partial
 // reply text, reply stored, failure) as server-sent events. Every event
 // passes the redactor. The session is checked again every sseRecheck,
 // idle or not, and before a frame goes out when the last check is older
 // than that, so logout, a password change or a revoked session ends a
 // stream that is already open within a second.
-func (s *Server) chatEvents(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageChatEvents(w http.ResponseWriter, r *http.Request) error {
 	if s.Live == nil {
 		return errorf(http.StatusNotFound, "live updates are not available")
 	}

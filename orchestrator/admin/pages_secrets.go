@@ -30,7 +30,7 @@ type secretRow struct {
 	FromEnv bool
 }
 
-func (s *Server) showSecrets(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageSecrets(w http.ResponseWriter, r *http.Request) error {
 	return s.renderSecrets(w, r, http.StatusOK, "", "")
 }
 

@@ -9,8 +9,8 @@ import (
 	"github.com/airlockhq/airlock/secure/vault"
 )
 
-// listSecrets shows names, origins and times; values are write-only.
-func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request) error {
+// apiListSecrets shows names, origins and times; values are write-only.
+func (s *Server) apiListSecrets(w http.ResponseWriter, r *http.Request) error {
 	infos, err := s.Vault.List(r.Context())
 	if err != nil {
 		return err
@@ -22,7 +22,7 @@ func (s *Server) listSecrets(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) saveSecret(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiSaveSecret(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	if err := vault.ValidName(name); err != nil {
 		return errorf(http.StatusBadRequest, err.Error())
@@ -47,7 +47,7 @@ func (s *Server) saveSecret(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) deleteSecret(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiDeleteSecret(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	if err := vault.ValidName(name); err != nil {
 		return errorf(http.StatusBadRequest, err.Error())
