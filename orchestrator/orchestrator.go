@@ -45,6 +45,8 @@ var (
 	// ErrBusy: a reply is still being written in the conversation
 	// (StartMessage, which does not wait its turn).
 	ErrBusy = errors.New("a reply is still being written in this conversation; send the next message when it is done")
+	// ErrWorkerOffline: no worker is connected, so a test run cannot run.
+	ErrWorkerOffline = errors.New("the worker is not connected, so nothing can run; start it and try again")
 )
 
 // Config holds the core's limits.

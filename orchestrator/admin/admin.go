@@ -135,7 +135,7 @@ func New(d Deps) *Server {
 		d.BodyReadTimeout = 30 * time.Second
 	}
 	if d.WorkerGrace <= 0 {
-		d.WorkerGrace = 45 * time.Second
+		d.WorkerGrace = worker.DefaultGrace
 	}
 	if d.Redact == nil {
 		d.Redact = func(b []byte) []byte { return b }

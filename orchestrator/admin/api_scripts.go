@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/airlockhq/airlock/mcp/tools"
+	"github.com/airlockhq/airlock/orchestrator"
 	"github.com/airlockhq/airlock/orchestrator/approval"
 )
 
@@ -92,6 +93,8 @@ func scriptError(err error) error {
 		return errorf(http.StatusConflict, "that version is not pending review")
 	case errors.Is(err, approval.ErrNotApproved):
 		return errorf(http.StatusConflict, "the script has no approved version")
+	case errors.Is(err, orchestrator.ErrWorkerOffline):
+		return errorf(http.StatusServiceUnavailable, "The worker is not connected, so nothing can run. Start it and try again.")
 	case errors.Is(err, approval.ErrReasonRequired):
 		return errorf(http.StatusBadRequest, "Give a reason for the rejection: it is stored with the version and tells the assistant what to fix.")
 	}
@@ -111,13 +114,6 @@ func (s *Server) apiTestScript(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name := r.PathValue("name")
-	if in.SHA256 == "" {
-		v, err := s.Approval.Approved(r.Context(), name)
-		if err != nil {
-			return scriptError(err)
-		}
-		in.SHA256 = v.SHA256
-	}
 	res, err := s.Core.TestScript(r.Context(), who(r).actor(), tools.ScriptTest{Name: name, SHA256: in.SHA256,
 		Function: in.Function, Args: in.Args, Kwargs: in.Kwargs})
 	if err != nil {

@@ -337,15 +337,12 @@ func (s *Server) pageRevokeScript(w http.ResponseWriter, r *http.Request) error 
 // pageTestScript runs a version with arguments through the worker's sandbox
 // and shows the review page with the outcome.
 func (s *Server) pageTestScript(w http.ResponseWriter, r *http.Request) error {
-	name, sha := r.PathValue("name"), strings.TrimSpace(r.PostFormValue("sha256"))
-	if sha == "" {
-		v, err := s.Approval.Approved(r.Context(), name)
-		if err != nil {
-			return scriptError(err)
-		}
-		sha = v.SHA256
+	name := r.PathValue("name")
+	v, err := s.Approval.Resolve(r.Context(), name, strings.TrimSpace(r.PostFormValue("sha256")))
+	if err != nil {
+		return scriptError(err)
 	}
-	p, err := s.review(r.Context(), name, sha)
+	p, err := s.review(r.Context(), name, v.SHA256)
 	if err != nil {
 		return err
 	}
@@ -362,14 +359,15 @@ func (s *Server) pageTestScript(w http.ResponseWriter, r *http.Request) error {
 		s.renderReview(w, r, http.StatusBadRequest, p, "")
 		return nil
 	}
-	if s.Queue != nil && !s.Queue.Status(s.WorkerGrace).Connected {
-		p.Test.Error = "The worker is not connected, so nothing can run. Start it and try again."
-		s.renderReview(w, r, http.StatusServiceUnavailable, p, "")
-		return nil
-	}
 	res, err := s.Core.TestScript(r.Context(), who(r).actor(), t)
 	if err != nil {
-		return scriptError(err)
+		var he *httpError
+		if !errors.As(scriptError(err), &he) {
+			return err
+		}
+		p.Test.Error = he.Msg
+		s.renderReview(w, r, he.Code, p, "")
+		return nil
 	}
 	p.Test.Ran, p.Test.OK, p.Test.Output = true, res.OK, res.Output
 	s.renderReview(w, r, http.StatusOK, p, "")
