@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
 	"github.com/airlockhq/airlock/orchestrator/settings"
 )
@@ -151,7 +150,7 @@ func (s *Server) saveSettingsForm(r *http.Request) (settingsData, bool, error) {
 		if v == "" {
 			continue
 		}
-		if _, err := s.Vault.Set(r.Context(), f.name, v); err != nil {
+		if _, err := s.setSecret(r, f.name, v); err != nil {
 			he, ok := secretError(err).(*httpError)
 			if !ok {
 				return d, false, err
@@ -159,7 +158,6 @@ func (s *Server) saveSettingsForm(r *http.Request) (settingsData, bool, error) {
 			d.Problems[f.field] = he.Msg
 			return d, false, nil
 		}
-		s.auditEvent(r, audit.Event{Actor: who(r).actor(), Action: "secret.set", Target: f.name, Outcome: audit.OutcomeOK})
 	}
 	return d, true, nil
 }
