@@ -281,3 +281,26 @@ func TestListAndStatus(t *testing.T) {
 		t.Errorf("Status(bravo) = %+v, %v", st, err)
 	}
 }
+
+// TestResolve: no sha256 means the approved version (ErrNotApproved when
+// none is); a sha256 means that version, approved or not.
+func TestResolve(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v1 := e.mustPropose(t, "weather", weather("1"))
+	if _, err := e.svc.Resolve(ctx, "weather", ""); !errors.Is(err, ErrNotApproved) {
+		t.Errorf("none approved: %v; want ErrNotApproved", err)
+	}
+	if err := e.svc.Approve(ctx, "weather", v1.SHA256, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	v2 := e.mustPropose(t, "weather", weather("2"))
+	for sha, want := range map[string]string{"": v1.SHA256, strings.ToUpper(v2.SHA256): v2.SHA256} {
+		if got, err := e.svc.Resolve(ctx, "weather", sha); err != nil || got.SHA256 != want || got.Source == "" {
+			t.Errorf("Resolve(%q) = %s, %v; want %s with its source", sha, got.SHA256, err, want)
+		}
+	}
+	if _, err := e.svc.Resolve(ctx, "weather", strings.Repeat("ab", 32)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown sha: %v; want ErrNotFound", err)
+	}
+}
