@@ -40,6 +40,14 @@ var (
 	ErrEmptyMessage    = errors.New("message text is empty")
 	ErrMessageTooLarge = fmt.Errorf("message text is larger than %d bytes", MaxMessageBytes)
 	ErrInvalidText     = errors.New("message text is not valid UTF-8")
+	// ErrReadOnly: the conversation is answered elsewhere (Discord) and
+	// takes no message from this source.
+	ErrReadOnly = errors.New("this conversation happens in Discord; its transcript is read-only here")
+	// ErrBusy: a reply is still being written in the conversation
+	// (StartMessage, which does not wait its turn).
+	ErrBusy = errors.New("a reply is still being written in this conversation; send the next message when it is done")
+	// ErrWorkerOffline: no worker is connected, so a test run cannot run.
+	ErrWorkerOffline = errors.New("the worker is not connected, so nothing can run; start it and try again")
 )
 
 // Config holds the core's limits.
@@ -159,37 +167,101 @@ type Reply struct {
 }
 
 // HandleMessage stores m, has the worker answer it, stores the answer and
-// returns it. It waits for the task even if ctx ends, so that the answer is
-// stored for the user to read later; the task's deadline bounds the wait.
-// A failed task is not an error: its Reply carries a short apology. Viewers
-// of the conversation (Deps.Live) are told when the task starts and how it
-// ended, with the text stored.
+// returns it. It waits its turn behind a task already running in the
+// conversation, and waits for its own task even if ctx ends, so that the
+// answer is stored for the user to read later; the task's deadline bounds
+// the wait. A failed task is not an error: its Reply carries a short
+// apology. Viewers of the conversation (Deps.Live) are told when the task
+// starts and how it ended, with the text stored.
+//
+// The rules of a message hold here, for every source: its text passes
+// CheckText; a Discord conversation takes messages from Discord only
+// (ErrReadOnly: the reply would never reach its channel); an untitled
+// conversation is titled with the start of its first message.
 func (c *Core) HandleMessage(ctx context.Context, m Message) (Reply, error) {
-	if err := CheckText(m.Text); err != nil {
+	run, err := c.beginMessage(ctx, m, c.lockConversation)
+	if err != nil {
 		return Reply{}, err
+	}
+	return run(context.WithoutCancel(ctx))
+}
+
+// StartMessage is HandleMessage for a caller that answers before the reply
+// is ready (the web chat, which follows the reply through Deps.Live). It
+// does at once what can be refused: it checks m, claims the conversation
+// (ErrBusy if a task is running there: it does not wait its turn), stores
+// the message and creates the task. The caller must call run exactly once;
+// run submits the task, waits for it and frees the conversation. When
+// run's ctx ends first (the server shuts down), the task is cancelled and
+// stored as failed.
+func (c *Core) StartMessage(ctx context.Context, m Message) (run func(context.Context) (Reply, error), err error) {
+	return c.beginMessage(ctx, m, c.tryLockConversation)
+}
+
+// beginMessage checks m, claims its conversation with lock, stores it and
+// returns the function that runs its task.
+func (c *Core) beginMessage(ctx context.Context, m Message,
+	lock func(context.Context, string) (func(), error)) (func(context.Context) (Reply, error), error) {
+	if err := CheckText(m.Text); err != nil {
+		return nil, err
 	}
 	if m.Author == "" {
 		m.Author = "unknown"
 	}
 	conv, err := c.store.GetConversation(ctx, m.ConversationID)
 	if err != nil {
-		return Reply{}, err
+		return nil, err
 	}
-	unlock, err := c.lockConversation(ctx, conv.ID)
+	if ReadOnly(conv, m.Source) {
+		return nil, ErrReadOnly
+	}
+	unlock, err := lock(ctx, conv.ID)
 	if err != nil {
-		return Reply{}, err
+		return nil, err
 	}
-	defer unlock()
-
+	if conv.Title == "" {
+		if err := c.store.TitleIfEmpty(ctx, conv.ID, titleOf(m.Text)); err != nil {
+			c.logger.Warn("titling a conversation failed", "conversation_id", conv.ID, "err", err)
+		}
+	}
 	task, err := c.startTask(ctx, conv, m)
 	if err != nil {
-		return Reply{}, err
+		unlock()
+		return nil, err
 	}
-	c.publish(live.Event{Type: live.TypeTask, ConversationID: conv.ID, TaskID: task.ID})
+	return func(ctx context.Context) (Reply, error) {
+		defer unlock()
+		return c.runTask(ctx, m, task)
+	}, nil
+}
+
+// runTask submits a started task, waits for it and stores its outcome. If
+// ctx ends first, the task is cancelled.
+func (c *Core) runTask(ctx context.Context, m Message, task tools.Task) (Reply, error) {
+	c.publish(live.Event{Type: live.TypeTask, ConversationID: task.ConversationID, TaskID: task.ID})
 	deadline := c.now().Add(time.Duration(task.BudgetMS) * time.Millisecond)
 	ticket := c.queue.Submit(task, deadline)
+	stop := context.AfterFunc(ctx, func() { c.queue.Cancel(task.ID, "cancelled: the orchestrator is shutting down") })
 	res := c.await(ticket, deadline)
+	stop()
 	return c.finishTask(context.WithoutCancel(ctx), m, task.ID, res)
+}
+
+// ReadOnly reports whether conversation conv refuses a message from source:
+// a Discord conversation is answered in its channel, so the web and the
+// API show its transcript but do not post into it.
+func ReadOnly(conv store.Conversation, source string) bool {
+	return conv.Source == store.SourceDiscord && source != store.SourceDiscord
+}
+
+// titleOf makes a conversation title of the start of its first message:
+// one line, at most 60 characters.
+func titleOf(text string) string {
+	t := strings.Join(strings.Fields(text), " ")
+	if r := []rune(t); len(r) > 60 {
+		t = strings.TrimSpace(string(r[:59])) + "…"
+	}
+	return t
 }
 
 // CheckText returns the error HandleMessage gives for a message text
@@ -208,29 +280,46 @@ func CheckText(s string) error {
 }
 
 // lockConversation serialises tasks within one conversation, so each sees
-// the answer to the one before.
+// the answer to the one before: it waits until no task runs in id.
 func (c *Core) lockConversation(ctx context.Context, id string) (func(), error) {
 	for {
-		c.mu.Lock()
-		busy, ok := c.convs[id]
-		if !ok {
-			done := make(chan struct{})
-			c.convs[id] = done
-			c.mu.Unlock()
-			return func() {
-				c.mu.Lock()
-				delete(c.convs, id)
-				c.mu.Unlock()
-				close(done)
-			}, nil
+		unlock, busy := c.claim(id)
+		if unlock != nil {
+			return unlock, nil
 		}
-		c.mu.Unlock()
 		select {
 		case <-busy:
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
+}
+
+// tryLockConversation is lockConversation without the wait: ErrBusy while
+// a task runs in id.
+func (c *Core) tryLockConversation(_ context.Context, id string) (func(), error) {
+	if unlock, _ := c.claim(id); unlock != nil {
+		return unlock, nil
+	}
+	return nil, ErrBusy
+}
+
+// claim marks id busy and returns the function that frees it, or, if a
+// task runs in id already, a channel closed when it ends.
+func (c *Core) claim(id string) (unlock func(), busy <-chan struct{}) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if busy, ok := c.convs[id]; ok {
+		return nil, busy
+	}
+	done := make(chan struct{})
+	c.convs[id] = done
+	return func() {
+		c.mu.Lock()
+		delete(c.convs, id)
+		c.mu.Unlock()
+		close(done)
+	}, nil
 }
 
 // await waits for the task, failing it if even the reaper missed its deadline.

@@ -12,6 +12,7 @@ import (
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/worker"
 )
 
 // errScriptsOff answers every script tool while scripts are off.
@@ -106,16 +107,22 @@ type ScriptTestResult struct {
 }
 
 // TestScript has the worker run one version of a script with arguments,
-// for an admin reviewing it. A version that is not approved runs without
-// network access: its HTTP calls are refused.
+// for an admin reviewing it; an empty t.SHA256 means the approved version
+// (approval.Resolve). A version that is not approved runs without network
+// access: its HTTP calls are refused. With no worker connected it fails at
+// once with ErrWorkerOffline.
 func (c *Core) TestScript(ctx context.Context, admin string, t tools.ScriptTest) (ScriptTestResult, error) {
 	if c.scripts == nil {
 		return ScriptTestResult{}, errScriptsOff
 	}
-	v, err := c.approval.Version(ctx, t.Name, t.SHA256)
+	v, err := c.approval.Resolve(ctx, t.Name, t.SHA256)
 	if err != nil {
 		return ScriptTestResult{}, err
 	}
+	if !c.queue.Status(worker.DefaultGrace).Connected {
+		return ScriptTestResult{}, ErrWorkerOffline
+	}
+	t.SHA256 = v.SHA256
 	timeout := time.Duration(v.Grants.TimeoutMS)*time.Millisecond + 15*time.Second
 	task := tools.Task{ID: "t_test_" + strings.ToLower(rand.Text()), ScriptTest: &t, BudgetMS: timeout.Milliseconds()}
 	c.audit(ctx, audit.Event{Actor: admin, Action: "script.test", Target: t.Name, Outcome: "ok",

@@ -38,7 +38,10 @@ func (a *app) start(ctx context.Context) (*servers, error) {
 	if err != nil {
 		return nil, err
 	}
-	httpSrv, httpErr, err := startHTTP(a.cfg, admin.New(a.adminDeps()), a.logger)
+	adminSrv := admin.New(a.adminDeps())
+	// Closed before the store: the chat replies still being written end first.
+	a.onClose(adminSrv.Close)
+	httpSrv, httpErr, err := startHTTP(a.cfg, adminSrv, a.logger)
 	if err != nil {
 		mcpSrv.Shutdown(context.Background())
 		return nil, err

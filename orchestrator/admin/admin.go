@@ -44,6 +44,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/airlockhq/airlock/internal/logref"
@@ -117,6 +118,14 @@ type Server struct {
 	pages    pageSet
 	hostLog  hostRefusalLog
 	logLimit logLimiter
+
+	// life is the server's lifetime, cancelled by Close; work that
+	// outlives a request (background) runs under it, counted in wg and
+	// holding one of slots.
+	life  context.Context
+	stop  context.CancelFunc
+	wg    sync.WaitGroup
+	slots chan struct{}
 }
 
 // redact scrubs secret values, and credentials of a known shape, from b.
@@ -131,13 +140,15 @@ func New(d Deps) *Server {
 		d.BodyReadTimeout = 30 * time.Second
 	}
 	if d.WorkerGrace <= 0 {
-		d.WorkerGrace = 45 * time.Second
+		d.WorkerGrace = worker.DefaultGrace
 	}
 	if len(d.CSRFKey) == 0 {
 		d.CSRFKey = make([]byte, 32)
 		_, _ = rand.Read(d.CSRFKey)
 	}
-	return &Server{Deps: d, pages: mustParsePages()}
+	life, stop := context.WithCancel(context.Background())
+	return &Server{Deps: d, pages: mustParsePages(), life: life, stop: stop,
+		slots: make(chan struct{}, maxBackgroundPosts)}
 }
 
 // httpError separates what the client sees from what is logged.

@@ -126,6 +126,7 @@ func newEnv(t testing.TB, edit ...func(*Deps)) *env {
 		f(&d)
 	}
 	server := New(d)
+	t.Cleanup(server.Close) // after srv's: no request runs any more
 	srv := httptest.NewServer(server.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, server: server, store: st, audit: al, queue: q, auth: au, vault: vlt,

@@ -20,7 +20,7 @@ type sessionRow struct {
 	Current bool
 }
 
-func (s *Server) showAccount(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageAccount(w http.ResponseWriter, r *http.Request) error {
 	return s.renderAccount(w, r, http.StatusOK, "")
 }
 
@@ -89,18 +89,7 @@ func (s *Server) pageSignOutOthers(w http.ResponseWriter, r *http.Request) error
 func (s *Server) pageRevokeSession(w http.ResponseWriter, r *http.Request) error {
 	p := who(r)
 	id := r.PathValue("id")
-	list, err := s.Auth.Sessions(r.Context(), p.Admin.ID)
-	if err != nil {
-		return err
-	}
-	found := false
-	for _, ss := range list {
-		found = found || ss.ID == id
-	}
-	if !found {
-		return errorf(http.StatusNotFound, "no such session")
-	}
-	if err := s.Auth.Logout(r.Context(), id); err != nil {
+	if err := s.Auth.RevokeSession(r.Context(), p.Admin.ID, id); err != nil {
 		return authError(err)
 	}
 	if id == p.Session.ID {

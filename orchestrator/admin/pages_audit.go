@@ -85,7 +85,7 @@ type auditRow struct {
 	Details, Short string
 }
 
-func (s *Server) showAudit(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request) error {
 	aq, qerr := parseAuditQuery(r)
 	d := auditData{Query: aq, Export: "/audit/export"}
 	if enc := aq.values().Encode(); enc != "" {
@@ -156,10 +156,10 @@ func cutString(s string, n int) string {
 	return s[:n]
 }
 
-// exportAudit streams the entries matching the filters as JSON lines, oldest
+// pageExportAudit streams the entries matching the filters as JSON lines, oldest
 // first, each line passed through the redactor. Entries appended while it
 // runs are left out (but the export itself is then audited).
-func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageExportAudit(w http.ResponseWriter, r *http.Request) error {
 	aq, err := parseAuditQuery(r)
 	if err != nil {
 		return err

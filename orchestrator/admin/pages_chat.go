@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/airlockhq/airlock/mcp/tools"
@@ -23,12 +22,7 @@ type chatData struct {
 	Live          bool // the page can stream replies
 }
 
-// readOnly reports whether a conversation is answered elsewhere (Discord):
-// the web shows its transcript but does not post into it, since the reply
-// would never reach the people in that channel.
-func readOnly(c store.Conversation) bool { return c.Source == store.SourceDiscord }
-
-func (s *Server) showChat(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageChat(w http.ResponseWriter, r *http.Request) error {
 	convs, err := s.Store.ListConversations(r.Context(), 100, 0)
 	if err != nil {
 		return err
@@ -42,7 +36,7 @@ func (s *Server) showChat(w http.ResponseWriter, r *http.Request) error {
 		if d.Messages, err = s.Store.Messages(r.Context(), id); err != nil {
 			return err
 		}
-		d.Current, d.ReadOnly = &c, readOnly(c)
+		d.Current, d.ReadOnly = &c, orchestrator.ReadOnly(c, store.SourceWeb)
 	}
 	s.render(w, r, http.StatusOK, "chat", view{Title: "Chat", Nav: "chat", Data: d, Script: "chat.js"})
 	return nil
@@ -59,49 +53,47 @@ func (s *Server) pageNewChat(w http.ResponseWriter, r *http.Request) error {
 
 // pageSendMessage posts a message. From chat.js (Accept: application/json)
 // it answers 202 at once and the reply streams over /events; from a plain
-// form it waits for the reply and shows the conversation again.
+// form it waits for the reply and shows the conversation again. The core
+// checks the message and the conversation; a post from chat.js to a
+// conversation whose reply is still being written is refused at once
+// (409), and at most maxBackgroundPosts replies are written for chat.js
+// at a time (429 beyond).
 func (s *Server) pageSendMessage(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	c, err := s.Store.GetConversation(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	if readOnly(c) {
-		return errorf(http.StatusConflict, "this conversation happens in Discord; its transcript is read-only here")
-	}
 	m := orchestrator.Message{ConversationID: id, Source: store.SourceWeb, Author: who(r).actor(),
 		Text: r.PostFormValue("text")}
-	if err := orchestrator.CheckText(m.Text); err != nil {
-		return errorf(http.StatusBadRequest, err.Error())
-	}
-	if c.Title == "" {
-		if err := s.Store.TitleIfEmpty(r.Context(), id, titleOf(m.Text)); err != nil {
-			s.Logger.Warn("titling a conversation failed", "conversation_id", id, "err", err)
+	if !isAPI(r) {
+		if _, err := s.Core.HandleMessage(r.Context(), m); err != nil {
+			return messageError(err)
 		}
-	}
-	if isAPI(r) {
-		// The task outlives this request; its deadline bounds it.
-		go func() {
-			if _, err := s.Core.HandleMessage(context.WithoutCancel(r.Context()), m); err != nil {
-				s.Logger.Warn("web chat message failed", "conversation_id", id, "err", err)
-			}
-		}()
-		s.writeJSON(w, http.StatusAccepted, map[string]string{"conversation_id": id})
+		http.Redirect(w, r, "/chat/"+id+"#end", http.StatusSeeOther)
 		return nil
 	}
-	if _, err := s.Core.HandleMessage(r.Context(), m); err != nil {
-		return messageError(err)
+	if err := s.background(r.Context(), func(ctx context.Context) (func(context.Context), error) {
+		run, err := s.Core.StartMessage(ctx, m)
+		if err != nil {
+			return nil, messageError(err)
+		}
+		return func(ctx context.Context) {
+			if _, err := run(ctx); err != nil {
+				s.Logger.Warn("web chat message failed", "conversation_id", id, "err", err)
+			}
+		}, nil
+	}); err != nil {
+		return err
 	}
-	http.Redirect(w, r, "/chat/"+id+"#end", http.StatusSeeOther)
+	s.writeJSON(w, http.StatusAccepted, map[string]string{"conversation_id": id})
 	return nil
 }
 
-// messageError maps the core's refusals of a message to a 400.
+// messageError maps the core's refusals of a message to a status.
 func messageError(err error) error {
 	switch {
 	case errors.Is(err, orchestrator.ErrEmptyMessage), errors.Is(err, orchestrator.ErrMessageTooLarge),
 		errors.Is(err, orchestrator.ErrInvalidText):
 		return errorf(http.StatusBadRequest, err.Error())
+	case errors.Is(err, orchestrator.ErrReadOnly), errors.Is(err, orchestrator.ErrBusy):
+		return errorf(http.StatusConflict, err.Error())
 	}
 	return err
 }
@@ -113,13 +105,13 @@ const (
 	sseRecheck   = time.Second
 )
 
-// chatEvents streams a conversation's live events (task started, partial
+// pageChatEvents streams a conversation's live events (task started, partial
 // reply text, reply stored, failure) as server-sent events. Every event
 // passes the redactor. The session is checked again every sseRecheck,
 // idle or not, and before a frame goes out when the last check is older
 // than that, so logout, a password change or a revoked session ends a
 // stream that is already open within a second.
-func (s *Server) chatEvents(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageChatEvents(w http.ResponseWriter, r *http.Request) error {
 	if s.Live == nil {
 		return errorf(http.StatusNotFound, "live updates are not available")
 	}
@@ -193,14 +185,4 @@ func roleClass(m store.Message) string {
 		return "assistant"
 	}
 	return "tool"
-}
-
-// titleOf makes a conversation title of the start of its first message:
-// one line, at most 60 characters.
-func titleOf(text string) string {
-	t := strings.Join(strings.Fields(text), " ")
-	if r := []rune(t); len(r) > 60 {
-		t = strings.TrimSpace(string(r[:59])) + "…"
-	}
-	return t
 }

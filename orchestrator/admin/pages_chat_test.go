@@ -73,19 +73,7 @@ func TestChatSend(t *testing.T) {
 		t.Fatalf("new conversation: %d %s", c, loc)
 	}
 	id := strings.TrimPrefix(loc, "/chat/")
-	send := func(id, text string) int {
-		req, _ := http.NewRequest("POST", e.srv.URL+"/chat/"+id+"/messages", strings.NewReader(url.Values{"text": {text}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("X-CSRF-Token", b.csrf)
-		req.Header.Set("Sec-Fetch-Site", "same-origin")
-		resp, err := b.c.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
-	}
+	send := func(id, text string) int { return chatPost(t, b, id, text) }
 	if code := send(id, "  What is   the weather\nin Paris today?  "); code != http.StatusAccepted {
 		t.Fatalf("send: %d", code)
 	}
@@ -115,6 +103,69 @@ func TestChatSend(t *testing.T) {
 	}
 	if msgs, _ := e.store.Messages(ctx, dc.ID); len(msgs) != 0 {
 		t.Errorf("the Discord conversation got %d messages from the web", len(msgs))
+	}
+}
+
+// chatPost posts a message as chat.js does and returns the status.
+func chatPost(t *testing.T, b *browser, id, text string) int {
+	t.Helper()
+	req, _ := http.NewRequest("POST", b.e.srv.URL+"/chat/"+id+"/messages", strings.NewReader(url.Values{"text": {text}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("X-CSRF-Token", b.csrf)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestChatPostsAreBounded: a post from chat.js to a conversation whose
+// reply is still being written is refused at once (409), not queued;
+// replies written in the background are capped over all conversations
+// (429 beyond); Close cancels them (rather than waiting for their
+// deadline) and their failure is stored.
+func TestChatPostsAreBounded(t *testing.T) {
+	e := newEnv(t, func(d *Deps) { d.Live = live.New() })
+	e.setup()
+	b := e.login()
+	ctx := context.Background()
+	var convs []string
+	for range maxBackgroundPosts + 1 {
+		c, err := e.store.CreateConversation(ctx, store.SourceWeb, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		convs = append(convs, c.ID)
+	}
+	if code := chatPost(t, b, convs[0], "first"); code != http.StatusAccepted {
+		t.Fatalf("first post: %d", code)
+	}
+	if code := chatPost(t, b, convs[0], "second"); code != http.StatusConflict {
+		t.Errorf("a second post while the reply is written: %d; want 409", code)
+	}
+	for _, id := range convs[1:maxBackgroundPosts] {
+		if code := chatPost(t, b, id, "hello"); code != http.StatusAccepted {
+			t.Fatalf("post to another conversation: %d", code)
+		}
+	}
+	if code := chatPost(t, b, convs[maxBackgroundPosts], "one too many"); code != http.StatusTooManyRequests {
+		t.Errorf("a post past the cap: %d; want 429", code)
+	}
+	if msgs, _ := e.store.Messages(ctx, convs[maxBackgroundPosts]); len(msgs) != 0 {
+		t.Errorf("the refused post stored %d messages", len(msgs))
+	}
+	e.server.Close()
+	if n := strings.Count(e.logs.String(), "cancelled: the orchestrator is shutting down"); n != maxBackgroundPosts {
+		t.Errorf("%d tasks cancelled by Close; want %d:\n%s", n, maxBackgroundPosts, e.logs.String())
+	}
+	for _, id := range convs[:maxBackgroundPosts] {
+		msgs, _ := e.store.Messages(ctx, id)
+		if len(msgs) != 2 || !msgs[1].IsError {
+			t.Errorf("conversation %s after Close: %+v; want the message and a failure", id, msgs)
+		}
 	}
 }
 

@@ -61,7 +61,7 @@ func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
 	return st, nil
 }
 
-func (s *Server) showDashboard(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) error {
 	d := dashboardData{Worker: s.Queue.Status(s.WorkerGrace)}
 	var err error
 	if d.LLM, err = s.llmStatus(r); err != nil {

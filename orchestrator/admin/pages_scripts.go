@@ -33,7 +33,7 @@ type scriptRow struct {
 	LastChange  time.Time
 }
 
-func (s *Server) showScripts(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageScripts(w http.ResponseWriter, r *http.Request) error {
 	sums, err := s.Store.ListScripts(r.Context())
 	if err != nil {
 		return err
@@ -130,7 +130,7 @@ type testRun struct {
 	Error                  string // why it did not run
 }
 
-func (s *Server) showReview(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageReview(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.review(r.Context(), r.PathValue("name"), r.URL.Query().Get("sha256"))
 	if err != nil {
 		return err
@@ -294,7 +294,7 @@ func reviewURL(name, sha string) string {
 
 func shortSHA(sha string) string { return sha[:min(12, len(sha))] }
 
-func (s *Server) pageApprove(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageApproveScript(w http.ResponseWriter, r *http.Request) error {
 	name, sha := r.PathValue("name"), r.PathValue("sha256")
 	if err := s.Approval.Approve(r.Context(), name, sha, who(r).actor()); err != nil {
 		return scriptError(err)
@@ -304,25 +304,24 @@ func (s *Server) pageApprove(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) pageReject(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageRejectScript(w http.ResponseWriter, r *http.Request) error {
 	name, sha := r.PathValue("name"), r.PathValue("sha256")
-	reason := strings.TrimSpace(r.PostFormValue("reason"))
-	if reason == "" {
-		p, err := s.review(r.Context(), name, sha)
-		if err != nil {
-			return err
+	if err := s.Approval.Reject(r.Context(), name, sha, who(r).actor(), r.PostFormValue("reason")); err != nil {
+		if !errors.Is(err, approval.ErrReasonRequired) {
+			return scriptError(err)
 		}
-		s.renderReview(w, r, http.StatusBadRequest, p, "Give a reason for the rejection: it is stored with the version and tells the assistant what to fix.")
+		p, perr := s.review(r.Context(), name, sha)
+		if perr != nil {
+			return perr
+		}
+		s.renderReview(w, r, http.StatusBadRequest, p, scriptError(err).Error())
 		return nil
-	}
-	if err := s.Approval.Reject(r.Context(), name, sha, who(r).actor(), reason); err != nil {
-		return scriptError(err)
 	}
 	s.redirect(w, r, reviewURL(name, sha), fmt.Sprintf("Rejected %s@%s.", name, shortSHA(sha)))
 	return nil
 }
 
-func (s *Server) pageRevoke(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageRevokeScript(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	if err := s.Approval.Revoke(r.Context(), name, who(r).actor(), r.PostFormValue("reason")); err != nil {
 		return scriptError(err)
@@ -335,18 +334,15 @@ func (s *Server) pageRevoke(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// pageTestRun runs a version with arguments through the worker's sandbox
+// pageTestScript runs a version with arguments through the worker's sandbox
 // and shows the review page with the outcome.
-func (s *Server) pageTestRun(w http.ResponseWriter, r *http.Request) error {
-	name, sha := r.PathValue("name"), strings.TrimSpace(r.PostFormValue("sha256"))
-	if sha == "" {
-		v, err := s.Approval.Approved(r.Context(), name)
-		if err != nil {
-			return scriptError(err)
-		}
-		sha = v.SHA256
+func (s *Server) pageTestScript(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	v, err := s.Approval.Resolve(r.Context(), name, strings.TrimSpace(r.PostFormValue("sha256")))
+	if err != nil {
+		return scriptError(err)
 	}
-	p, err := s.review(r.Context(), name, sha)
+	p, err := s.review(r.Context(), name, v.SHA256)
 	if err != nil {
 		return err
 	}
@@ -363,14 +359,15 @@ func (s *Server) pageTestRun(w http.ResponseWriter, r *http.Request) error {
 		s.renderReview(w, r, http.StatusBadRequest, p, "")
 		return nil
 	}
-	if s.Queue != nil && !s.Queue.Status(s.WorkerGrace).Connected {
-		p.Test.Error = "The worker is not connected, so nothing can run. Start it and try again."
-		s.renderReview(w, r, http.StatusServiceUnavailable, p, "")
-		return nil
-	}
 	res, err := s.Core.TestScript(r.Context(), who(r).actor(), t)
 	if err != nil {
-		return scriptError(err)
+		var he *httpError
+		if !errors.As(scriptError(err), &he) {
+			return err
+		}
+		p.Test.Error = he.Msg
+		s.renderReview(w, r, he.Code, p, "")
+		return nil
 	}
 	p.Test.Ran, p.Test.OK, p.Test.Output = true, res.OK, res.Output
 	s.renderReview(w, r, http.StatusOK, p, "")

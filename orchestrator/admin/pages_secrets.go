@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
 	"github.com/airlockhq/airlock/secure/vault"
 )
@@ -30,7 +29,7 @@ type secretRow struct {
 	FromEnv bool
 }
 
-func (s *Server) showSecrets(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageSecrets(w http.ResponseWriter, r *http.Request) error {
 	return s.renderSecrets(w, r, http.StatusOK, "", "")
 }
 
@@ -54,15 +53,13 @@ func (s *Server) renderSecrets(w http.ResponseWriter, r *http.Request, code int,
 func (s *Server) pageSaveSecret(w http.ResponseWriter, r *http.Request) error {
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	value := r.PostFormValue("value")
-	if err := vault.ValidName(name); err != nil {
-		return s.secretFormError(w, r, secretError(err), "")
-	}
-	created, err := s.Vault.Set(r.Context(), name, value)
+	created, err := s.setSecret(r, name, value)
 	if err != nil {
+		if errors.Is(err, vault.ErrInvalidName) {
+			name = "" // not echoed: it may be a value pasted in the wrong field
+		}
 		return s.secretFormError(w, r, secretError(err), name)
 	}
-	s.auditEvent(r, audit.Event{Actor: who(r).actor(), Action: "secret.set", Target: name, Outcome: audit.OutcomeOK,
-		Details: map[string]any{"created": created}})
 	msg := "Saved " + name + "."
 	if !created {
 		msg = "Replaced the value of " + name + "."
@@ -77,13 +74,9 @@ func (s *Server) pageSaveSecret(w http.ResponseWriter, r *http.Request) error {
 // pageDeleteSecret deletes a secret from the vault.
 func (s *Server) pageDeleteSecret(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	if err := vault.ValidName(name); err != nil {
-		return errorf(http.StatusNotFound, "no such secret")
-	}
-	if err := s.Vault.Delete(r.Context(), name); err != nil {
+	if err := s.deleteSecret(r, name); err != nil {
 		return s.secretFormError(w, r, secretError(err), "")
 	}
-	s.auditEvent(r, audit.Event{Actor: who(r).actor(), Action: "secret.deleted", Target: name, Outcome: audit.OutcomeOK})
 	s.redirect(w, r, "/secrets", "Deleted "+name+".")
 	return nil
 }
@@ -95,11 +88,5 @@ func (s *Server) secretFormError(w http.ResponseWriter, r *http.Request, err err
 	if !errors.As(err, &he) {
 		return err
 	}
-	msg := he.Msg
-	// "secrets: set X: vault: invalid secret value: it must..." reads
-	// better from "invalid".
-	if i := strings.Index(msg, "invalid secret "); i > 0 {
-		msg = msg[i:]
-	}
-	return s.renderSecrets(w, r, he.Code, msg, name)
+	return s.renderSecrets(w, r, he.Code, he.Msg, name)
 }

@@ -1,16 +1,13 @@
 package admin
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
 	"github.com/airlockhq/airlock/orchestrator/settings"
 )
@@ -51,7 +48,7 @@ func (s *Server) settingsData(r *http.Request, cur settings.Settings) (settingsD
 	return d, nil
 }
 
-func (s *Server) showSettings(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageSettings(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.settingsData(r, s.Settings.Get())
 	if err != nil {
 		return err
@@ -153,7 +150,7 @@ func (s *Server) saveSettingsForm(r *http.Request) (settingsData, bool, error) {
 		if v == "" {
 			continue
 		}
-		if _, err := s.Vault.Set(r.Context(), f.name, v); err != nil {
+		if _, err := s.setSecret(r, f.name, v); err != nil {
 			he, ok := secretError(err).(*httpError)
 			if !ok {
 				return d, false, err
@@ -161,7 +158,6 @@ func (s *Server) saveSettingsForm(r *http.Request) (settingsData, bool, error) {
 			d.Problems[f.field] = he.Msg
 			return d, false, nil
 		}
-		s.auditEvent(r, audit.Event{Actor: who(r).actor(), Action: "secret.set", Target: f.name, Outcome: audit.OutcomeOK})
 	}
 	return d, true, nil
 }
@@ -225,7 +221,7 @@ func (s *Server) pageTestLLM(w http.ResponseWriter, r *http.Request) error {
 
 // --- first-run wizard, after the admin account ---
 
-func (s *Server) showWelcomeLLM(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageWelcomeLLM(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.settingsData(r, s.Settings.Get())
 	if err != nil {
 		return err
@@ -234,7 +230,7 @@ func (s *Server) showWelcomeLLM(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) saveWelcomeLLM(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageSaveWelcomeLLM(w http.ResponseWriter, r *http.Request) error {
 	d, ok, err := s.saveSettingsForm(r)
 	if err != nil {
 		return err
@@ -248,7 +244,7 @@ func (s *Server) saveWelcomeLLM(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) showWelcomeDiscord(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageWelcomeDiscord(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.settingsData(r, s.Settings.Get())
 	if err != nil {
 		return err
@@ -257,7 +253,7 @@ func (s *Server) showWelcomeDiscord(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-func (s *Server) saveWelcomeDiscord(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageSaveWelcomeDiscord(w http.ResponseWriter, r *http.Request) error {
 	if r.PostFormValue("skip") != "" {
 		s.redirect(w, r, "/", "Setup is done. You can connect Discord later in Settings.")
 		return nil
@@ -273,53 +269,4 @@ func (s *Server) saveWelcomeDiscord(w http.ResponseWriter, r *http.Request) erro
 	}
 	s.redirect(w, r, "/", "Setup is done.")
 	return nil
-}
-
-// --- API ---
-
-func (s *Server) apiSettings(w http.ResponseWriter, r *http.Request) error {
-	s.writeJSON(w, http.StatusOK, map[string]any{"settings": s.Settings.Get(), "locked": s.Settings.Locked()})
-	return nil
-}
-
-// apiSaveSettings takes a whole or partial settings document: fields it
-// leaves out keep their value.
-func (s *Server) apiSaveSettings(w http.ResponseWriter, r *http.Request) error {
-	var raw json.RawMessage
-	if err := s.decodeJSON(w, r, &raw); err != nil {
-		return err
-	}
-	next := s.Settings.Get()
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&next); err != nil {
-		return &httpError{Code: http.StatusBadRequest, Msg: "malformed settings: " + jsonProblem(err), Err: err}
-	}
-	saved, err := s.Settings.Update(r.Context(), who(r).actor(), next)
-	var ve *settings.ValidationError
-	if errors.As(err, &ve) {
-		s.writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid settings", "problems": ve.Problems})
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	s.writeJSON(w, http.StatusOK, map[string]any{"settings": saved, "locked": s.Settings.Locked()})
-	return nil
-}
-
-// jsonProblem describes a decoding error without echoing input.
-func jsonProblem(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return "field " + te.Field + " has the wrong type"
-	}
-	msg := err.Error()
-	if strings.HasPrefix(msg, "json: unknown field ") {
-		return "unknown field " + strings.TrimPrefix(msg, "json: unknown field ")
-	}
-	if strings.HasPrefix(msg, "settings: ") {
-		return strings.TrimPrefix(msg, "settings: ")
-	}
-	return "invalid JSON"
 }

@@ -6,7 +6,11 @@ import (
 	"github.com/go-chi/chi/v5"
 )
 
-// Handler returns the server's routes, all in one place.
+// Handler returns the server's routes, all in one place. Handlers that
+// render HTML are named page* and live in pages_*.go; handlers of the
+// JSON API are named api* and live in api_*.go. Both only parse, call the
+// service that owns the rule (approval, auth, secrets, the core) and
+// render.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
 	r.Use(s.recoverer, securityHeaders, s.reserveOnly, s.checkHost, s.readBody)
@@ -25,47 +29,47 @@ func (s *Server) Handler() http.Handler {
 	// Signed-out pages: first-run setup and login.
 	r.Group(func(r chi.Router) {
 		r.Use(s.checkOrigin, s.csrfSignedOut)
-		r.Get("/setup", s.handle(s.showSetup))
-		r.Post("/setup", s.handle(s.setup))
-		r.Get("/login", s.handle(s.showLogin))
-		r.Post("/login", s.handle(s.login))
+		r.Get("/setup", s.handle(s.pageSetupForm))
+		r.Post("/setup", s.handle(s.pageSetup))
+		r.Get("/login", s.handle(s.pageLoginForm))
+		r.Post("/login", s.handle(s.pageLogin))
 	})
 
 	// Signed-in pages.
 	r.Group(func(r chi.Router) {
 		r.Use(s.checkOrigin, s.requireSession, s.csrfSession)
-		r.Get("/", s.handle(s.showDashboard))
-		r.Post("/logout", s.handle(s.logout))
-		r.Get("/welcome/llm", s.handle(s.showWelcomeLLM))
-		r.Post("/welcome/llm", s.handle(s.saveWelcomeLLM))
-		r.Get("/welcome/discord", s.handle(s.showWelcomeDiscord))
-		r.Post("/welcome/discord", s.handle(s.saveWelcomeDiscord))
+		r.Get("/", s.handle(s.pageDashboard))
+		r.Post("/logout", s.handle(s.pageLogout))
+		r.Get("/welcome/llm", s.handle(s.pageWelcomeLLM))
+		r.Post("/welcome/llm", s.handle(s.pageSaveWelcomeLLM))
+		r.Get("/welcome/discord", s.handle(s.pageWelcomeDiscord))
+		r.Post("/welcome/discord", s.handle(s.pageSaveWelcomeDiscord))
 
-		r.Get("/scripts", s.handle(s.showScripts))
-		r.Get("/scripts/{name}", s.handle(s.showReview))
-		r.Post("/scripts/{name}/versions/{sha256}/approve", s.handle(s.pageApprove))
-		r.Post("/scripts/{name}/versions/{sha256}/reject", s.handle(s.pageReject))
-		r.Post("/scripts/{name}/revoke", s.handle(s.pageRevoke))
-		r.Post("/scripts/{name}/test", s.handle(s.pageTestRun))
+		r.Get("/scripts", s.handle(s.pageScripts))
+		r.Get("/scripts/{name}", s.handle(s.pageReview))
+		r.Post("/scripts/{name}/versions/{sha256}/approve", s.handle(s.pageApproveScript))
+		r.Post("/scripts/{name}/versions/{sha256}/reject", s.handle(s.pageRejectScript))
+		r.Post("/scripts/{name}/revoke", s.handle(s.pageRevokeScript))
+		r.Post("/scripts/{name}/test", s.handle(s.pageTestScript))
 
-		r.Get("/secrets", s.handle(s.showSecrets))
+		r.Get("/secrets", s.handle(s.pageSecrets))
 		r.Post("/secrets", s.handle(s.pageSaveSecret))
 		r.Post("/secrets/{name}/delete", s.handle(s.pageDeleteSecret))
 
-		r.Get("/chat", s.handle(s.showChat))
+		r.Get("/chat", s.handle(s.pageChat))
 		r.Post("/chat", s.handle(s.pageNewChat))
-		r.Get("/chat/{id}", s.handle(s.showChat))
+		r.Get("/chat/{id}", s.handle(s.pageChat))
 		r.Post("/chat/{id}/messages", s.handle(s.pageSendMessage))
-		r.Get("/chat/{id}/events", s.handle(s.chatEvents))
+		r.Get("/chat/{id}/events", s.handle(s.pageChatEvents))
 
-		r.Get("/settings", s.handle(s.showSettings))
+		r.Get("/settings", s.handle(s.pageSettings))
 		r.Post("/settings", s.handle(s.pageSaveSettings))
 		r.Post("/settings/test-llm", s.handle(s.pageTestLLM))
 
-		r.Get("/audit", s.handle(s.showAudit))
-		r.Get("/audit/export", s.handle(s.exportAudit))
+		r.Get("/audit", s.handle(s.pageAudit))
+		r.Get("/audit/export", s.handle(s.pageExportAudit))
 
-		r.Get("/account", s.handle(s.showAccount))
+		r.Get("/account", s.handle(s.pageAccount))
 		r.Post("/account/password", s.handle(s.pageChangePassword))
 		r.Post("/account/sessions/revoke-others", s.handle(s.pageSignOutOthers))
 		r.Post("/account/sessions/{id}/revoke", s.handle(s.pageRevokeSession))
@@ -79,24 +83,24 @@ func (s *Server) Handler() http.Handler {
 		r.Group(func(r chi.Router) {
 			r.Use(s.requireAPI)
 			r.Post("/auth/logout", s.handle(s.apiLogout))
-			r.Get("/status", s.handle(s.showStatus))
-			r.Get("/conversations", s.handle(s.listConversations))
-			r.Post("/conversations", s.handle(s.createConversation))
-			r.Get("/conversations/{id}", s.handle(s.showConversation))
-			r.Post("/conversations/{id}/messages", s.handle(s.postMessage))
-			r.Get("/scripts", s.handle(s.listScripts))
-			r.Get("/scripts/{name}", s.handle(s.showScript))
-			r.Post("/scripts/{name}/versions/{sha256}/approve", s.handle(s.approveScript))
-			r.Post("/scripts/{name}/versions/{sha256}/reject", s.handle(s.rejectScript))
-			r.Post("/scripts/{name}/revoke", s.handle(s.revokeScript))
-			r.Post("/scripts/{name}/test", s.handle(s.testScript))
-			r.Get("/secrets", s.handle(s.listSecrets))
-			r.Put("/secrets/{name}", s.handle(s.saveSecret))
-			r.Delete("/secrets/{name}", s.handle(s.deleteSecret))
+			r.Get("/status", s.handle(s.apiStatus))
+			r.Get("/conversations", s.handle(s.apiListConversations))
+			r.Post("/conversations", s.handle(s.apiCreateConversation))
+			r.Get("/conversations/{id}", s.handle(s.apiConversation))
+			r.Post("/conversations/{id}/messages", s.handle(s.apiPostMessage))
+			r.Get("/scripts", s.handle(s.apiListScripts))
+			r.Get("/scripts/{name}", s.handle(s.apiScript))
+			r.Post("/scripts/{name}/versions/{sha256}/approve", s.handle(s.apiApproveScript))
+			r.Post("/scripts/{name}/versions/{sha256}/reject", s.handle(s.apiRejectScript))
+			r.Post("/scripts/{name}/revoke", s.handle(s.apiRevokeScript))
+			r.Post("/scripts/{name}/test", s.handle(s.apiTestScript))
+			r.Get("/secrets", s.handle(s.apiListSecrets))
+			r.Put("/secrets/{name}", s.handle(s.apiSaveSecret))
+			r.Delete("/secrets/{name}", s.handle(s.apiDeleteSecret))
 			r.Get("/settings", s.handle(s.apiSettings))
 			r.Put("/settings", s.handle(s.apiSaveSettings))
-			r.Get("/audit", s.handle(s.listAudit))
-			r.Get("/audit/verify", s.handle(s.verifyAudit))
+			r.Get("/audit", s.handle(s.apiListAudit))
+			r.Get("/audit/verify", s.handle(s.apiVerifyAudit))
 		})
 	})
 	return r

@@ -43,7 +43,7 @@ type signinData struct {
 	Code     bool // the setup form: ask for the code
 }
 
-func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageLoginForm(w http.ResponseWriter, r *http.Request) error {
 	if need, err := s.Auth.SetupNeeded(r.Context()); err != nil {
 		return err
 	} else if need {
@@ -59,7 +59,7 @@ func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) error {
 	user, next := r.PostFormValue("username"), safeNext(r.PostFormValue("next"))
 	res, err := s.signIn(w, r, user, r.PostFormValue("password"), auth.TypeSession)
 	if err != nil {
@@ -78,7 +78,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageLogout(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Auth.Logout(r.Context(), who(r).Session.ID); err != nil {
 		return authError(err)
 	}
@@ -87,7 +87,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) showSetup(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageSetupForm(w http.ResponseWriter, r *http.Request) error {
 	need, err := s.Auth.SetupNeeded(r.Context())
 	if err != nil {
 		return err
@@ -100,9 +100,9 @@ func (s *Server) showSetup(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// setup creates the first admin from the setup form, signs them in and
+// pageSetup creates the first admin from the setup form, signs them in and
 // continues the wizard with the model settings.
-func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) pageSetup(w http.ResponseWriter, r *http.Request) error {
 	user, pass := r.PostFormValue("username"), r.PostFormValue("password")
 	again := r.PostFormValue("password_again")
 	fail := func(err error) error {
@@ -138,61 +138,4 @@ func setRetryAfter(w http.ResponseWriter, he *httpError) {
 	if he.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(he.retryAfter.Round(time.Second)/time.Second)+1))
 	}
-}
-
-// --- API ---
-
-func (s *Server) apiSetupState(w http.ResponseWriter, r *http.Request) error {
-	need, err := s.Auth.SetupNeeded(r.Context())
-	if err != nil {
-		return err
-	}
-	s.writeJSON(w, http.StatusOK, map[string]bool{"setup_needed": need})
-	return nil
-}
-
-// apiSetup creates the first admin and answers with an API token for them.
-func (s *Server) apiSetup(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Code     string `json:"code"`
-		Username string `json:"username"`
-		Password string `json:"password"`
-	}
-	if err := s.decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	a, err := s.Auth.CompleteSetup(r.Context(), in.Code, in.Username, in.Password, s.clientIP(r))
-	if err != nil {
-		return authError(err)
-	}
-	res, err := s.signIn(w, r, in.Username, in.Password, auth.TypeAPI)
-	if err != nil {
-		return authError(err)
-	}
-	s.writeToken(w, http.StatusCreated, res.Token, map[string]any{"admin": a, "expires_at": res.Session.ExpiresAt})
-	return nil
-}
-
-func (s *Server) apiLogin(w http.ResponseWriter, r *http.Request) error {
-	var in struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-	}
-	if err := s.decodeJSON(w, r, &in); err != nil {
-		return err
-	}
-	res, err := s.signIn(w, r, in.Username, in.Password, auth.TypeAPI)
-	if err != nil {
-		return authError(err)
-	}
-	s.writeToken(w, http.StatusOK, res.Token, map[string]any{"expires_at": res.Session.ExpiresAt, "session_id": res.Session.ID})
-	return nil
-}
-
-func (s *Server) apiLogout(w http.ResponseWriter, r *http.Request) error {
-	if err := s.Auth.Logout(r.Context(), who(r).Session.ID); err != nil {
-		return authError(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }

@@ -47,6 +47,9 @@ var (
 	ErrNotPending = errors.New("the version is not pending review")
 	// ErrNotApproved: the script has no approved version.
 	ErrNotApproved = errors.New("the script has no approved version")
+	// ErrReasonRequired: a rejection without a reason. The reason is
+	// stored with the version and tells the assistant what to fix.
+	ErrReasonRequired = errors.New("a rejection needs a reason")
 )
 
 // ProposalError is a refused proposal. Its message is meant for the model

@@ -38,10 +38,14 @@ func (s *Service) Approve(ctx context.Context, name, sha256, admin string) error
 }
 
 // Reject rejects the pending version name@sha256 on behalf of admin, with
-// an optional reason stored with the version (Version.Reason). Errors:
+// a reason stored with the version (Version.Reason) that tells the
+// assistant what to fix. Errors: ErrReasonRequired (the reason is blank),
 // ErrNotFound, ErrNotPending.
 func (s *Service) Reject(ctx context.Context, name, sha256, admin, reason string) error {
 	d, err := s.decision(name, sha256, admin, reason)
+	if err == nil && d.Reason == "" {
+		err = ErrReasonRequired
+	}
 	if err != nil {
 		return fmt.Errorf("approval: reject %s: %w", name, err)
 	}

@@ -131,6 +131,7 @@ func TestDecisionErrors(t *testing.T) {
 	ctx := context.Background()
 	svc := e.svc
 	v := e.mustPropose(t, "weather", weather("x"))
+	p := e.mustPropose(t, "weather", weather("y")) // stays pending
 	unknown := strings.Repeat("ab", 32)
 	tests := []struct {
 		name string
@@ -140,13 +141,14 @@ func TestDecisionErrors(t *testing.T) {
 		{"approve unknown sha", func() error { return svc.Approve(ctx, "weather", unknown, "admin") }, ErrNotFound},
 		{"approve malformed sha", func() error { return svc.Approve(ctx, "weather", "abc", "admin") }, ErrNotFound},
 		{"approve unknown name", func() error { return svc.Approve(ctx, "other", v.SHA256, "admin") }, ErrNotFound},
-		{"reject unknown", func() error { return svc.Reject(ctx, "weather", unknown, "admin", "") }, ErrNotFound},
+		{"reject unknown", func() error { return svc.Reject(ctx, "weather", unknown, "admin", "r") }, ErrNotFound},
+		{"reject without a reason", func() error { return svc.Reject(ctx, "weather", p.SHA256, "admin", " \n ") }, ErrReasonRequired},
 		{"revoke with none approved", func() error { return svc.Revoke(ctx, "weather", "admin", "") }, ErrNotApproved},
 		{"approve", func() error { return svc.Approve(ctx, "weather", v.SHA256, "admin") }, nil},
 		{"approve the approved", func() error { return svc.Approve(ctx, "weather", v.SHA256, "admin") }, ErrNotPending},
-		{"reject the approved", func() error { return svc.Reject(ctx, "weather", v.SHA256, "admin", "") }, ErrNotPending},
+		{"reject the approved", func() error { return svc.Reject(ctx, "weather", v.SHA256, "admin", "r") }, ErrNotPending},
 		{"revoke", func() error { return svc.Revoke(ctx, "weather", "admin", "") }, nil},
-		{"reject the revoked", func() error { return svc.Reject(ctx, "weather", v.SHA256, "admin", "") }, ErrNotPending},
+		{"reject the revoked", func() error { return svc.Reject(ctx, "weather", v.SHA256, "admin", "r") }, ErrNotPending},
 		{"re-approve the revoked", func() error { return svc.Approve(ctx, "weather", v.SHA256, "admin") }, nil},
 		{"status of unknown", func() error { _, err := svc.Status(ctx, "nope"); return err }, ErrNotFound},
 		{"version of unknown", func() error { _, err := svc.Version(ctx, "weather", unknown); return err }, ErrNotFound},
@@ -159,6 +161,12 @@ func TestDecisionErrors(t *testing.T) {
 	}
 	if err := svc.Approve(ctx, "weather", v.SHA256, ""); err == nil {
 		t.Error("a decision without an admin was accepted")
+	}
+	if got, err := svc.Version(ctx, "weather", p.SHA256); err != nil || got.Status != tools.ScriptPending {
+		t.Errorf("after a rejection without a reason: %+v, %v; want it still pending", got.Status, err)
+	}
+	if n := len(e.auditDetails(t, "script.rejected")); n != 0 {
+		t.Errorf("%d rejections audited; want none", n)
 	}
 }
 
@@ -271,5 +279,28 @@ func TestListAndStatus(t *testing.T) {
 	if err != nil || st.Approved == nil || st.Approved.SHA256 != b1.SHA256 || st.Latest.SHA256 != b2.SHA256 ||
 		len(st.Versions) != 2 || st.Versions[0].SHA256 != b2.SHA256 || st.Latest.Description != "Current weather" {
 		t.Errorf("Status(bravo) = %+v, %v", st, err)
+	}
+}
+
+// TestResolve: no sha256 means the approved version (ErrNotApproved when
+// none is); a sha256 means that version, approved or not.
+func TestResolve(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	v1 := e.mustPropose(t, "weather", weather("1"))
+	if _, err := e.svc.Resolve(ctx, "weather", ""); !errors.Is(err, ErrNotApproved) {
+		t.Errorf("none approved: %v; want ErrNotApproved", err)
+	}
+	if err := e.svc.Approve(ctx, "weather", v1.SHA256, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	v2 := e.mustPropose(t, "weather", weather("2"))
+	for sha, want := range map[string]string{"": v1.SHA256, strings.ToUpper(v2.SHA256): v2.SHA256} {
+		if got, err := e.svc.Resolve(ctx, "weather", sha); err != nil || got.SHA256 != want || got.Source == "" {
+			t.Errorf("Resolve(%q) = %s, %v; want %s with its source", sha, got.SHA256, err, want)
+		}
+	}
+	if _, err := e.svc.Resolve(ctx, "weather", strings.Repeat("ab", 32)); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown sha: %v; want ErrNotFound", err)
 	}
 }

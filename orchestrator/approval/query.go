@@ -53,6 +53,20 @@ func (s *Service) Version(ctx context.Context, name, sha256 string) (Version, er
 	return version(v, info(v)), nil
 }
 
+// Resolve returns the version name@sha256, or, when sha256 is empty, the
+// approved version of name (ErrNotApproved when none is): the version an
+// admin's test run means.
+func (s *Service) Resolve(ctx context.Context, name, sha256 string) (Version, error) {
+	if sha256 == "" {
+		v, err := s.Approved(ctx, name)
+		if err != nil {
+			return Version{}, err
+		}
+		sha256 = v.SHA256
+	}
+	return s.Version(ctx, name, sha256)
+}
+
 func version(v store.ScriptVersion, si tools.ScriptInfo) Version {
 	findings := wireFindings(v.Findings)
 	if findings == nil {

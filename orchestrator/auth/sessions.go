@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/airlockhq/airlock/orchestrator/audit"
@@ -30,6 +31,20 @@ func (s *Service) Logout(ctx context.Context, sessionID string) error {
 	s.record(ctx, audit.Event{Actor: s.actorOf(ctx, ss.AdminID), Action: ActionLogout, Target: ss.ID,
 		Outcome: audit.OutcomeOK, Details: map[string]any{"session_id": ss.ID, "token_type": ss.Type}})
 	return nil
+}
+
+// RevokeSession revokes one of the admin's own active sessions, effective
+// on its next request. A session that is not the admin's, or no longer
+// active, is ErrNoSession.
+func (s *Service) RevokeSession(ctx context.Context, adminID, sessionID string) error {
+	list, err := s.Sessions(ctx, adminID)
+	if err != nil {
+		return fmt.Errorf("auth: revoke session: %w", err)
+	}
+	if !slices.ContainsFunc(list, func(ss Session) bool { return ss.ID == sessionID }) {
+		return fmt.Errorf("auth: revoke session: %w", ErrNoSession)
+	}
+	return s.Logout(ctx, sessionID)
 }
 
 // SignOutOthers revokes every session of the admin except keepSessionID,

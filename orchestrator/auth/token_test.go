@@ -180,6 +180,32 @@ func TestRevocation(t *testing.T) {
 	}
 }
 
+// TestRevokeSession: an admin revokes only their own active sessions; any
+// other id is ErrNoSession and revokes nothing.
+func TestRevokeSession(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	a := e.withAdmin(t)
+	tok, s := e.login(t, TypeSession)
+	for _, c := range []struct{ admin, session string }{{a.ID, "ses_nope"}, {"adm_someone_else", s.ID}} {
+		if err := e.svc.RevokeSession(ctx, c.admin, c.session); !errors.Is(err, ErrNoSession) {
+			t.Errorf("RevokeSession(%s, %s) = %v; want ErrNoSession", c.admin, c.session, err)
+		}
+	}
+	if _, _, err := e.svc.Authenticate(ctx, tok, TypeSession); err != nil {
+		t.Fatalf("the session after refused revocations: %v", err)
+	}
+	if err := e.svc.RevokeSession(ctx, a.ID, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.svc.Authenticate(ctx, tok, TypeSession); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("a revoked session = %v; want ErrInvalidToken", err)
+	}
+	if err := e.svc.RevokeSession(ctx, a.ID, s.ID); !errors.Is(err, ErrNoSession) {
+		t.Errorf("revoking it again = %v; want ErrNoSession", err)
+	}
+}
+
 func TestAuthenticateStoreFailureIsNotInvalidToken(t *testing.T) {
 	e := newEnv(t)
 	e.withAdmin(t)

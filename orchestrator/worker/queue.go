@@ -17,6 +17,10 @@ import (
 	"github.com/airlockhq/airlock/mcp/tools"
 )
 
+// DefaultGrace is how long a worker counts as connected after its last
+// poll (Status), unless a caller chooses otherwise.
+const DefaultGrace = 45 * time.Second
+
 // ErrUnknownTask is returned for a task id that is not in flight.
 var ErrUnknownTask = errors.New("worker: unknown or finished task")
 

@@ -6,7 +6,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/audit"
 )
 
-func (s *Server) showStatus(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiStatus(w http.ResponseWriter, r *http.Request) error {
 	ws := s.Queue.Status(s.WorkerGrace)
 	requests, tokens, err := s.usageToday(r.Context())
 	if err != nil {
@@ -20,7 +20,7 @@ func (s *Server) showStatus(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiListAudit(w http.ResponseWriter, r *http.Request) error {
 	limit, offset, err := paging(r)
 	if err != nil {
 		return err
@@ -38,7 +38,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiVerifyAudit(w http.ResponseWriter, r *http.Request) error {
 	rep, err := s.Audit.Verify(r.Context())
 	if err != nil {
 		return err

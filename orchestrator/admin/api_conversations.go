@@ -10,7 +10,7 @@ import (
 
 const maxTitleBytes = 200
 
-func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiListConversations(w http.ResponseWriter, r *http.Request) error {
 	limit, offset, err := paging(r)
 	if err != nil {
 		return err
@@ -26,7 +26,7 @@ func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiCreateConversation(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Title string `json:"title"`
 	}
@@ -44,7 +44,7 @@ func (s *Server) createConversation(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-func (s *Server) showConversation(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiConversation(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	conv, err := s.Store.GetConversation(r.Context(), id)
 	if err != nil {
@@ -65,19 +65,12 @@ func (s *Server) showConversation(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiPostMessage(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Text string `json:"text"`
 	}
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
-	}
-	conv, err := s.Store.GetConversation(r.Context(), r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	if readOnly(conv) {
-		return errorf(http.StatusConflict, "this conversation happens in Discord; its transcript is read-only here")
 	}
 	reply, err := s.Core.HandleMessage(r.Context(), orchestrator.Message{
 		ConversationID: r.PathValue("id"), Source: "api", Author: who(r).actor(), Text: in.Text,

@@ -5,10 +5,11 @@ import (
 	"net/http"
 
 	"github.com/airlockhq/airlock/mcp/tools"
+	"github.com/airlockhq/airlock/orchestrator"
 	"github.com/airlockhq/airlock/orchestrator/approval"
 )
 
-func (s *Server) listScripts(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiListScripts(w http.ResponseWriter, r *http.Request) error {
 	list, err := s.Approval.List(r.Context(), false)
 	if err != nil {
 		return err
@@ -17,9 +18,9 @@ func (s *Server) listScripts(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// showScript returns a script's status and versions; with ?sha256= also
+// apiScript returns a script's status and versions; with ?sha256= also
 // that version's source, findings and diff against the approved one.
-func (s *Server) showScript(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiScript(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	st, err := s.Approval.Status(r.Context(), name)
 	if err != nil {
@@ -41,7 +42,7 @@ func (s *Server) showScript(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) approveScript(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiApproveScript(w http.ResponseWriter, r *http.Request) error {
 	name, sha := r.PathValue("name"), r.PathValue("sha256")
 	if err := s.Approval.Approve(r.Context(), name, sha, who(r).actor()); err != nil {
 		return scriptError(err)
@@ -50,7 +51,7 @@ func (s *Server) approveScript(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) rejectScript(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiRejectScript(w http.ResponseWriter, r *http.Request) error {
 	name, sha := r.PathValue("name"), r.PathValue("sha256")
 	var in struct {
 		Reason string `json:"reason"`
@@ -67,7 +68,7 @@ func (s *Server) rejectScript(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) revokeScript(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiRevokeScript(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
 	var in struct {
 		Reason string `json:"reason"`
@@ -92,13 +93,17 @@ func scriptError(err error) error {
 		return errorf(http.StatusConflict, "that version is not pending review")
 	case errors.Is(err, approval.ErrNotApproved):
 		return errorf(http.StatusConflict, "the script has no approved version")
+	case errors.Is(err, orchestrator.ErrWorkerOffline):
+		return errorf(http.StatusServiceUnavailable, "The worker is not connected, so nothing can run. Start it and try again.")
+	case errors.Is(err, approval.ErrReasonRequired):
+		return errorf(http.StatusBadRequest, "Give a reason for the rejection: it is stored with the version and tells the assistant what to fix.")
 	}
 	return err
 }
 
-// testScript runs a version of a script (default: the approved one) with
+// apiTestScript runs a version of a script (default: the approved one) with
 // arguments through the worker's sandbox, for review.
-func (s *Server) testScript(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) apiTestScript(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		SHA256   string         `json:"sha256"`
 		Function string         `json:"function"`
@@ -109,13 +114,6 @@ func (s *Server) testScript(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	name := r.PathValue("name")
-	if in.SHA256 == "" {
-		v, err := s.Approval.Approved(r.Context(), name)
-		if err != nil {
-			return scriptError(err)
-		}
-		in.SHA256 = v.SHA256
-	}
 	res, err := s.Core.TestScript(r.Context(), who(r).actor(), tools.ScriptTest{Name: name, SHA256: in.SHA256,
 		Function: in.Function, Args: in.Args, Kwargs: in.Kwargs})
 	if err != nil {
