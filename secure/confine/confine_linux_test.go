@@ -220,7 +220,10 @@ func runProbe(t *testing.T, mode string) probeResult {
 
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 func wantErrno(t *testing.T, what, got string, want syscall.Errno) {
 	t.Helper()
