@@ -72,7 +72,8 @@ type WorkerPaths struct {
 	Executable string
 	// TempDir is the worker's own temporary directory: read and written.
 	TempDir string
-	// Socket is the MCP socket: connected to.
+	// Socket is the MCP socket: connected to (any socket in its
+	// directory, which must exist).
 	Socket string
 }
 

@@ -64,7 +64,9 @@ func workerRules(p WorkerPaths) ([]landlock.Rule, error) {
 	rules := []landlock.Rule{
 		readExec(p.Executable),
 		landlock.RWDirs(p.TempDir),
-		landlock.PathAccess(llsys.AccessFSResolveUnix, p.Socket),
+		// On the directory: the socket is made anew when the orchestrator
+		// restarts, and may not exist yet when the worker starts.
+		landlock.PathAccess(llsys.AccessFSResolveUnix, filepath.Dir(p.Socket)),
 		// A sandbox child reads its own /proc/self/status before it narrows
 		// its domain; the Go runtime reads cgroup limits (GOMAXPROCS).
 		// Other users' processes stay behind ptrace access checks.
