@@ -71,6 +71,9 @@ func (c *Core) nextTask(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 	if err := decodeArgs(req, &args); err != nil {
 		return c.toolResult(tools.RuntimeNextTask, "", err)
 	}
+	if conf := worker.ReadConfinement(cred.PID, args.Confinement); c.Queue.SetConfinement(cred.PID, conf) {
+		c.logConfinement(cred.PID, conf)
+	}
 	wait := min(max(time.Duration(args.WaitMS)*time.Millisecond, 0), maxPollWait)
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -85,6 +88,23 @@ func (c *Core) nextTask(ctx context.Context, req mcp.CallToolRequest) (*mcp.Call
 		}
 	}
 	return c.jsonResult(tools.RuntimeNextTask, res, nil)
+}
+
+// logConfinement says, when a worker process first polls or its state
+// changes, whether it is confined; loudly when it is not.
+func (c *Core) logConfinement(pid int, conf worker.Confinement) {
+	var reported any = "nothing"
+	var problems []string
+	if r := conf.Reported; r != nil {
+		reported = *r
+		problems = r.Problems
+	}
+	if conf.Confined() {
+		c.Logger.Info("the worker is confined", "pid", pid, "kernel_seccomp", conf.KernelSeccomp, "reported", reported)
+		return
+	}
+	c.Logger.Error("THE WORKER IS NOT FULLY CONFINED: it can reach more than its socket; see the dashboard",
+		"pid", pid, "kernel_seccomp", conf.KernelSeccomp, "reported", reported, "problems", problems)
 }
 
 func (c *Core) completeTask(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
