@@ -229,13 +229,14 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 	audited(ctx, auditLog, logger, audit.Event{Actor: "system", Action: "orchestrator.started", Outcome: "ok",
 		Details: map[string]any{"dev": cfg.Dev}})
 
+	own := confineOrchestrator(cfg, getenv, logger.With("component", "confine"))
 	mcpSrv, err := startMCP(cfg, core, auditLog, logger)
 	if err != nil {
 		return err
 	}
 	httpSrv, httpErr, err := startHTTP(cfg, admin.New(admin.Deps{Core: core, Store: st, Audit: auditLog, Queue: queue,
 		Vault: vlt, Approval: scripts, Auth: authSvc, Settings: set, TestLLM: models.test, Live: hub,
-		LLM: models.gateway, CSRFKey: csrfKey, TrustedProxies: proxies, DiscordStatus: bot.Status,
+		LLM: models.gateway, CSRFKey: csrfKey, Confinement: own, TrustedProxies: proxies, DiscordStatus: bot.Status,
 		Logger: logger.With("component", "http"), MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
 		BodyReadTimeout: cfg.HTTP.BodyReadTimeout, AllowedHosts: allowedHosts(cfg),
 		Redact: func(b []byte) []byte { return holder.Load().Bytes(b) }}), logger)

@@ -96,10 +96,10 @@ func orchestratorRules(p OrchestratorPaths) []landlock.Rule {
 		landlock.PathAccess(llsys.AccessFSReadFile|llsys.AccessFSWriteFile, "/dev/null", "/dev/urandom").IgnoreIfMissing(),
 	}
 	if len(p.ReadWrite) > 0 {
-		rules = append(rules, landlock.RWDirs(p.ReadWrite...).WithRefer())
+		rules = append(rules, landlock.RWDirs(p.ReadWrite...).WithRefer().IgnoreIfMissing())
 	}
 	if len(p.Sockets) > 0 {
-		rules = append(rules, landlock.RWDirs(p.Sockets...).WithResolveUnix())
+		rules = append(rules, landlock.RWDirs(p.Sockets...).WithResolveUnix().IgnoreIfMissing())
 	}
 	if len(p.Programs) > 0 {
 		rules = append(rules, readExec(p.Programs...))
