@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +32,9 @@ func TestMain(m *testing.M) {
 	sandbox.MaybeChild()
 	if addr := os.Getenv(workerProbeEnv); addr != "" {
 		os.Exit(workerProbe(addr))
+	}
+	if mode := os.Getenv(workerStartEnv); mode != "" {
+		os.Exit(workerStart(mode))
 	}
 	os.Exit(m.Run())
 }
@@ -75,32 +77,7 @@ func TestConfinedWorkerHasNoNetworkButItsSocket(t *testing.T) {
 		}
 	}()
 
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "mcp.sock")
-	ln, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	polled := make(chan tools.NextTaskArgs, 1)
-	srv := mcpsrv.New(mcpsrv.Config{WorkerUID: os.Getuid()}, mcpserver.ServerTool{
-		Tool: mcp.NewToolWithRawSchema(tools.RuntimeNextTask, "test", json.RawMessage(`{"type":"object"}`)),
-		Handler: func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-			var args tools.NextTaskArgs
-			raw, _ := json.Marshal(req.Params.Arguments)
-			if err := json.Unmarshal(raw, &args); err != nil {
-				return nil, err
-			}
-			once.Do(func() { polled <- args })
-			select { // a long poll that never has work
-			case <-ctx.Done():
-			case <-time.After(time.Duration(args.WaitMS) * time.Millisecond):
-			}
-			return mcp.NewToolResultText(`{"task":null}`), nil
-		},
-	})
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Shutdown(context.Background())
+	sock, polled := fakeOrchestrator(t)
 
 	exe, err := os.Executable()
 	if err != nil {
@@ -155,6 +132,41 @@ func TestConfinedWorkerHasNoNetworkButItsSocket(t *testing.T) {
 	if !strings.Contains(string(status), "\nSeccomp:\t2\n") || !strings.Contains(string(status), "\nNoNewPrivs:\t1\n") {
 		t.Errorf("the worker's /proc status shows no seccomp filter or no no_new_privs:\n%s", status)
 	}
+}
+
+// fakeOrchestrator serves runtime_next_task on a Unix socket in a
+// temporary directory: it never has work, and hands the first poll's
+// arguments to the channel (the rest are dropped).
+func fakeOrchestrator(t testing.TB) (string, <-chan tools.NextTaskArgs) {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "mcp.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	polled := make(chan tools.NextTaskArgs, 1)
+	srv := mcpsrv.New(mcpsrv.Config{WorkerUID: os.Getuid()}, mcpserver.ServerTool{
+		Tool: mcp.NewToolWithRawSchema(tools.RuntimeNextTask, "test", json.RawMessage(`{"type":"object"}`)),
+		Handler: func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			var args tools.NextTaskArgs
+			raw, _ := json.Marshal(req.Params.Arguments)
+			if err := json.Unmarshal(raw, &args); err != nil {
+				return nil, err
+			}
+			select {
+			case polled <- args:
+			default:
+			}
+			select { // a long poll that never has work
+			case <-ctx.Done():
+			case <-time.After(time.Duration(args.WaitMS) * time.Millisecond):
+			}
+			return mcp.NewToolResultText(`{"task":null}`), nil
+		},
+	})
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Shutdown(context.Background()) })
+	return sock, polled
 }
 
 type testLog struct{ t *testing.T }
