@@ -314,3 +314,24 @@ func TestReportString(t *testing.T) {
 		t.Errorf("String() = %q, Confined() = %v; want %q, false", got, r.Confined(), want)
 	}
 }
+
+func TestHasInterpreter(t *testing.T) {
+	dir := t.TempDir()
+	static, dynamic := filepath.Join(dir, "static"), filepath.Join(dir, "dynamic")
+	for _, b := range []struct{ out, cgo string }{{static, "0"}, {dynamic, "1"}} {
+		cmd := exec.Command("go", "build", "-o", b.out, "./testdata/hello")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED="+b.cgo)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("build with CGO_ENABLED=%s: %v\n%s", b.cgo, err, out)
+		}
+	}
+	if hasInterpreter(static) {
+		t.Error("a static binary is taken for a dynamic one")
+	}
+	if !hasInterpreter(dynamic) {
+		t.Error("a dynamic binary (cgo, os/user) is taken for a static one")
+	}
+	if hasInterpreter("/nonexistent") || hasInterpreter("/etc/hostname") {
+		t.Error("a missing or non-ELF file is taken for a dynamic binary")
+	}
+}

@@ -1,10 +1,11 @@
 package confine
 
 import (
-	"debug/elf"
+	"encoding/binary"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/landlock-lsm/go-landlock/landlock"
 	llsys "github.com/landlock-lsm/go-landlock/landlock/syscall"
@@ -37,22 +38,45 @@ func readExec(paths ...string) landlock.Rule {
 // its interpreter and the library directories. A static binary needs
 // none (the container's binaries are static).
 func loaderRules(exes ...string) []landlock.Rule {
-	dynamic := false
-	for _, exe := range exes {
-		if f, err := elf.Open(exe); err == nil {
-			for _, p := range f.Progs {
-				dynamic = dynamic || p.Type == elf.PT_INTERP
-			}
-			f.Close()
-		}
-	}
-	if !dynamic {
+	if !slices.ContainsFunc(exes, hasInterpreter) {
 		return nil
 	}
 	return []landlock.Rule{
 		landlock.RODirs("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/libexec").IgnoreIfMissing(),
 		landlock.ROFiles("/etc/ld.so.cache", "/etc/ld.so.preload").IgnoreIfMissing(),
 	}
+}
+
+// hasInterpreter reports whether the 64-bit little-endian ELF file at
+// path names a program interpreter (PT_INTERP): it is dynamically linked.
+// Read by hand: debug/elf would link DWARF and decompressors into the
+// worker for one header.
+func hasInterpreter(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var eh [64]byte
+	if _, err := f.ReadAt(eh[:], 0); err != nil || string(eh[:4]) != "\x7fELF" || eh[4] != 2 || eh[5] != 1 {
+		return false
+	}
+	phoff := int64(binary.LittleEndian.Uint64(eh[32:]))
+	phentsize := int64(binary.LittleEndian.Uint16(eh[54:]))
+	phnum := int64(binary.LittleEndian.Uint16(eh[56:]))
+	if phentsize < 4 || phnum > 256 {
+		return false
+	}
+	var typ [4]byte
+	for i := range phnum {
+		if _, err := f.ReadAt(typ[:], phoff+i*phentsize); err != nil {
+			return false
+		}
+		if binary.LittleEndian.Uint32(typ[:]) == 3 { // PT_INTERP
+			return true
+		}
+	}
+	return false
 }
 
 // workerRules are the worker's file, program and network allowances.
