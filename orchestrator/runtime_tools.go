@@ -82,6 +82,9 @@ func withoutPID[A, R any](fn func(context.Context, tools.Task, A) (R, error)) fu
 }
 
 func (c *Core) nextTask(ctx context.Context, cred peercred.Cred, args tools.NextTaskArgs) (tools.NextTaskResult, error) {
+	if conf := worker.ReadConfinement(cred.PID, args.Confinement); c.queue.SetConfinement(cred.PID, conf) {
+		c.logConfinement(cred.PID, conf)
+	}
 	wait := min(max(time.Duration(args.WaitMS)*time.Millisecond, 0), maxPollWait)
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -96,6 +99,23 @@ func (c *Core) nextTask(ctx context.Context, cred peercred.Cred, args tools.Next
 		}
 	}
 	return res, nil
+}
+
+// logConfinement says, when a worker process first polls or its state
+// changes, whether it is confined; loudly when it is not.
+func (c *Core) logConfinement(pid int, conf worker.Confinement) {
+	var reported any = "nothing"
+	var problems []string
+	if r := conf.Reported; r != nil {
+		reported = *r
+		problems = r.Problems
+	}
+	if conf.Confined() {
+		c.logger.Info("the worker is confined", "pid", pid, "kernel_seccomp", conf.KernelSeccomp, "reported", reported)
+		return
+	}
+	c.logger.Error("THE WORKER IS NOT FULLY CONFINED: it can reach more than its socket; see the dashboard",
+		"pid", pid, "kernel_seccomp", conf.KernelSeccomp, "reported", reported, "problems", problems)
 }
 
 func (c *Core) completeTask(_ context.Context, cred peercred.Cred, args tools.CompleteTaskArgs) (tools.CompleteTaskResult, error) {

@@ -14,6 +14,9 @@ import (
 	"strconv"
 	"sync/atomic"
 	"syscall"
+	_ "time/tzdata" // a confined child reads no zoneinfo file
+
+	"github.com/airlockhq/airlock/secure/confine"
 )
 
 // ChildArg is os.Args[1] of a sandbox child: the worker re-executes its
@@ -48,7 +51,12 @@ func MaybeChild() {
 func childMain(args []string, in io.Reader, out io.Writer) int {
 	runtime.GOMAXPROCS(1) // Starlark is single-threaded; so is the GC here
 	w := &lineWriter{w: out}
-	base := readMemBase()
+	mem := openStatm()
+	status := openStatus()
+	// From here on: no socket, no program, no file but those already open.
+	// First, so that the base size below counts what it maps.
+	conf := confine.Child()
+	base := readMemBase(status)
 	lim, err := parseChildArgs(args)
 	if err == nil {
 		err = applyLimits(lim, base)
@@ -61,8 +69,8 @@ func childMain(args []string, in io.Reader, out io.Writer) int {
 	cpuSecs.Store(cpuSeconds(lim.CPUTime))
 	watchCPU(w, &cpuSecs)
 
-	warmUp()
-	if err := w.write(childMsg{Type: msgReady}); err != nil {
+	warmUp(mem)
+	if err := w.write(childMsg{Type: msgReady, Confinement: &conf}); err != nil {
 		return 0
 	}
 	r := bufio.NewReader(in)
@@ -75,7 +83,7 @@ func childMain(args []string, in io.Reader, out io.Writer) int {
 		return 0 // the parent went away or closed an idle child
 	}
 	cpuSecs.Store(cpuSeconds(j.Limits.CPUTime))
-	if err := w.write(execute(j, &link{w: w, r: r}, dataLimit(j.Limits.MemoryBytes, base))); err != nil {
+	if err := w.write(execute(j, &link{w: w, r: r}, dataLimit(j.Limits.MemoryBytes, base), mem)); err != nil {
 		return exitUsage
 	}
 	return 0
@@ -107,14 +115,14 @@ const warmUpSource = `def main(a, k=None):
 
 // warmUp runs warmUpSource once, in its own thread and globals, before
 // the job is read; it leaves nothing behind that a script could see.
-func warmUp() {
+func warmUp(mem statm) {
 	j := job{Name: "warmup", Source: warmUpSource, Function: "main", Args: json.RawMessage(`["x"]`),
 		Kwargs: json.RawMessage(`{"k":1}`), Limits: Limits{}.withDefaults()}
 	var sink bytes.Buffer
 	_ = (&lineWriter{w: &sink}).write(j)
 	_ = json.Unmarshal(sink.Bytes(), &j)
 	sink.Reset()
-	_ = (&lineWriter{w: &sink}).write(execute(j, nil, rlimInfinity))
+	_ = (&lineWriter{w: &sink}).write(execute(j, nil, rlimInfinity, mem))
 	runtime.GC() // the job reuses the warm-up's (already faulted-in) memory
 }
 

@@ -7,7 +7,10 @@
 // anything, the child sets RLIMIT_DATA (the memory budget), RLIMIT_AS
 // (budget plus its start size: Linux does not charge RLIMIT_DATA when the
 // Go heap maps over its own reservations), RLIMIT_CPU, no core dumps and
-// no file writes. The parent kills the child's process group at the
+// no file writes; and before that it locks itself in (secure/confine.Child):
+// a second seccomp filter (no socket of any family, no exec) on top of the
+// worker's, and a Landlock domain that allows no file access at all (it
+// keeps the /proc files it opened first). The parent kills the child's process group at the
 // wall-clock timeout or when ctx ends. Starlark's step limit, a
 // data-size check every 10,000 steps, and caps on the result, print
 // volume and HTTP calls apply inside. The dialect has every optional

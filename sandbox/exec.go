@@ -19,6 +19,7 @@ type run struct {
 	out       printer
 	httpCalls int
 	memWall   uint64 // data size at which the script is stopped cleanly
+	mem       statm
 	stepsHit  bool
 	memoryHit bool
 }
@@ -28,14 +29,14 @@ const checkEvery = 10_000
 
 // execute compiles and runs the job and returns the final message: the
 // top level first, then the named function, if any.
-func execute(j job, l *link, dataLimit uint64) childMsg {
+func execute(j job, l *link, dataLimit uint64, mem statm) childMsg {
 	filename := scriptFile(j.Name)
 	_, prog, err := compile(filename, j.Source)
 	if err != nil {
 		return failure(KindCompile, err.Error())
 	}
 	r := &run{job: j, link: l, out: printer{max: j.Limits.MaxPrintBytes},
-		memWall: dataLimit - min(dataLimit/2, uint64(j.Limits.MemoryBytes/16))}
+		memWall: dataLimit - min(dataLimit/2, uint64(j.Limits.MemoryBytes/16)), mem: mem}
 	thread := &starlark.Thread{Name: filename, Print: r.out.print}
 	thread.SetMaxExecutionSteps(min(checkEvery, j.Limits.MaxSteps))
 	thread.OnMaxSteps = r.checkpoint
@@ -67,7 +68,7 @@ func (r *run) checkpoint(t *starlark.Thread) {
 	case t.Steps >= r.job.Limits.MaxSteps:
 		r.stepsHit = true
 		t.Cancel("too many steps")
-	case dataSize() >= r.memWall:
+	case r.mem.dataSize() >= r.memWall:
 		r.memoryHit = true
 		t.Cancel("out of memory")
 	default:

@@ -20,6 +20,7 @@ type pool struct {
 	nudge    chan struct{}
 	done     chan struct{}
 	wg       sync.WaitGroup
+	warn     *confWarning
 	lazy     bool          // fill only after the first run
 	idleTTL  time.Duration // release idle children after this long without a run; 0 never
 }
@@ -69,6 +70,8 @@ func (p *pool) fill() {
 			if err == nil {
 				if err = c.awaitReady(readyTimeout); err != nil {
 					c.release()
+				} else {
+					p.warn.note(p.log, &c.confinement)
 				}
 			}
 			if err != nil {

@@ -4,12 +4,15 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/airlockhq/airlock/secure/confine"
 )
 
 // maxStderrBytes caps the child's stderr kept for crash diagnostics.
@@ -25,6 +28,8 @@ type child struct {
 	stderr   *capBuffer
 	memBytes int64 // the RLIMIT_DATA it started with
 	started  time.Time
+	// confinement is what the child said it could lock, with "ready".
+	confinement confine.Report
 
 	exited chan struct{} // closed once reaped; then state is set
 	state  *os.ProcessState
@@ -108,6 +113,9 @@ func (c *child) awaitReady(timeout time.Duration) error {
 	if err := json.Unmarshal(line, &m); err != nil || m.Type != msgReady {
 		return fmt.Errorf("sandbox: child said %.100q, not ready (does main call sandbox.MaybeChild first?)", line)
 	}
+	if m.Confinement != nil {
+		c.confinement = *m.Confinement
+	}
 	return c.outFile.SetReadDeadline(time.Time{})
 }
 
@@ -148,4 +156,18 @@ func (b *capBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return string(b.buf)
+}
+
+// confWarning logs, once per Runner, that a child could not lock itself
+// in as it should (see secure/confine).
+type confWarning struct{ once sync.Once }
+
+func (w *confWarning) note(log *slog.Logger, rep *confine.Report) {
+	if rep == nil || rep.Confined() {
+		return
+	}
+	w.once.Do(func() {
+		log.Warn("SANDBOX CHILDREN ARE NOT FULLY CONFINED: the kernel refused part of their lock-down",
+			"confinement", rep.String(), "problems", rep.Problems)
+	})
 }

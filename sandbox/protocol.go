@@ -8,6 +8,8 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/airlockhq/airlock/secure/confine"
 )
 
 // The pipe protocol is JSON lines. The child says "ready" once it has set
@@ -46,6 +48,8 @@ type childMsg struct {
 	Output string          `json:"output,omitempty"`
 	Steps  uint64          `json:"steps,omitempty"`
 	Error  *Error          `json:"error,omitempty"`
+	// Confinement rides on the ready message: what the child could lock.
+	Confinement *confine.Report `json:"confinement,omitempty"`
 }
 
 // httpReply answers one http message.

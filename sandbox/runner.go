@@ -59,6 +59,7 @@ type Runner struct {
 	exe  string
 	log  *slog.Logger
 	pool *pool // nil without warm children
+	warn *confWarning
 
 	mu     sync.Mutex
 	closed bool
@@ -80,13 +81,13 @@ func NewRunner(o Options) (*Runner, error) {
 	if _, err := os.Stat(o.Executable); err != nil {
 		return nil, fmt.Errorf("sandbox: executable: %w", err)
 	}
-	r := &Runner{exe: o.Executable, log: o.Logger}
+	r := &Runner{exe: o.Executable, log: o.Logger, warn: &confWarning{}}
 	if o.Warm == 0 {
 		o.Warm = DefaultWarm
 	}
 	if o.Warm > 0 {
 		r.pool = newPool(o.Executable, o.Warm, DefaultMemoryBytes, o.Logger)
-		r.pool.lazy, r.pool.idleTTL = o.Lazy, o.IdleTTL
+		r.pool.lazy, r.pool.idleTTL, r.pool.warn = o.Lazy, o.IdleTTL, r.warn
 		go r.pool.fill()
 	}
 	return r, nil

@@ -38,6 +38,7 @@ func (r *Runner) session(ctx context.Context, c *child, j job, hf HTTPFunc) (Res
 		}
 		switch {
 		case m.Type == msgReady: // a cold child's first line
+			r.warn.note(r.log, m.Confinement)
 		case m.Type == msgHTTP && m.HTTP != nil:
 			calls++
 			_ = c.send(r.doHTTP(httpCtx, hf, m, calls, j.Limits))

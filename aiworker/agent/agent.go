@@ -40,11 +40,17 @@ type Agent struct {
 	logger  *slog.Logger
 	limits  Limits
 	sandbox Sandbox // nil: script_run is unavailable
+	conf    *tools.Confinement
 }
 
 // SetSandbox gives the agent the sandbox that runs script_run. Call it
 // before Serve.
 func (a *Agent) SetSandbox(s Sandbox) { a.sandbox = s }
+
+// SetConfinement gives the report sent with every runtime_next_task, so
+// the orchestrator knows it from the first poll and again after its own
+// restart. Call it before Serve.
+func (a *Agent) SetConfinement(c tools.Confinement) { a.conf = &c }
 
 // New returns an Agent. limits, where set, cap what a task asks for.
 func New(conn Conn, logger *slog.Logger, limits Limits) *Agent {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+	_ "time/tzdata" // a confined worker may read no zoneinfo file
 
 	"github.com/airlockhq/airlock/aiworker/agent"
 	mcpclient "github.com/airlockhq/airlock/mcp/client"
@@ -55,6 +56,12 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 		}
 	}
 
+	conf, cleanup, err := confineWorker(socket, logger)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+
 	client := mcpclient.New(mcpclient.Options{SocketPath: socket, Logger: logger, ClientName: "airlock-aiworker", ClientVersion: "0.1"})
 	defer client.Close()
 	logger.Info("connecting", "socket", socket)
@@ -72,6 +79,7 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	logger.Info("connected; waiting for tasks", "parallel", parallel)
 	a := agent.New(client, logger, agent.Limits{MaxRounds: rounds, Budget: budget})
 	a.SetSandbox(runner)
+	a.SetConfinement(conf)
 	return a.Serve(ctx, parallel)
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/orchestrator/workspace"
 	"github.com/airlockhq/airlock/secure/egress"
+	"github.com/airlockhq/airlock/secure/confine"
 	"github.com/airlockhq/airlock/secure/redact"
 )
 
@@ -48,6 +49,7 @@ type app struct {
 	auth     *auth.Service
 	csrfKey  []byte
 	proxies  []netip.Prefix
+	own      *confine.Report // the orchestrator's own Landlock; nil when off
 
 	closers []func() // run in reverse order by close
 }
@@ -79,6 +81,8 @@ func build(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 	if a.proxies, err = parseProxies(cfg.HTTP.TrustedProxies); err != nil {
 		return nil, err
 	}
+	// Last: once the orchestrator's files are limited, they stay limited.
+	a.own = confineOrchestrator(cfg, getenv, logger.With("component", "confine"))
 	return a, nil
 }
 

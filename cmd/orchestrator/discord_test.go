@@ -95,6 +95,9 @@ func startDiscordStack(t *testing.T, extra map[string]string) *discordStack {
 		"AIRLOCK_LLM_BASE_URL": llm.URL() + "/v1",
 		"AIRLOCK_LLM_MODEL":    "fake-model",
 		"AIRLOCK_LLM_API_KEY":  canaryKey,
+		// run() runs inside this test process: its Landlock would confine
+		// the whole test binary.
+		landlockEnv: "off",
 	}
 	for k, v := range extra {
 		d.env[k] = v

@@ -134,6 +134,20 @@ type ScriptTest struct {
 type NextTaskArgs struct {
 	// WaitMS is how long to long-poll for a task (capped by the server).
 	WaitMS int64 `json:"wait_ms"`
+	// Confinement is what the worker says it locked itself into. It is a
+	// claim, shown to the admin; the orchestrator checks the part the
+	// kernel shows it (the seccomp mode in /proc/<pid>/status).
+	Confinement *Confinement `json:"confinement,omitempty"`
+}
+
+// Confinement is the worker's report of its kernel confinement.
+type Confinement struct {
+	Seccomp        bool     `json:"seccomp"`
+	LandlockABI    int      `json:"landlock_abi"`
+	LandlockFiles  bool     `json:"landlock_files"`
+	LandlockNet    bool     `json:"landlock_net"`
+	NetworkRefused bool     `json:"network_refused"`
+	Problems       []string `json:"problems,omitempty"`
 }
 
 // NextTaskResult is the result of runtime_next_task. Task is nil when the

@@ -58,6 +58,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/settings"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
+	"github.com/airlockhq/airlock/secure/confine"
 	"github.com/airlockhq/airlock/secure/redact"
 )
 
@@ -96,6 +97,9 @@ type Deps struct {
 	// ones and the host of the review URL setting; other Host headers get
 	// a 421 (DNS rebinding).
 	AllowedHosts []string
+	// Confinement is the orchestrator's own (Landlock on its files), for
+	// the dashboard, /api/v1/status and /metrics; nil: not applied.
+	Confinement *confine.Report
 	// WorkerGrace is how long a worker counts as connected after its last poll.
 	WorkerGrace time.Duration
 	// Redactor scrubs secret values from every response body. Nil means

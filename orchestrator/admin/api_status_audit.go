@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/worker"
 )
 
 func (s *Server) apiStatus(w http.ResponseWriter, r *http.Request) error {
@@ -14,10 +15,27 @@ func (s *Server) apiStatus(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.writeJSON(w, http.StatusOK, map[string]any{
 		"worker": map[string]any{"connected": ws.Connected, "pid": ws.PID, "queued": ws.Queued, "in_flight": ws.InFlight,
-			"last_seen": ws.LastSeen},
-		"llm_today": map[string]int{"requests": requests, "tokens": tokens},
+			"last_seen": ws.LastSeen, "confinement": workerConfinementJSON(ws.Confinement)},
+		"orchestrator": map[string]any{"confinement": s.ownConfinementJSON()},
+		"llm_today":    map[string]int{"requests": requests, "tokens": tokens},
 	})
 	return nil
+}
+
+// workerConfinementJSON is the worker's confinement for /api/v1/status:
+// confined is the orchestrator's verdict; reported is the worker's own
+// word (null when it said nothing).
+func workerConfinementJSON(c worker.Confinement) map[string]any {
+	return map[string]any{"confined": c.Confined(), "kernel_seccomp": c.KernelSeccomp,
+		"no_new_privs": c.KernelNoNewPrivs, "reported": c.Reported}
+}
+
+func (s *Server) ownConfinementJSON() map[string]any {
+	c := s.Confinement
+	if c == nil {
+		return map[string]any{"landlock_files": false, "landlock_abi": 0, "problems": []string{"not applied"}}
+	}
+	return map[string]any{"landlock_files": c.LandlockFiles, "landlock_abi": c.LandlockABI, "problems": c.Problems}
 }
 
 func (s *Server) apiListAudit(w http.ResponseWriter, r *http.Request) error {

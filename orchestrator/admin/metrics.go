@@ -28,13 +28,25 @@ var (
 	descTokens   = prometheus.NewDesc("airlock_llm_tokens_today", "Model tokens (input and output) since midnight UTC.", nil, nil)
 	descPending  = prometheus.NewDesc("airlock_scripts_pending", "Script versions awaiting review.", nil, nil)
 	descDiscord  = prometheus.NewDesc("airlock_discord_connected", "1 when the Discord bot is connected.", nil, nil)
+
+	descConfined = prometheus.NewDesc("airlock_worker_confined",
+		"1 when the worker is confined: the kernel shows its seccomp filter, and it reports the network refused and Landlock's file rules in force.", nil, nil)
+	descSeccomp = prometheus.NewDesc("airlock_worker_seccomp",
+		"1 when the kernel shows the worker with a seccomp filter of its own.", nil, nil)
+	descNetRefused = prometheus.NewDesc("airlock_worker_network_refused",
+		"1 when the worker reports that opening an IP socket fails.", nil, nil)
+	descLandlock = prometheus.NewDesc("airlock_worker_landlock_abi",
+		"The Landlock ABI the worker reports applying its file rules with; 0 when none.", nil, nil)
+	descOwnLandlock = prometheus.NewDesc("airlock_orchestrator_landlock",
+		"1 when the orchestrator's own files are limited by Landlock.", nil, nil)
 )
 
 // gauges reads the system's state on each scrape.
 type gauges struct{ s *Server }
 
 func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descWorker, descQueued, descInFlight, descReqs, descTokens, descPending, descDiscord} {
+	for _, d := range []*prometheus.Desc{descWorker, descQueued, descInFlight, descReqs, descTokens, descPending, descDiscord,
+		descConfined, descSeccomp, descNetRefused, descLandlock, descOwnLandlock} {
 		ch <- d
 	}
 }
@@ -45,6 +57,20 @@ func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descWorker, prometheus.GaugeValue, b2f(ws.Connected))
 	ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(ws.Queued))
 	ch <- prometheus.MustNewConstMetric(descInFlight, prometheus.GaugeValue, float64(ws.InFlight))
+	wc := ws.Confinement
+	var netRefused bool
+	var landlock int
+	if r := wc.Reported; r != nil {
+		netRefused = r.NetworkRefused
+		if r.LandlockFiles {
+			landlock = r.LandlockABI
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(descConfined, prometheus.GaugeValue, b2f(wc.Confined()))
+	ch <- prometheus.MustNewConstMetric(descSeccomp, prometheus.GaugeValue, b2f(wc.KernelSeccomp))
+	ch <- prometheus.MustNewConstMetric(descNetRefused, prometheus.GaugeValue, b2f(netRefused))
+	ch <- prometheus.MustNewConstMetric(descLandlock, prometheus.GaugeValue, float64(landlock))
+	ch <- prometheus.MustNewConstMetric(descOwnLandlock, prometheus.GaugeValue, b2f(s.Confinement != nil && s.Confinement.LandlockFiles))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if req, tok, err := s.usageToday(ctx); err == nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/auth"
 	"github.com/airlockhq/airlock/orchestrator/worker"
+	"github.com/airlockhq/airlock/secure/confine"
 )
 
 // llmStatus is the model's state and today's use against the budget.
@@ -36,6 +37,7 @@ func usageClass(n, of int64) string {
 
 type dashboardData struct {
 	Worker   worker.Status
+	Own      *confine.Report // the orchestrator's own confinement
 	LLM      llmStatus
 	Discord  *DiscordStatus
 	Pending  []tools.ScriptInfo
@@ -62,7 +64,7 @@ func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
 }
 
 func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) error {
-	d := dashboardData{Worker: s.Queue.Status(s.WorkerGrace)}
+	d := dashboardData{Worker: s.Queue.Status(s.WorkerGrace), Own: s.Confinement}
 	var err error
 	if d.LLM, err = s.llmStatus(r); err != nil {
 		return err

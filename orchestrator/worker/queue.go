@@ -11,6 +11,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -69,6 +70,7 @@ type Queue struct {
 	pollers  int
 	lastPID  int
 	lastSeen time.Time
+	conf     Confinement // of lastPID
 }
 
 // New returns an empty queue. alive reports whether a worker process still
@@ -99,6 +101,9 @@ func (q *Queue) Submit(t tools.Task, deadline time.Time) Ticket {
 func (q *Queue) Next(ctx context.Context, pid int) (t tools.Task, ok bool) {
 	q.mu.Lock()
 	q.pollers++
+	if pid != q.lastPID {
+		q.conf = Confinement{} // a new process says its own
+	}
 	q.lastPID, q.lastSeen = pid, q.now()
 	defer func() {
 		q.pollers--
@@ -226,6 +231,57 @@ type Status struct {
 	LastSeen  time.Time
 	Queued    int
 	InFlight  int
+	// Confinement is what the last worker process reported, and what the
+	// kernel showed of it.
+	Confinement Confinement
+}
+
+// Confinement is the worker's kernel confinement as the orchestrator
+// knows it.
+type Confinement struct {
+	// Reported is what the worker said; nil when it said nothing.
+	Reported *tools.Confinement
+	// KernelSeccomp is set when the kernel shows the process with a
+	// seccomp filter beyond the orchestrator's own (/proc/<pid>/status),
+	// whatever the worker says.
+	KernelSeccomp bool
+	// KernelNoNewPrivs is the process's no_new_privs flag as the kernel
+	// shows it.
+	KernelNoNewPrivs bool
+}
+
+// Confined reports whether the worker is confined as it should be: the
+// kernel shows its filter, and it reports the network refused and the
+// file rules in force.
+func (c Confinement) Confined() bool {
+	r := c.Reported
+	return c.KernelSeccomp && r != nil && r.Seccomp && r.NetworkRefused && r.LandlockFiles
+}
+
+// SetConfinement records the confinement of worker process pid; a later
+// Status shows it while pid is the last worker seen. It reports whether
+// this is news: another process, or another state than last recorded.
+func (q *Queue) SetConfinement(pid int, c Confinement) (changed bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	changed = pid != q.lastPID || !sameConfinement(q.conf, c)
+	if pid != q.lastPID {
+		q.lastPID, q.lastSeen = pid, q.now()
+	}
+	q.conf = c
+	return changed
+}
+
+func sameConfinement(a, b Confinement) bool {
+	if a.KernelSeccomp != b.KernelSeccomp || a.KernelNoNewPrivs != b.KernelNoNewPrivs || (a.Reported == nil) != (b.Reported == nil) {
+		return false
+	}
+	if a.Reported == nil {
+		return true
+	}
+	x, y := *a.Reported, *b.Reported
+	return x.Seccomp == y.Seccomp && x.LandlockABI == y.LandlockABI && x.LandlockFiles == y.LandlockFiles &&
+		x.LandlockNet == y.LandlockNet && x.NetworkRefused == y.NetworkRefused && slices.Equal(x.Problems, y.Problems)
 }
 
 // Status reports whether a worker is connected: one is waiting for work
@@ -236,7 +292,7 @@ func (q *Queue) Status(grace time.Duration) Status {
 	connected := q.pollers > 0 ||
 		(q.lastPID != 0 && q.now().Sub(q.lastSeen) <= grace && q.alive(q.lastPID))
 	return Status{Connected: connected, PID: q.lastPID, LastSeen: q.lastSeen,
-		Queued: len(q.pending), InFlight: len(q.inflight)}
+		Queued: len(q.pending), InFlight: len(q.inflight), Confinement: q.conf}
 }
 
 func (q *Queue) lookup(id string, pid int) (*entry, error) {

@@ -1,0 +1,85 @@
+package worker
+
+import (
+	"bytes"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/airlockhq/airlock/mcp/tools"
+)
+
+// ReadConfinement builds the orchestrator's view of process pid's
+// confinement: what it reported, and what /proc/<pid>/status shows (a
+// worker cannot forge that). The worker must carry more seccomp filters
+// than the orchestrator itself: under a container engine both inherit
+// the engine's filter, and the worker adds its own. A process gone or
+// unreadable shows nothing.
+func ReadConfinement(pid int, reported *tools.Confinement) Confinement {
+	c := Confinement{Reported: capProblems(reported)}
+	st, ok := readStatus(strconv.Itoa(pid))
+	if !ok {
+		return c
+	}
+	own, _ := readStatus("self")
+	c.KernelNoNewPrivs = st.noNewPrivs
+	if st.filters >= 0 && own.filters >= 0 {
+		c.KernelSeccomp = st.mode == 2 && st.filters > own.filters
+	} else { // a kernel without the Seccomp_filters line (before 5.9)
+		c.KernelSeccomp = st.mode == 2 && own.mode != 2
+	}
+	return c
+}
+
+type procStatus struct {
+	mode, filters int // filters -1: not shown
+	noNewPrivs    bool
+}
+
+func readStatus(pid string) (procStatus, bool) {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
+	if err != nil {
+		return procStatus{}, false
+	}
+	st := procStatus{filters: -1}
+	for line := range bytes.Lines(b) {
+		name, v, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		n, err := strconv.Atoi(string(bytes.TrimSpace(v)))
+		if err != nil {
+			continue
+		}
+		switch string(name) {
+		case "Seccomp":
+			st.mode = n
+		case "Seccomp_filters":
+			st.filters = n
+		case "NoNewPrivs":
+			st.noNewPrivs = n == 1
+		}
+	}
+	return st, true
+}
+
+// The worker's words are bounded before they reach logs and pages.
+const (
+	maxProblems     = 8
+	maxProblemBytes = 300
+)
+
+func capProblems(r *tools.Confinement) *tools.Confinement {
+	if r == nil {
+		return nil
+	}
+	c := *r
+	c.Problems = nil
+	for _, p := range r.Problems[:min(len(r.Problems), maxProblems)] {
+		if len(p) > maxProblemBytes {
+			p = strings.ToValidUTF8(p[:maxProblemBytes], "") + "…"
+		}
+		c.Problems = append(c.Problems, p)
+	}
+	return &c
+}

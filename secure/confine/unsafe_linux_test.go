@@ -1,0 +1,5 @@
+package confine
+
+import "unsafe"
+
+func uintptrOf(p *[120]byte) uintptr { return uintptr(unsafe.Pointer(p)) }
