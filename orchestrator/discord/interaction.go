@@ -36,7 +36,9 @@ func (b *Bot) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionCreat
 		})
 		return
 	}
-	if i.ApplicationCommandData().Name != cmdNew {
+	// Data that did not parse leaves Data nil (or of another type):
+	// ApplicationCommandData would panic.
+	if data, ok := i.Data.(discordgo.ApplicationCommandInteractionData); !ok || data.Name != cmdNew {
 		b.spawn(func(ctx context.Context) { b.respond(ctx, i, textUnknownCommand, true) })
 		return
 	}
