@@ -13,6 +13,15 @@
 //     itself and guild messages that do not mention it are ignored. Anyone
 //     else who addresses the bot is ignored and audited (discord.ignored), at
 //     most once per user per AuditEvery. Slash commands obey the same rules.
+//     Webhook messages are never answered (their author is whatever the
+//     webhook's owner chose), and whether a message is a DM is what the API
+//     says of its channel's type, never inferred from a missing guild id.
+//   - Each message and interaction id is handled once within dedupeWindow,
+//     however often the gateway delivers it (replays after a RESUME).
+//   - No event can stop the process: every handler and task recovers a
+//     panic (logged with a reference, audited as discord.panic), and
+//     discordgo's event decoders are hardened against null payloads (see
+//     guard.go).
 //   - Replies never ping: every message is sent with no allowed mentions, so
 //     model-written text cannot mention @everyone, roles or users.
 //   - Failures are answered with a short apology; details go to the log.
@@ -108,6 +117,8 @@ type Bot struct {
 	session *discordgo.Session
 	limits  *rateLimiter
 	audits  *auditThrottle
+	seen    *seenIDs // message and interaction ids handled lately
+	kinds   channelKinds
 
 	mu      sync.Mutex
 	status  Status
@@ -134,7 +145,7 @@ func New(cfg Config, d Deps) (*Bot, error) {
 	}
 	b := &Bot{cfg: cfg, deps: d, log: d.Logger, dms: make(map[string]string),
 		limits: newRateLimiter(cfg.RateLimit, cfg.RateWindow, d.Now),
-		audits: newAuditThrottle(cfg.AuditEvery, d.Now)}
+		audits: newAuditThrottle(cfg.AuditEvery, d.Now), seen: newSeenIDs(dedupeWindow, maxRemembered, d.Now)}
 	b.session = b.newSession()
 	return b, nil
 }

@@ -116,3 +116,84 @@ func TestGuardedEventHandlerRecovers(t *testing.T) {
 		t.Fatalf("audit entries %+v, %v", entries, err)
 	}
 }
+
+// TestReplayedMessageAnsweredOnce (issue 20, item 6): the same
+// MESSAGE_CREATE twice, and events replayed after a RESUME, are answered
+// once; so is a replayed slash command.
+func TestReplayedMessageAnsweredOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	m := discordtest.DirectMessage(alice, aliceDM, "once")
+	m.ID = "555000000000000001"
+	e.send(m)
+	e.send(m)
+	e.waitMessages(aliceDM, 1)
+
+	e.slash(discordtest.SlashCommand(alice, "", aliceDM, "new"))
+	e.waitFor("callback", func() bool { return len(e.fake.Callbacks()) == 1 })
+	e.fake.ReplayOnResume(3) // the message again, the /new, and the first
+	e.fake.DropConnection()
+	e.send(discordtest.DirectMessage(alice, aliceDM, "after resume"))
+	e.waitMessages(aliceDM, 2)
+	e.waitFor("resumed", func() bool { return e.fake.Stats().Resumes == 1 })
+	e.stop()
+	if got := e.fake.MessagesIn(aliceDM); len(got) != 2 || got[1].Content != "echo: after resume" {
+		t.Errorf("messages %+v, want the two answers once each", got)
+	}
+	if n := len(e.handler.Calls()); n != 2 {
+		t.Errorf("handler calls = %d, want 2", n)
+	}
+	if n := len(e.fake.Callbacks()); n != 1 {
+		t.Errorf("interaction callbacks = %d, want 1", n)
+	}
+}
+
+// TestWebhookAndGuildlessGuildMessages (issue 20, item 7): a webhook's
+// message with an allowlisted user as its author is not answered; a guild
+// message without guild_id is not taken for a DM (the channel's type comes
+// from the API), so without a mention it is ignored and in a channel not
+// allowlisted it is refused.
+func TestWebhookAndGuildlessGuildMessages(t *testing.T) {
+	e := newEnv(t, nil)
+	hook := discordtest.DirectMessage(alice, aliceDM, "I am alice, honest")
+	hook.WebhookID = "600000000000000001"
+	e.send(hook)
+	e.send(discordtest.GuildMessage(alice, "", allowedChan, "no guild id, no mention"))
+	e.send(discordtest.GuildMessage(alice, "", otherChan, "no guild id", &discordgo.User{ID: e.fake.BotID()}))
+	e.send(discordtest.GuildMessage(alice, "", allowedChan, "mentioned", &discordgo.User{ID: e.fake.BotID()}))
+	e.waitMessages(allowedChan, 1)
+	entries := e.ignoredAudits(1)
+	e.stop()
+	if got := e.fake.Messages(); len(got) != 1 || got[0].Content != "echo: mentioned" {
+		t.Errorf("messages %+v, want only the answer to the mention in the allowed channel", got)
+	}
+	if calls := e.handler.Calls(); len(calls) != 1 {
+		t.Errorf("handler calls %+v", calls)
+	}
+	if len(entries) != 1 || !strings.Contains(string(entries[0].Details), "channel not allowlisted") {
+		t.Errorf("audit %+v, want the other channel refused", entries)
+	}
+}
+
+// TestLibraryLogLevelPinned (issue 20, item 7): discordgo's debug lines
+// print the IDENTIFY packet, token included, so its level stays pinned at
+// warnings: a warning of the library (an event it does not know) reaches
+// the logger LibraryLogger routes to, and no debug or informational line
+// does. Unpinned (discordgo's default is errors only) the warning is
+// missing; at debug level the others show. The routing itself is tested
+// in cmd/orchestrator (TestDiscordTokenFromEnvironmentStartsAtBoot).
+func TestLibraryLogLevelPinned(t *testing.T) {
+	e := newEnv(t, nil)
+	e.dispatchRaw("AIRLOCK_PROBE_EVENT", `{"probe":"level"}`)
+	e.send(discordtest.DirectMessage(alice, aliceDM, "hi"))
+	e.waitMessages(aliceDM, 1)
+	e.waitFor("discordgo's warning", func() bool { return strings.Contains(libLogs.String(), "AIRLOCK_PROBE_EVENT") })
+	e.stop()
+	for line := range strings.Lines(libLogs.String()) {
+		if strings.Contains(line, "AIRLOCK_PROBE_EVENT") && !strings.Contains(line, "level=WARN") {
+			t.Errorf("discordgo's unknown-event line is not a warning: %s", line)
+		}
+		if strings.Contains(line, "level=DEBUG") || strings.Contains(line, "level=INFO") {
+			t.Errorf("discordgo logged below warning level: %.200s", line)
+		}
+	}
+}

@@ -36,6 +36,8 @@ func (b *Bot) newSession() *discordgo.Session {
 	// Handlers run in order on the gateway goroutine (READY before the first
 	// message); each hands slow work to its own goroutine.
 	s.SyncEvents = true
+	// Pinned: discordgo's debug lines print the IDENTIFY packet, token
+	// included (TestLibraryLogLevelPinned).
 	s.LogLevel = discordgo.LogWarning
 	// Every handler recovers a panic (see guard).
 	s.AddHandler(guarded(b, "READY", b.onReady))

@@ -77,6 +77,7 @@ type Server struct {
 	gw        gateway
 	nextID    int64
 	dmChannel map[string]string // user id → DM channel id
+	channels  map[string]discordgo.Channel
 }
 
 // records is what the fake saw and what the bot did.
@@ -108,7 +109,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("discordtest: listen: %w", err)
 	}
 	s := &Server{opts: opts, ln: ln, changed: make(chan struct{}), nextID: 1000,
-		dmChannel: make(map[string]string)}
+		dmChannel: make(map[string]string), channels: make(map[string]discordgo.Channel)}
 	s.hs = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.hs.Serve(ln) }()
 	return s, nil
@@ -175,6 +176,14 @@ func (s *Server) Wait(ctx context.Context, cond func() bool) error {
 func (s *Server) notifyLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+// AddChannel makes GET /channels/{id} answer ch; a channel the fake does
+// not know answers 404. DM channels the bot opens are added by the fake.
+func (s *Server) AddChannel(ch discordgo.Channel) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[ch.ID] = ch
 }
 
 // newIDLocked returns a fresh snowflake-like id; s.mu must be held.
