@@ -24,6 +24,10 @@
 //     guard.go).
 //   - Replies never ping: every message is sent with no allowed mentions, so
 //     model-written text cannot mention @everyone, roles or users.
+//   - Discord fetches no URL the model wrote: every message is posted with
+//     embeds suppressed unless link previews are on and all its links
+//     point to allowlisted hosts; masked links show their real target.
+//   - A reply is posted as at most MaxMessages messages.
 //   - Failures are answered with a short apology; details go to the log.
 //   - Script approval never happens in Discord: admins only get a link to
 //     the review page of the admin UI.
@@ -37,6 +41,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -79,6 +84,15 @@ type Config struct {
 	// RateLimit messages per RateWindow per user; defaults 10 per minute.
 	RateLimit  int
 	RateWindow time.Duration
+	// MaxMessages caps the messages one reply is posted as; the rest is
+	// cut, with a note. Default DefaultMaxMessages.
+	MaxMessages int
+	// LinkPreviews lets Discord preview the links of a message when all
+	// of them point to PreviewHosts (lower-case host names); otherwise,
+	// and always when it is off, messages are posted with embeds
+	// suppressed.
+	LinkPreviews bool
+	PreviewHosts []string
 	// TypingEvery is how often the typing indicator is renewed while a
 	// task runs (Discord shows it for 10 s); default 8 s.
 	TypingEvery time.Duration
@@ -86,6 +100,9 @@ type Config struct {
 	// one user; default one hour.
 	AuditEvery time.Duration
 }
+
+// DefaultMaxMessages is Config.MaxMessages when unset.
+const DefaultMaxMessages = 5
 
 // Deps are the bot's collaborators.
 type Deps struct {
@@ -173,6 +190,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.RateWindow <= 0 {
 		cfg.RateWindow = time.Minute
 	}
+	if cfg.MaxMessages <= 0 {
+		cfg.MaxMessages = DefaultMaxMessages
+	}
 	if cfg.TypingEvery <= 0 {
 		cfg.TypingEvery = 8 * time.Second
 	}
@@ -182,6 +202,10 @@ func withDefaults(cfg Config) Config {
 	cfg.AllowedUsers = slices.Clone(cfg.AllowedUsers)
 	cfg.AllowedChannels = slices.Clone(cfg.AllowedChannels)
 	cfg.Admins = slices.Clone(cfg.Admins)
+	cfg.PreviewHosts = slices.Clone(cfg.PreviewHosts)
+	for i, h := range cfg.PreviewHosts {
+		cfg.PreviewHosts[i] = strings.ToLower(h)
+	}
 	return cfg
 }
 

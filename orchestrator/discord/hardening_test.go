@@ -197,3 +197,29 @@ func TestLibraryLogLevelPinned(t *testing.T) {
 		}
 	}
 }
+
+// TestReplyCappedAtMaxMessages (issue 20, item 5): a reply of 3,000
+// backticks, or one of many lines, is posted as at most MaxMessages
+// messages, the last one saying the rest is cut.
+func TestReplyCappedAtMaxMessages(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxMessages = 2 })
+	e.handler.reply = func(_ context.Context, m orchestrator.Message) (orchestrator.Reply, error) {
+		if m.Text == "ticks" {
+			return orchestrator.Reply{Text: strings.Repeat("`", 3000)}, nil
+		}
+		return orchestrator.Reply{Text: strings.Repeat("a line of text\n", 1000)}, nil
+	}
+	e.send(discordtest.DirectMessage(alice, aliceDM, "ticks"))
+	e.waitMessages(aliceDM, 2)
+	e.waitFor("handler", func() bool { return len(e.handler.Calls()) == 1 })
+	e.send(discordtest.DirectMessage(alice, aliceDM, "lines"))
+	e.waitMessages(aliceDM, 4)
+	e.stop()
+	got := e.fake.MessagesIn(aliceDM)
+	if len(got) != 4 {
+		t.Fatalf("posted %d messages, want 2 per reply", len(got))
+	}
+	if !strings.Contains(got[3].Content, "the rest is cut") {
+		t.Errorf("last message lacks the note: %.80q", got[3].Content[max(0, len(got[3].Content)-80):])
+	}
+}

@@ -61,9 +61,10 @@ func (b *Bot) command(ctx context.Context, i *discordgo.Interaction, user *disco
 
 // respond answers an interaction with a message, optionally ephemeral.
 func (b *Bot) respond(ctx context.Context, i *discordgo.Interaction, text string, ephemeral bool) {
-	data := &discordgo.InteractionResponseData{Content: text, AllowedMentions: noMentions()}
+	data := &discordgo.InteractionResponseData{Content: text, AllowedMentions: noMentions(),
+		Flags: discordgo.MessageFlagsSuppressEmbeds}
 	if ephemeral {
-		data.Flags = discordgo.MessageFlagsEphemeral
+		data.Flags |= discordgo.MessageFlagsEphemeral
 	}
 	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: data}
 	if err := b.session.InteractionRespond(i, resp, discordgo.WithContext(ctx)); err != nil {

@@ -115,6 +115,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Content         string                            `json:"content"`
 		AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
+		Flags           discordgo.MessageFlags            `json:"flags"`
 	}
 	if json.NewDecoder(r.Body).Decode(&req) != nil {
 		writeError(w, http.StatusBadRequest, "bad JSON")
@@ -127,7 +128,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	ch := r.PathValue("id")
 	s.mu.Lock()
 	s.rec.messages = append(s.rec.messages, SentMessage{ChannelID: ch, Content: req.Content,
-		AllowedMentions: req.AllowedMentions})
+		AllowedMentions: req.AllowedMentions, Flags: req.Flags})
 	id := s.newIDLocked()
 	s.notifyLocked()
 	s.mu.Unlock()

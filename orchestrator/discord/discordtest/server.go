@@ -50,6 +50,7 @@ type SentMessage struct {
 	ChannelID       string
 	Content         string
 	AllowedMentions *discordgo.MessageAllowedMentions
+	Flags           discordgo.MessageFlags // e.g. SUPPRESS_EMBEDS
 }
 
 // Callback is the bot's response to an interaction.
