@@ -79,7 +79,8 @@ func (r *discordRunner) refresh(v *secrets.Vault, set *settings.Service) {
 	}
 	bot, err := discord.New(discord.Config{Token: discord.Token(token), AllowedUsers: conf.AllowedUsers,
 		AllowedChannels: conf.AllowedChannels, Admins: conf.Admins, ReviewBaseURL: conf.ReviewBaseURL,
-		RateLimit: conf.RateLimitPerMinute, RateWindow: time.Minute}, r.deps)
+		RateLimit: conf.RateLimitPerMinute, RateWindow: time.Minute, MaxMessages: conf.MaxMessagesPerReply,
+		LinkPreviews: conf.LinkPreviews, PreviewHosts: conf.LinkPreviewHosts}, r.deps)
 	if err != nil {
 		r.mu.Lock()
 		r.last, r.lastAt = err.Error(), time.Now()
@@ -180,5 +181,6 @@ func (r *discordRunner) notify(send func(context.Context, *discord.Bot) error) {
 func sameDiscord(a, b settings.Discord) bool {
 	return slices.Equal(a.AllowedUsers, b.AllowedUsers) && slices.Equal(a.AllowedChannels, b.AllowedChannels) &&
 		slices.Equal(a.Admins, b.Admins) && a.ReviewBaseURL == b.ReviewBaseURL &&
-		a.RateLimitPerMinute == b.RateLimitPerMinute
+		a.RateLimitPerMinute == b.RateLimitPerMinute && a.MaxMessagesPerReply == b.MaxMessagesPerReply &&
+		a.LinkPreviews == b.LinkPreviews && slices.Equal(a.LinkPreviewHosts, b.LinkPreviewHosts)
 }
