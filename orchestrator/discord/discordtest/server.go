@@ -9,6 +9,12 @@
 // header), every frame the client sends on the gateway and everything the
 // bot posted, so a test can check what the bot did and that its token went
 // nowhere else. It never touches the network beyond loopback.
+//
+// For attack tests: Dispatch takes a json.RawMessage payload as is (a
+// malformed frame: "null", "[]", a string); ReplayOnResume makes the next
+// RESUME deliver events again; GET /channels/{id} answers the channels
+// given to AddChannel (and the DM channels the bot opened), 404 otherwise,
+// so what a channel is comes from the fake, not from the event.
 package discordtest
 
 import (
