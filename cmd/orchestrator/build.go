@@ -22,8 +22,8 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/orchestrator/workspace"
-	"github.com/airlockhq/airlock/secure/egress"
 	"github.com/airlockhq/airlock/secure/confine"
+	"github.com/airlockhq/airlock/secure/egress"
 	"github.com/airlockhq/airlock/secure/redact"
 )
 
@@ -215,5 +215,6 @@ func (a *app) discordConfig(ctx context.Context) (discord.Config, error) {
 	conf := a.settings.Get().Discord
 	return discord.Config{Token: discord.Token(token), AllowedUsers: conf.AllowedUsers,
 		AllowedChannels: conf.AllowedChannels, Admins: conf.Admins, ReviewBaseURL: conf.ReviewBaseURL,
-		RateLimit: conf.RateLimitPerMinute, RateWindow: time.Minute}, nil
+		RateLimit: conf.RateLimitPerMinute, RateWindow: time.Minute, MaxMessages: conf.MaxMessagesPerReply,
+		LinkPreviews: conf.LinkPreviews, PreviewHosts: conf.LinkPreviewHosts}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -113,6 +114,13 @@ func settingsForm(r *http.Request, cur settings.Settings) (settings.Settings, ma
 	list("discord.admins", &cur.Discord.Admins)
 	str("discord.review_base_url", &cur.Discord.ReviewBaseURL)
 	num("discord.rate_limit_per_minute", &cur.Discord.RateLimitPerMinute)
+	num("discord.max_messages_per_reply", &cur.Discord.MaxMessagesPerReply)
+	// A checkbox sends nothing when unticked: the form carries a hidden
+	// "off" before it, so a form without the field keeps the value.
+	if v, ok := r.PostForm["discord.link_previews"]; ok {
+		cur.Discord.LinkPreviews = slices.Contains(v, "on")
+	}
+	list("discord.link_preview_hosts", &cur.Discord.LinkPreviewHosts)
 	num("workspace.max_files", &cur.Workspace.MaxFiles)
 	num("scripts.max_pending_per_script", &cur.Scripts.MaxPendingPerScript)
 	num("scripts.max_pending_total", &cur.Scripts.MaxPendingTotal)

@@ -257,3 +257,61 @@ func TestSettingsKeyFromEnvironment(t *testing.T) {
 		t.Error("a key from the environment is not shown locked")
 	}
 }
+
+// TestSettingsPageDiscordLinks (issue 20, items 1 and 5): the page shows
+// the messages-per-reply cap and the link-preview opt-in (off by default)
+// with its host allowlist, saves them (an unticked box turns previews
+// off), and names the field of a bad value; the API takes them too.
+func TestSettingsPageDiscordLinks(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	b := e.login()
+	_, body := b.get("/settings")
+	for _, want := range []string{`name="discord.max_messages_per_reply" type="number" min="1" max="20" value="5"`,
+		`<input type="hidden" name="discord.link_previews" value="off">`,
+		`<input name="discord.link_previews" type="checkbox" value="on" >`, `name="discord.link_preview_hosts"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the settings page lacks %s", want)
+		}
+	}
+	form := url.Values{"discord.max_messages_per_reply": {"3"}, "discord.link_previews": {"off", "on"},
+		"discord.link_preview_hosts": {"WWW.YouTube.com\nexample.org"}}
+	if c, loc, body := b.post("/settings", form); c != http.StatusSeeOther || loc != "/settings" {
+		t.Fatalf("save: %d %s\n%s", c, loc, body)
+	}
+	got := e.settings.Get().Discord
+	if got.MaxMessagesPerReply != 3 || !got.LinkPreviews || strings.Join(got.LinkPreviewHosts, ",") != "www.youtube.com,example.org" {
+		t.Fatalf("saved %+v", got)
+	}
+	if _, body := b.get("/settings"); !strings.Contains(body, `value="on" checked>`) {
+		t.Error("the page does not show previews on")
+	}
+	// A form without the box keeps it; the box unticked turns it off.
+	b.post("/settings", url.Values{"discord.max_messages_per_reply": {"4"}})
+	if !e.settings.Get().Discord.LinkPreviews {
+		t.Error("a form without the checkbox turned previews off")
+	}
+	b.post("/settings", url.Values{"discord.link_previews": {"off"}})
+	if e.settings.Get().Discord.LinkPreviews {
+		t.Error("an unticked checkbox left previews on")
+	}
+	for field, bad := range map[string]url.Values{
+		"discord.max_messages_per_reply": {"discord.max_messages_per_reply": {"21"}},
+		"discord.link_preview_hosts":     {"discord.link_preview_hosts": {"https://evil.example/"}},
+		"discord.link_previews":          {"discord.link_previews": {"off", "on"}, "discord.link_preview_hosts": {""}},
+	} {
+		c, _, body := b.post("/settings", bad)
+		if c != http.StatusBadRequest || !strings.Contains(body, "must ") && !strings.Contains(body, "lists no host") &&
+			!strings.Contains(body, "is not a host name") {
+			t.Errorf("%s: %d", field, c)
+		}
+	}
+	var res struct {
+		Problems []settings.FieldError `json:"problems"`
+	}
+	if c := e.api(e.apiToken(), "PUT", "/api/v1/settings", map[string]any{"discord": map[string]any{
+		"link_previews": true, "link_preview_hosts": []string{}}}, &res); c != http.StatusBadRequest ||
+		len(res.Problems) != 1 || res.Problems[0].Field != "discord.link_previews" {
+		t.Errorf("previews on without hosts through the API: %d %+v", c, res)
+	}
+}

@@ -152,7 +152,8 @@ func TestNewConversationCommands(t *testing.T) {
 	e.slash(discordtest.SlashCommand(alice, "", aliceDM, "new"))
 	e.waitFor("callback", func() bool { return len(e.fake.Callbacks()) == 1 })
 	cb := e.fake.Callbacks()[0]
-	if cb.Response.Data == nil || cb.Response.Data.Content != textNewConv || cb.Response.Data.Flags != 0 {
+	if cb.Response.Data == nil || cb.Response.Data.Content != textNewConv ||
+		cb.Response.Data.Flags != discordgo.MessageFlagsSuppressEmbeds {
 		t.Errorf("/new response %+v", cb.Response.Data)
 	}
 	e.send(discordtest.DirectMessage(alice, aliceDM, "three"))
@@ -166,7 +167,8 @@ func TestNewConversationCommands(t *testing.T) {
 	e.send(discordtest.DirectMessage(alice, aliceDM, "!new"))
 	e.waitFor("two callbacks", func() bool { return len(e.fake.Callbacks()) == 2 })
 	refused := e.fake.Callbacks()[1].Response.Data
-	if refused == nil || refused.Content != textNotAllowed || refused.Flags != discordgo.MessageFlagsEphemeral {
+	if refused == nil || refused.Content != textNotAllowed ||
+		refused.Flags != discordgo.MessageFlagsEphemeral|discordgo.MessageFlagsSuppressEmbeds {
 		t.Errorf("stranger's /new answered %+v, want an ephemeral refusal", refused)
 	}
 	e.ignoredAudits(1)

@@ -13,8 +13,21 @@
 //     itself and guild messages that do not mention it are ignored. Anyone
 //     else who addresses the bot is ignored and audited (discord.ignored), at
 //     most once per user per AuditEvery. Slash commands obey the same rules.
+//     Webhook messages are never answered (their author is whatever the
+//     webhook's owner chose), and whether a message is a DM is what the API
+//     says of its channel's type, never inferred from a missing guild id.
+//   - Each message and interaction id is handled once within dedupeWindow,
+//     however often the gateway delivers it (replays after a RESUME).
+//   - No event can stop the process: every handler and task recovers a
+//     panic (logged with a reference, audited as discord.panic), and
+//     discordgo's event decoders are hardened against null payloads (see
+//     guard.go).
 //   - Replies never ping: every message is sent with no allowed mentions, so
 //     model-written text cannot mention @everyone, roles or users.
+//   - Discord fetches no URL the model wrote: every message is posted with
+//     embeds suppressed unless link previews are on and all its links
+//     point to allowlisted hosts; masked links show their real target.
+//   - A reply is posted as at most MaxMessages messages.
 //   - Failures are answered with a short apology; details go to the log.
 //   - Script approval never happens in Discord: admins only get a link to
 //     the review page of the admin UI.
@@ -28,6 +41,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,6 +77,15 @@ type Config struct {
 	// RateLimit messages per RateWindow per user; defaults 10 per minute.
 	RateLimit  int
 	RateWindow time.Duration
+	// MaxMessages caps the messages one reply is posted as; the rest is
+	// cut, with a note. Default DefaultMaxMessages.
+	MaxMessages int
+	// LinkPreviews lets Discord preview the links of a message when all
+	// of them point to PreviewHosts (lower-case host names); otherwise,
+	// and always when it is off, messages are posted with embeds
+	// suppressed.
+	LinkPreviews bool
+	PreviewHosts []string
 	// TypingEvery is how often the typing indicator is renewed while a
 	// task runs (Discord shows it for 10 s); default 8 s.
 	TypingEvery time.Duration
@@ -70,6 +93,9 @@ type Config struct {
 	// one user; default one hour.
 	AuditEvery time.Duration
 }
+
+// DefaultMaxMessages is Config.MaxMessages when unset.
+const DefaultMaxMessages = 5
 
 // Deps are the bot's collaborators.
 type Deps struct {
@@ -101,6 +127,8 @@ type Bot struct {
 	session *discordgo.Session
 	limits  *rateLimiter
 	audits  *auditThrottle
+	seen    *seenIDs // message and interaction ids handled lately
+	kinds   channelKinds
 
 	mu      sync.Mutex
 	status  Status
@@ -127,7 +155,7 @@ func New(cfg Config, d Deps) (*Bot, error) {
 	}
 	b := &Bot{cfg: cfg, deps: d, log: d.Logger, dms: make(map[string]string),
 		limits: newRateLimiter(cfg.RateLimit, cfg.RateWindow, d.Now),
-		audits: newAuditThrottle(cfg.AuditEvery, d.Now)}
+		audits: newAuditThrottle(cfg.AuditEvery, d.Now), seen: newSeenIDs(dedupeWindow, maxRemembered, d.Now)}
 	b.session = b.newSession()
 	return b, nil
 }
@@ -155,6 +183,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.RateWindow <= 0 {
 		cfg.RateWindow = time.Minute
 	}
+	if cfg.MaxMessages <= 0 {
+		cfg.MaxMessages = DefaultMaxMessages
+	}
 	if cfg.TypingEvery <= 0 {
 		cfg.TypingEvery = 8 * time.Second
 	}
@@ -164,6 +195,10 @@ func withDefaults(cfg Config) Config {
 	cfg.AllowedUsers = slices.Clone(cfg.AllowedUsers)
 	cfg.AllowedChannels = slices.Clone(cfg.AllowedChannels)
 	cfg.Admins = slices.Clone(cfg.Admins)
+	cfg.PreviewHosts = slices.Clone(cfg.PreviewHosts)
+	for i, h := range cfg.PreviewHosts {
+		cfg.PreviewHosts[i] = strings.ToLower(h)
+	}
 	return cfg
 }
 

@@ -119,6 +119,12 @@ func newEnv(t *testing.T, edit func(*Config)) *env {
 		t.Fatal(err)
 	}
 	e.fake = fake
+	for _, id := range []string{aliceDM, strangerDM} {
+		fake.AddChannel(discordgo.Channel{ID: id, Type: discordgo.ChannelTypeDM})
+	}
+	for _, id := range []string{allowedChan, otherChan} {
+		fake.AddChannel(discordgo.Channel{ID: id, GuildID: guildID, Type: discordgo.ChannelTypeGuildText})
+	}
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.store, err = store.Open(ctx, filepath.Join(t.TempDir(), "airlock.db"), logger)
 	if err != nil {

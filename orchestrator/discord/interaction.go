@@ -28,32 +28,43 @@ func (b *Bot) onInteraction(_ *discordgo.Session, ic *discordgo.InteractionCreat
 	if user == nil || user.Bot {
 		return
 	}
-	dm := i.GuildID == ""
+	if !b.seen.first("interaction:" + i.ID) {
+		return
+	}
+	b.spawn(func(ctx context.Context) { b.command(ctx, i, user) })
+}
+
+// command answers a slash command from user.
+func (b *Bot) command(ctx context.Context, i *discordgo.Interaction, user *discordgo.User) {
+	dm, err := b.isDM(ctx, i.GuildID, i.ChannelID)
+	if err != nil {
+		b.fail("channel lookup", err, "channel", i.ChannelID)
+		return
+	}
 	if reason := b.refusal(user.ID, i.ChannelID, dm); reason != "" {
-		b.spawn(func(ctx context.Context) {
-			b.auditIgnored(ctx, user.ID, i.ChannelID, dm, "command", reason)
-			b.respond(ctx, i, textNotAllowed, true)
-		})
+		b.auditIgnored(ctx, user.ID, i.ChannelID, dm, "command", reason)
+		b.respond(ctx, i, textNotAllowed, true)
 		return
 	}
-	if i.ApplicationCommandData().Name != cmdNew {
-		b.spawn(func(ctx context.Context) { b.respond(ctx, i, textUnknownCommand, true) })
+	// Data that did not parse leaves Data nil (or of another type):
+	// ApplicationCommandData would panic.
+	if data, ok := i.Data.(discordgo.ApplicationCommandInteractionData); !ok || data.Name != cmdNew {
+		b.respond(ctx, i, textUnknownCommand, true)
 		return
 	}
-	b.spawn(func(ctx context.Context) {
-		if allowed, _ := b.limits.allow(user.ID); !allowed {
-			b.respond(ctx, i, textRateLimited, true)
-			return
-		}
-		b.startNew(ctx, i.ChannelID, dm, user.Username, func(text string) { b.respond(ctx, i, text, false) })
-	})
+	if allowed, _ := b.limits.allow(user.ID); !allowed {
+		b.respond(ctx, i, textRateLimited, true)
+		return
+	}
+	b.startNew(ctx, i.ChannelID, dm, user.Username, func(text string) { b.respond(ctx, i, text, false) })
 }
 
 // respond answers an interaction with a message, optionally ephemeral.
 func (b *Bot) respond(ctx context.Context, i *discordgo.Interaction, text string, ephemeral bool) {
-	data := &discordgo.InteractionResponseData{Content: text, AllowedMentions: noMentions()}
+	data := &discordgo.InteractionResponseData{Content: text, AllowedMentions: noMentions(),
+		Flags: discordgo.MessageFlagsSuppressEmbeds}
 	if ephemeral {
-		data.Flags = discordgo.MessageFlagsEphemeral
+		data.Flags |= discordgo.MessageFlagsEphemeral
 	}
 	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: data}
 	if err := b.session.InteractionRespond(i, resp, discordgo.WithContext(ctx)); err != nil {

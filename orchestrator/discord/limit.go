@@ -113,3 +113,67 @@ func (b *Bot) auditIgnored(ctx context.Context, userID, channelID string, dm boo
 	}
 	b.log.Info("discord: ignored", "user", userID, "channel", channelID, "reason", reason)
 }
+
+// Deduplication of gateway events: Discord may deliver an event twice
+// (after a RESUME, or simply the same id twice); each message and
+// interaction id is handled once within dedupeWindow. At most
+// maxRemembered ids are kept; past that the oldest are forgotten first.
+const (
+	dedupeWindow  = 30 * time.Minute
+	maxRemembered = 16384
+)
+
+// seenIDs remembers the ids handled within a window, oldest first.
+type seenIDs struct {
+	window time.Duration
+	max    int
+	now    func() time.Time
+
+	mu    sync.Mutex
+	at    map[string]time.Time
+	order []string
+}
+
+func newSeenIDs(window time.Duration, max int, now func() time.Time) *seenIDs {
+	return &seenIDs{window: window, max: max, now: now, at: make(map[string]time.Time)}
+}
+
+// first reports whether id was not seen within the window, and records it.
+func (s *seenIDs) first(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for len(s.order) > 0 && (len(s.order) >= s.max || now.Sub(s.at[s.order[0]]) >= s.window) {
+		delete(s.at, s.order[0])
+		s.order = s.order[1:]
+	}
+	if _, ok := s.at[id]; ok {
+		return false
+	}
+	s.at[id] = now
+	s.order = append(s.order, id)
+	return true
+}
+
+// channelKinds caches whether a channel is a DM, as the API reports it: a
+// channel's type never changes.
+type channelKinds struct {
+	mu sync.Mutex
+	dm map[string]bool
+}
+
+func (c *channelKinds) get(id string) (dm, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	dm, ok = c.dm[id]
+	return dm, ok
+}
+
+func (c *channelKinds) put(id string, dm bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dm == nil || len(c.dm) >= maxTracked {
+		c.dm = make(map[string]bool)
+	}
+	c.dm[id] = dm
+}

@@ -29,35 +29,69 @@ type incoming struct {
 	attachments                     int
 }
 
-// onMessage filters a MESSAGE_CREATE on the gateway goroutine and hands an
-// accepted message to its own goroutine.
+// onMessage filters a MESSAGE_CREATE on the gateway goroutine and hands a
+// message that may be for the bot to its own goroutine. A message id seen
+// within dedupeWindow is dropped: Discord may deliver an event twice.
 func (b *Bot) onMessage(_ *discordgo.Session, mc *discordgo.MessageCreate) {
 	m := mc.Message
-	in, ok := b.accept(m)
-	if !ok {
+	me := b.me()
+	// Webhook messages carry a user-like author that anyone with the
+	// webhook's URL chooses: never answered as that user.
+	if m == nil || m.ID == "" || m.Author == nil || m.Author.Bot || m.WebhookID != "" ||
+		m.Author.ID == me || me == "" || !b.seen.first("message:"+m.ID) {
 		return
 	}
-	b.spawn(func(ctx context.Context) { b.answer(ctx, in) })
+	b.spawn(func(ctx context.Context) {
+		if in, ok := b.accept(ctx, m); ok {
+			b.answer(ctx, in)
+		}
+	})
 }
 
 // accept decides whether m is for the bot and from someone it answers,
-// auditing strangers who address it.
-func (b *Bot) accept(m *discordgo.Message) (incoming, bool) {
+// auditing strangers who address it. Whether m is a DM is what the API
+// says of its channel, not a missing guild id.
+func (b *Bot) accept(ctx context.Context, m *discordgo.Message) (incoming, bool) {
 	me := b.me()
-	if m == nil || m.Author == nil || m.Author.Bot || m.Author.ID == me || me == "" {
+	dm, err := b.isDM(ctx, m.GuildID, m.ChannelID)
+	if err != nil {
+		b.fail("channel lookup", err, "channel", m.ChannelID)
 		return incoming{}, false
 	}
 	in := incoming{id: m.ID, channelID: m.ChannelID, userID: m.Author.ID, userName: m.Author.Username,
-		dm: m.GuildID == "", attachments: len(m.Attachments)}
+		dm: dm, attachments: len(m.Attachments)}
 	if !in.dm && !mentions(m, me) {
 		return incoming{}, false
 	}
 	if reason := b.refusal(in.userID, in.channelID, in.dm); reason != "" {
-		b.spawn(func(ctx context.Context) { b.auditIgnored(ctx, in.userID, in.channelID, in.dm, "message", reason) })
+		b.auditIgnored(ctx, in.userID, in.channelID, in.dm, "message", reason)
 		return incoming{}, false
 	}
 	in.text = stripMention(m.Content, me)
 	return in, true
+}
+
+// isDM reports whether a channel is a DM with the bot. A message or
+// interaction with a guild id is not; for one without, the channel's type
+// is asked of the API (once per channel): an event that merely lacks its
+// guild id is not taken for a DM.
+func (b *Bot) isDM(ctx context.Context, guildID, channelID string) (bool, error) {
+	if guildID != "" {
+		return false, nil
+	}
+	if channelID == "" {
+		return false, errors.New("no channel id")
+	}
+	if dm, ok := b.kinds.get(channelID); ok {
+		return dm, nil
+	}
+	ch, err := b.session.Channel(channelID, discordgo.WithContext(ctx))
+	if err != nil {
+		return false, err
+	}
+	dm := ch.Type == discordgo.ChannelTypeDM
+	b.kinds.put(channelID, dm)
+	return dm, nil
 }
 
 // refusal returns why a user in a channel is not answered, or "".

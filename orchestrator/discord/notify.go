@@ -104,6 +104,7 @@ func (b *Bot) dm(ctx context.Context, userID, text string) error {
 			return err
 		}
 		ch = c.ID
+		b.kinds.put(ch, true)
 		b.mu.Lock()
 		b.dms[userID] = ch
 		b.mu.Unlock()

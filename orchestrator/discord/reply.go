@@ -2,6 +2,8 @@ package discord
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/airlockhq/airlock/orchestrator/store"
@@ -36,10 +38,13 @@ func (b *Bot) send(ctx context.Context, in incoming, text string) {
 	}
 }
 
-// post sends text to a channel, split by Split, without mentions.
+// post sends text to a channel, masked links unmasked, split by Split
+// into at most MaxMessages parts, without mentions and with embeds
+// suppressed unless previews are allowed (see links.go).
 func (b *Bot) post(ctx context.Context, channelID, text string, ref *discordgo.MessageReference) error {
-	for _, part := range Split(text, MaxMessageLen) {
-		msg := &discordgo.MessageSend{Content: part, AllowedMentions: noMentions(), Reference: ref}
+	for _, part := range capParts(Split(unmask(text), MaxMessageLen), b.cfg.MaxMessages) {
+		msg := &discordgo.MessageSend{Content: part, AllowedMentions: noMentions(), Reference: ref,
+			Flags: messageFlags(part, b.cfg.LinkPreviews, b.cfg.PreviewHosts)}
 		if _, err := b.session.ChannelMessageSendComplex(channelID, msg, discordgo.WithContext(ctx)); err != nil {
 			return err
 		}
@@ -86,4 +91,22 @@ func (b *Bot) startNew(ctx context.Context, channelID string, dm bool, userName 
 		return
 	}
 	respond(textNewConv)
+}
+
+// textCut ends the last message of a reply cut to MaxMessages parts.
+const textCut = "(The reply was %d messages long; the rest is cut. The whole reply is in the conversation in Airlock's web UI.)"
+
+// capParts keeps at most max parts; when it drops some, the last one kept
+// is shortened to make room for a note saying so.
+func capParts(parts []string, max int) []string {
+	if max < 1 || len(parts) <= max {
+		return parts
+	}
+	note := fmt.Sprintf(textCut, len(parts))
+	last := Split(parts[max-1], MaxMessageLen-textLen(note)-1)
+	kept := slices.Clone(parts[:max-1])
+	if len(last) > 0 {
+		return append(kept, last[0]+"\n"+note)
+	}
+	return append(kept, note)
 }

@@ -36,13 +36,16 @@ func (b *Bot) newSession() *discordgo.Session {
 	// Handlers run in order on the gateway goroutine (READY before the first
 	// message); each hands slow work to its own goroutine.
 	s.SyncEvents = true
+	// Pinned: discordgo's debug lines print the IDENTIFY packet, token
+	// included (TestLibraryLogLevelPinned).
 	s.LogLevel = discordgo.LogWarning
-	s.AddHandler(b.onReady)
-	s.AddHandler(b.onResumed)
-	s.AddHandler(b.onConnect)
-	s.AddHandler(b.onDisconnect)
-	s.AddHandler(b.onMessage)
-	s.AddHandler(b.onInteraction)
+	// Every handler recovers a panic (see guard).
+	s.AddHandler(guarded(b, "READY", b.onReady))
+	s.AddHandler(guarded(b, "RESUMED", b.onResumed))
+	s.AddHandler(guarded(b, "connect", b.onConnect))
+	s.AddHandler(guarded(b, "disconnect", b.onDisconnect))
+	s.AddHandler(guarded(b, "MESSAGE_CREATE", b.onMessage))
+	s.AddHandler(guarded(b, "INTERACTION_CREATE", b.onInteraction))
 	return s
 }
 
@@ -101,7 +104,8 @@ func (b *Bot) shutdown() {
 	b.setConnected(false)
 }
 
-// spawn runs fn in a goroutine tracked by shutdown, unless shutting down.
+// spawn runs fn in a goroutine tracked by shutdown, unless shutting down;
+// a panic in fn is recovered (see guard).
 func (b *Bot) spawn(fn func(ctx context.Context)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -112,6 +116,7 @@ func (b *Bot) spawn(fn func(ctx context.Context)) {
 	b.tasks.Add(1)
 	go func() {
 		defer b.tasks.Done()
+		defer b.guard("task")
 		fn(ctx)
 	}()
 }

@@ -184,5 +184,6 @@ func sameConfig(a, b Config) bool {
 	return a.Token == b.Token && slices.Equal(a.AllowedUsers, b.AllowedUsers) &&
 		slices.Equal(a.AllowedChannels, b.AllowedChannels) && slices.Equal(a.Admins, b.Admins) &&
 		a.ReviewBaseURL == b.ReviewBaseURL && a.RateLimit == b.RateLimit && a.RateWindow == b.RateWindow &&
-		a.TypingEvery == b.TypingEvery && a.AuditEvery == b.AuditEvery
+		a.TypingEvery == b.TypingEvery && a.AuditEvery == b.AuditEvery && a.MaxMessages == b.MaxMessages &&
+		a.LinkPreviews == b.LinkPreviews && slices.Equal(a.PreviewHosts, b.PreviewHosts)
 }

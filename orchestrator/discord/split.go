@@ -11,7 +11,8 @@ const fence = "```"
 // Split cuts text into parts of at most limit characters (counted in
 // UTF-16 units, which is never less than Discord's count), at line
 // boundaries where it can; a line longer than a part is cut between runes,
-// never inside a run of backticks. A code block cut in two is closed at the
+// not inside a run of backticks unless the run itself is longer than a
+// part (then anywhere: 3,000 backticks make two parts, not 1,001). A code block cut in two is closed at the
 // end of one part and reopened, with the same language, at the start of the
 // next, so every part's fences are balanced, and no part ends with a block
 // it only opened. Blank parts are dropped, and so are "\r" at line ends.
@@ -83,8 +84,16 @@ func (s *splitter) addLong(line string) {
 				s.flush()
 				continue
 			}
-			// Nothing fits even in a fresh part: overflow by one rune
-			// rather than loop (unreachable with limit ≥ 40).
+			// A fresh part and still nothing fits: the line starts with a
+			// run of backticks longer than the room. Cut inside it.
+			piece = prefixWithin(line, room)
+			if open, _ := fenceState(piece, s.open, s.lang); open {
+				piece = prefixWithin(line, room-closeLen(true))
+			}
+		}
+		if piece == "" {
+			// Overflow by one rune rather than loop (unreachable with
+			// limit ≥ 40).
 			_, n := utf8.DecodeRuneInString(line)
 			piece = line[:n]
 		}

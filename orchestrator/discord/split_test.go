@@ -138,3 +138,35 @@ func TestSplitLongLines(t *testing.T) {
 		}
 	}
 }
+
+// TestSplitLongBacktickRun (issue 20, item 5): a run of backticks longer
+// than a part is cut inside; 3,000 backticks made 1,001 messages.
+func TestSplitLongBacktickRun(t *testing.T) {
+	for _, text := range []string{strings.Repeat("`", 3000), "x" + strings.Repeat("`", 3000) + "y",
+		"```go\n" + strings.Repeat("`", 5000) + "\n```"} {
+		parts := Split(text, MaxMessageLen)
+		if len(parts) > 4 {
+			t.Errorf("%d backticks: %d parts", len(text), len(parts))
+		}
+		for i, p := range parts {
+			if n := textLen(p); n > MaxMessageLen || n == 0 {
+				t.Errorf("part %d is %d long", i, n)
+			}
+		}
+	}
+}
+
+func TestCapParts(t *testing.T) {
+	parts := Split(strings.Repeat(strings.Repeat("y", 1500)+"\n", 12), MaxMessageLen)
+	got := capParts(parts, 3)
+	if len(got) != 3 || got[0] != parts[0] || got[1] != parts[1] {
+		t.Fatalf("capParts kept %d parts", len(got))
+	}
+	if !strings.HasSuffix(got[2], "(The reply was 12 messages long; the rest is cut. The whole reply is in the conversation in Airlock's web UI.)") ||
+		textLen(got[2]) > MaxMessageLen {
+		t.Errorf("last part %d long, ends %q", textLen(got[2]), got[2][max(0, len(got[2])-60):])
+	}
+	if n := len(capParts(parts[:2], 3)); n != 2 {
+		t.Errorf("short reply capped to %d parts", n)
+	}
+}

@@ -34,6 +34,9 @@ var fields = []field{
 	list{"discord.admins", func(s *Settings) *[]string { return &s.Discord.Admins }},
 	scalar[string]{"discord.review_base_url", func(s *Settings) *string { return &s.Discord.ReviewBaseURL }},
 	scalar[int]{"discord.rate_limit_per_minute", func(s *Settings) *int { return &s.Discord.RateLimitPerMinute }},
+	scalar[int]{"discord.max_messages_per_reply", func(s *Settings) *int { return &s.Discord.MaxMessagesPerReply }},
+	scalar[bool]{"discord.link_previews", func(s *Settings) *bool { return &s.Discord.LinkPreviews }},
+	list{"discord.link_preview_hosts", func(s *Settings) *[]string { return &s.Discord.LinkPreviewHosts }},
 	scalar[int]{"workspace.max_files", func(s *Settings) *int { return &s.Workspace.MaxFiles }},
 	scalar[int]{"scripts.max_pending_per_script", func(s *Settings) *int { return &s.Scripts.MaxPendingPerScript }},
 	scalar[int]{"scripts.max_pending_total", func(s *Settings) *int { return &s.Scripts.MaxPendingTotal }},
@@ -72,8 +75,8 @@ func changed(a, b *Settings) []field {
 	return out
 }
 
-// scalar is a string or number field.
-type scalar[T string | int | int64] struct {
+// scalar is a string, number or boolean field.
+type scalar[T string | int | int64 | bool] struct {
 	name string
 	ptr  func(*Settings) *T
 }

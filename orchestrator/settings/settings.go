@@ -89,10 +89,22 @@ type Discord struct {
 	// RateLimitPerMinute is the messages per minute the bot answers per
 	// user.
 	RateLimitPerMinute int `json:"rate_limit_per_minute"`
+	// MaxMessagesPerReply caps the messages one reply is posted as; the
+	// rest is cut, with a note.
+	MaxMessagesPerReply int `json:"max_messages_per_reply"`
+	// LinkPreviews lets Discord preview links to LinkPreviewHosts. Off,
+	// every message is posted with embeds suppressed: Discord fetches no
+	// URL the model wrote. On, a message whose links all point to listed
+	// hosts is posted with previews; any other still has them suppressed.
+	LinkPreviews     bool     `json:"link_previews"`
+	LinkPreviewHosts []string `json:"link_preview_hosts"`
 }
 
-// DefaultDiscordRateLimit is RateLimitPerMinute when nothing sets it.
-const DefaultDiscordRateLimit = 10
+// Defaults of the Discord settings.
+const (
+	DefaultDiscordRateLimit   = 10
+	DefaultDiscordMaxMessages = 5
+)
 
 // Workspace limits the assistant's workspace at run time (the byte caps
 // are in the configuration file).
@@ -136,8 +148,9 @@ func FromConfig(c config.Config) Settings {
 			RequestsPerDay: c.LLM.RequestsPerDay,
 			TokensPerDay:   c.LLM.TokensPerDay,
 		},
-		Agent:     Agent{MaxRounds: c.Agent.MaxRounds, TaskTimeout: c.Agent.TaskTimeout},
-		Discord:   Discord{RateLimitPerMinute: DefaultDiscordRateLimit},
+		Agent: Agent{MaxRounds: c.Agent.MaxRounds, TaskTimeout: c.Agent.TaskTimeout},
+		Discord: Discord{RateLimitPerMinute: DefaultDiscordRateLimit,
+			MaxMessagesPerReply: DefaultDiscordMaxMessages},
 		Workspace: Workspace{MaxFiles: DefaultWorkspaceMaxFiles},
 		Scripts: Scripts{MaxPendingPerScript: DefaultMaxPendingPerScript, MaxPendingTotal: DefaultMaxPendingTotal,
 			NotifyWindow: DefaultNotifyWindow},
@@ -151,6 +164,7 @@ func (s Settings) clone() Settings {
 	s.Discord.AllowedUsers = slices.Clone(s.Discord.AllowedUsers)
 	s.Discord.AllowedChannels = slices.Clone(s.Discord.AllowedChannels)
 	s.Discord.Admins = slices.Clone(s.Discord.Admins)
+	s.Discord.LinkPreviewHosts = slices.Clone(s.Discord.LinkPreviewHosts)
 	return s
 }
 

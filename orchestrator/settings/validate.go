@@ -17,6 +17,7 @@ const (
 	MinTaskTimeout      = 10 * time.Second
 	MaxTaskTimeout      = 30 * time.Minute
 	MaxRateLimit        = 600
+	MaxMessagesPerReply = 20
 	MaxListEntries      = 100
 	MaxWorkspaceFiles   = 1_000_000
 	MaxPendingPerScript = 100
@@ -76,6 +77,10 @@ func (s Settings) Normalize() Settings {
 	s.Discord.AllowedUsers = dedupe(s.Discord.AllowedUsers, false)
 	s.Discord.AllowedChannels = dedupe(s.Discord.AllowedChannels, false)
 	s.Discord.Admins = dedupe(s.Discord.Admins, false)
+	s.Discord.LinkPreviewHosts = dedupe(s.Discord.LinkPreviewHosts, true)
+	for i, h := range s.Discord.LinkPreviewHosts {
+		s.Discord.LinkPreviewHosts[i] = strings.ToLower(h)
+	}
 	s.EgressAllow = dedupe(s.EgressAllow, true)
 	return s
 }
@@ -113,6 +118,11 @@ func (s Settings) Validate() error {
 	v.snowflakes("discord.admins", s.Discord.Admins)
 	v.baseURL("discord.review_base_url", s.Discord.ReviewBaseURL)
 	v.intRange("discord.rate_limit_per_minute", s.Discord.RateLimitPerMinute, 1, MaxRateLimit)
+	v.intRange("discord.max_messages_per_reply", s.Discord.MaxMessagesPerReply, 1, MaxMessagesPerReply)
+	if s.Discord.LinkPreviews && len(s.Discord.LinkPreviewHosts) == 0 {
+		v.fail("discord.link_previews", "is on but discord.link_preview_hosts lists no host; list the hosts whose links may be previewed, or turn previews off")
+	}
+	v.hosts("discord.link_preview_hosts", s.Discord.LinkPreviewHosts)
 	v.intRange("workspace.max_files", s.Workspace.MaxFiles, 1, MaxWorkspaceFiles)
 	v.scripts(s.Scripts)
 	v.egress(s.EgressAllow)
@@ -199,6 +209,41 @@ func (v *validator) snowflakes(field string, ids []string) {
 			v.fail(field, "entry %d %q is not a Discord id (%d to %d digits)", i, truncate(id), minSnowflakeBytes, maxSnowflakeBytes)
 		}
 	}
+}
+
+// hosts checks a list of DNS host names (letters, digits and hyphens in
+// dot-separated labels; no wildcard, port, scheme or IP address).
+func (v *validator) hosts(field string, list []string) {
+	v.listShape(field, list, true)
+	for i, h := range list {
+		if !validHostname(h) {
+			v.fail(field, "entry %d %q is not a host name such as www.youtube.com (no scheme, port, path or wildcard)", i, truncate(h))
+		}
+	}
+}
+
+// validHostname reports whether h is a DNS name of at least two labels,
+// each 1 to 63 letters, digits or inner hyphens, the last not all digits.
+func validHostname(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	labels := strings.Split(h, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(l); i++ {
+			c := l[i]
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return strings.Trim(labels[len(labels)-1], "0123456789") != ""
 }
 
 func (v *validator) egress(list []string) {

@@ -25,7 +25,8 @@ func TestValidateAcceptsGood(t *testing.T) {
 		MaxTokens: MaxMaxTokens, RequestsPerDay: 0, TokensPerDay: 0}
 	s.Agent = Agent{MaxRounds: MaxMaxRounds, TaskTimeout: MinTaskTimeout}
 	s.Discord = Discord{AllowedUsers: snowflakes(MaxListEntries), AllowedChannels: []string{"12345678901234567"},
-		Admins: []string{"12345678901234567890"}, ReviewBaseURL: "https://airlock.example/admin", RateLimitPerMinute: MaxRateLimit}
+		Admins: []string{"12345678901234567890"}, ReviewBaseURL: "https://airlock.example/admin", RateLimitPerMinute: MaxRateLimit,
+		MaxMessagesPerReply: MaxMessagesPerReply, LinkPreviews: true, LinkPreviewHosts: []string{"www.youtube.com", "xn--bcher-kva.example"}}
 	s.EgressAllow = []string{"intranet.example", "10.0.0.0/8", "fd00::1", "192.168.1.10"}
 	s.Workspace.MaxFiles = MaxWorkspaceFiles
 	s.Scripts = Scripts{MaxPendingPerScript: MaxPendingPerScript, MaxPendingTotal: MaxPendingTotal, NotifyWindow: MaxNotifyWindow}
@@ -77,6 +78,15 @@ func TestValidateNamesEachBadField(t *testing.T) {
 		{"discord.review_base_url", func(s *Settings) { s.Discord.ReviewBaseURL = "airlock.example" }},
 		{"discord.rate_limit_per_minute", func(s *Settings) { s.Discord.RateLimitPerMinute = 0 }},
 		{"discord.rate_limit_per_minute", func(s *Settings) { s.Discord.RateLimitPerMinute = 601 }},
+		{"discord.max_messages_per_reply", func(s *Settings) { s.Discord.MaxMessagesPerReply = 0 }},
+		{"discord.max_messages_per_reply", func(s *Settings) { s.Discord.MaxMessagesPerReply = MaxMessagesPerReply + 1 }},
+		{"discord.link_previews", func(s *Settings) { s.Discord.LinkPreviews, s.Discord.LinkPreviewHosts = true, []string{} }},
+		{"discord.link_preview_hosts", func(s *Settings) { s.Discord.LinkPreviewHosts = []string{"*.youtube.com"} }},
+		{"discord.link_preview_hosts", func(s *Settings) { s.Discord.LinkPreviewHosts = []string{"https://youtube.com"} }},
+		{"discord.link_preview_hosts", func(s *Settings) { s.Discord.LinkPreviewHosts = []string{"youtube.com:443"} }},
+		{"discord.link_preview_hosts", func(s *Settings) { s.Discord.LinkPreviewHosts = []string{"localhost"} }},
+		{"discord.link_preview_hosts", func(s *Settings) { s.Discord.LinkPreviewHosts = []string{"10.0.0.1"} }},
+		{"discord.link_preview_hosts", func(s *Settings) { s.Discord.LinkPreviewHosts = []string{"a.example", "A.example"} }},
 		{"workspace.max_files", func(s *Settings) { s.Workspace.MaxFiles = 0 }},
 		{"workspace.max_files", func(s *Settings) { s.Workspace.MaxFiles = MaxWorkspaceFiles + 1 }},
 		{"scripts.max_pending_per_script", func(s *Settings) { s.Scripts.MaxPendingPerScript = 0 }},

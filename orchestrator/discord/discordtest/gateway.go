@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -20,6 +21,11 @@ type gateway struct {
 	seq       int64
 	sessions  int
 	pending   []event // dispatched while no session was ready
+	// sent are the events delivered on the current session, the latest
+	// last (at most maxSent); replay of them are resent after the next
+	// RESUMED, as Discord may after a resume.
+	sent   []event
+	replay int
 
 	identifies, resumes, heartbeats int
 }
@@ -104,7 +110,7 @@ func (s *Server) identifyLocked(ws *websocket.Conn, data json.RawMessage) error 
 	s.gw.identifies++
 	s.gw.sessions++
 	s.gw.sessionID = fmt.Sprintf("fake-session-%d", s.gw.sessions)
-	s.gw.seq = 0
+	s.gw.seq, s.gw.sent = 0, nil
 	ready := map[string]any{
 		"v": 10, "session_id": s.gw.sessionID, "user": s.botUser(),
 		"application": map[string]any{"id": s.opts.AppID, "flags": 0},
@@ -122,6 +128,10 @@ func (s *Server) resumeLocked(ws *websocket.Conn, data json.RawMessage) error {
 		return writeFrame(ws, map[string]any{"op": 9, "d": false})
 	}
 	s.gw.resumes++
+	if n := min(s.gw.replay, len(s.gw.sent)); n > 0 {
+		s.gw.pending = append(slices.Clone(s.gw.sent[len(s.gw.sent)-n:]), s.gw.pending...)
+	}
+	s.gw.replay = 0
 	return s.startLocked(ws, "RESUMED", map[string]any{})
 }
 
@@ -158,7 +168,24 @@ func (s *Server) dispatchLocked(ev event) {
 		ws.Close()
 		s.gw.conn, s.gw.ready = nil, false
 		s.gw.pending = append(s.gw.pending, ev)
+		return
 	}
+	s.gw.sent = append(s.gw.sent, ev)
+	if len(s.gw.sent) > maxSent {
+		s.gw.sent = slices.Delete(s.gw.sent, 0, len(s.gw.sent)-maxSent)
+	}
+}
+
+// maxSent caps the delivered events the fake keeps for ReplayOnResume.
+const maxSent = 100
+
+// ReplayOnResume makes the next RESUME replay the last n events already
+// delivered on the session (at most 100) before the ones queued meanwhile,
+// as Discord may do: the client sees those events twice.
+func (s *Server) ReplayOnResume(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gw.replay = n
 }
 
 // DropConnection closes the gateway connection abruptly, without a close

@@ -22,6 +22,7 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET /api/{v}/gateway/bot", s.getGateway)
 	api.HandleFunc("GET /api/{v}/users/@me", s.getMe)
 	api.HandleFunc("POST /api/{v}/users/@me/channels", s.createDM)
+	api.HandleFunc("GET /api/{v}/channels/{id}", s.getChannel)
 	api.HandleFunc("POST /api/{v}/channels/{id}/messages", s.postMessage)
 	api.HandleFunc("POST /api/{v}/channels/{id}/typing", s.postTyping)
 	api.HandleFunc("POST /api/{v}/interactions/{id}/{token}/callback", s.postCallback)
@@ -91,6 +92,7 @@ func (s *Server) createDM(w http.ResponseWriter, r *http.Request) {
 	if id == "" {
 		id = s.newIDLocked()
 		s.dmChannel[req.RecipientID] = id
+		s.channels[id] = discordgo.Channel{ID: id, Type: discordgo.ChannelTypeDM}
 		s.notifyLocked()
 	}
 	s.mu.Unlock()
@@ -98,10 +100,22 @@ func (s *Server) createDM(w http.ResponseWriter, r *http.Request) {
 		Recipients: []*discordgo.User{{ID: req.RecipientID}}})
 }
 
+func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	ch, ok := s.channels[r.PathValue("id")]
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "Unknown Channel")
+		return
+	}
+	writeJSON(w, ch)
+}
+
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Content         string                            `json:"content"`
 		AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
+		Flags           discordgo.MessageFlags            `json:"flags"`
 	}
 	if json.NewDecoder(r.Body).Decode(&req) != nil {
 		writeError(w, http.StatusBadRequest, "bad JSON")
@@ -114,7 +128,7 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {
 	ch := r.PathValue("id")
 	s.mu.Lock()
 	s.rec.messages = append(s.rec.messages, SentMessage{ChannelID: ch, Content: req.Content,
-		AllowedMentions: req.AllowedMentions})
+		AllowedMentions: req.AllowedMentions, Flags: req.Flags})
 	id := s.newIDLocked()
 	s.notifyLocked()
 	s.mu.Unlock()

@@ -9,6 +9,12 @@
 // header), every frame the client sends on the gateway and everything the
 // bot posted, so a test can check what the bot did and that its token went
 // nowhere else. It never touches the network beyond loopback.
+//
+// For attack tests: Dispatch takes a json.RawMessage payload as is (a
+// malformed frame: "null", "[]", a string); ReplayOnResume makes the next
+// RESUME deliver events again; GET /channels/{id} answers the channels
+// given to AddChannel (and the DM channels the bot opened), 404 otherwise,
+// so what a channel is comes from the fake, not from the event.
 package discordtest
 
 import (
@@ -50,6 +56,7 @@ type SentMessage struct {
 	ChannelID       string
 	Content         string
 	AllowedMentions *discordgo.MessageAllowedMentions
+	Flags           discordgo.MessageFlags // e.g. SUPPRESS_EMBEDS
 }
 
 // Callback is the bot's response to an interaction.
@@ -77,6 +84,7 @@ type Server struct {
 	gw        gateway
 	nextID    int64
 	dmChannel map[string]string // user id → DM channel id
+	channels  map[string]discordgo.Channel
 }
 
 // records is what the fake saw and what the bot did.
@@ -108,7 +116,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("discordtest: listen: %w", err)
 	}
 	s := &Server{opts: opts, ln: ln, changed: make(chan struct{}), nextID: 1000,
-		dmChannel: make(map[string]string)}
+		dmChannel: make(map[string]string), channels: make(map[string]discordgo.Channel)}
 	s.hs = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.hs.Serve(ln) }()
 	return s, nil
@@ -175,6 +183,14 @@ func (s *Server) Wait(ctx context.Context, cond func() bool) error {
 func (s *Server) notifyLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+// AddChannel makes GET /channels/{id} answer ch; a channel the fake does
+// not know answers 404. DM channels the bot opens are added by the fake.
+func (s *Server) AddChannel(ch discordgo.Channel) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[ch.ID] = ch
 }
 
 // newIDLocked returns a fresh snowflake-like id; s.mu must be held.
