@@ -46,6 +46,9 @@ type Config struct {
 	MaxRounds    int           // LLM calls per task
 	TaskTimeout  time.Duration // wall-clock budget per task
 	HistoryLimit int           // earlier messages sent with a task
+	// MemoryBytes caps the memory notes of one audience (0: the store's
+	// default, 64 KiB).
+	MemoryBytes int64
 }
 
 // Deps are the components the core works with. LLM may be nil while no
@@ -123,6 +126,12 @@ type Message struct {
 	Source         string // "api", "web", "discord"
 	Author         string // who sent it, for the audit log
 	Text           string
+	// Audience is the memory audience of a Discord message: the sender's
+	// DMs (store.DiscordUserAudience) or the channel
+	// (store.DiscordChannelAudience). A Discord message without one is
+	// refused. Web and API messages are the admin's: their audience is
+	// always store.AudienceAdmin, whatever this says.
+	Audience string
 }
 
 // Reply is the assistant's answer to a Message.
@@ -148,6 +157,9 @@ func (c *Core) HandleMessage(ctx context.Context, m Message) (Reply, error) {
 	}
 	conv, err := c.Store.GetConversation(ctx, m.ConversationID)
 	if err != nil {
+		return Reply{}, err
+	}
+	if m.Audience, err = audienceOf(conv, m); err != nil {
 		return Reply{}, err
 	}
 	unlock, err := c.lockConversation(ctx, conv.ID)
@@ -226,7 +238,7 @@ func (c *Core) startTask(ctx context.Context, conv store.Conversation, m Message
 	if err != nil {
 		return tools.Task{}, err
 	}
-	system, history, err := c.taskContext(ctx, conv.ID)
+	system, history, err := c.taskContext(ctx, conv.ID, m.Audience)
 	if err != nil {
 		_ = c.Store.SetTaskStatus(ctx, st.ID, store.TaskFailed, "building the context failed")
 		return tools.Task{}, err
@@ -234,8 +246,24 @@ func (c *Core) startTask(ctx context.Context, conv store.Conversation, m Message
 	rounds, timeout := c.limits()
 	return tools.Task{
 		ID: st.ID, ConversationID: conv.ID, System: system, Messages: history,
-		MaxRounds: rounds, BudgetMS: timeout.Milliseconds(),
+		MaxRounds: rounds, BudgetMS: timeout.Milliseconds(), Audience: m.Audience,
 	}, nil
+}
+
+// audienceOf returns the memory audience of a message: the admin's for
+// the web chat and the API, the one the Discord adapter set (a DM's user
+// or a channel) for Discord.
+func audienceOf(conv store.Conversation, m Message) (string, error) {
+	switch conv.Source {
+	case store.SourceWeb, store.SourceAPI:
+		return store.AudienceAdmin, nil
+	case store.SourceDiscord:
+		if strings.HasPrefix(m.Audience, "discord-") && store.CheckAudience(m.Audience) == nil {
+			return m.Audience, nil
+		}
+	}
+	return "", fmt.Errorf("orchestrator: conversation %s (source %q): the message has no valid memory audience",
+		conv.ID, conv.Source)
 }
 
 func (c *Core) finishTask(ctx context.Context, m Message, taskID string, r worker.Result) (Reply, error) {

@@ -161,10 +161,15 @@ func serve(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 	queue := worker.New(time.Now, processAlive)
 	hub := live.New()
 	cur := set.Get()
-	core := orchestrator.New(orchestrator.Config{MaxRounds: cur.Agent.MaxRounds, TaskTimeout: cur.Agent.TaskTimeout},
+	core := orchestrator.New(orchestrator.Config{MaxRounds: cur.Agent.MaxRounds, TaskTimeout: cur.Agent.TaskTimeout,
+		MemoryBytes: cfg.Workspace.MaxMemoryBytes},
 		orchestrator.Deps{Store: st, Audit: auditLog, Queue: queue, Workspace: ws, LLM: models.gateway, Web: web,
 			Logger: logger.With("component", "core"), Redact: redactString, Approval: scripts, Secret: vlt.Get,
 			Live: hub, Redactor: holder.Load})
+	// Before any task: MEMORY.md's text becomes an admin-only note.
+	if err := core.ImportLegacyMemory(ctx); err != nil {
+		return err
+	}
 
 	bot := newDiscordRunner(ctx, discord.Deps{Handler: core, Store: st, Audit: auditLog,
 		Logger: logger.With("component", "discord")}, logger.With("component", "discord"))

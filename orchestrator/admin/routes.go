@@ -58,6 +58,10 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/chat/{id}/messages", s.handle(s.pageSendMessage))
 		r.Get("/chat/{id}/events", s.handle(s.chatEvents))
 
+		r.Get("/memory", s.handle(s.showMemory))
+		r.Post("/memory/{id}/share", s.handle(s.pageShareMemory))
+		r.Post("/memory/{id}/delete", s.handle(s.pageDeleteMemory))
+
 		r.Get("/settings", s.handle(s.showSettings))
 		r.Post("/settings", s.handle(s.pageSaveSettings))
 		r.Post("/settings/test-llm", s.handle(s.pageTestLLM))
@@ -93,6 +97,9 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/secrets", s.handle(s.listSecrets))
 			r.Put("/secrets/{name}", s.handle(s.saveSecret))
 			r.Delete("/secrets/{name}", s.handle(s.deleteSecret))
+			r.Get("/memory", s.handle(s.listMemory))
+			r.Post("/memory/{id}/share", s.handle(s.shareMemory))
+			r.Delete("/memory/{id}", s.handle(s.deleteMemory))
 			r.Get("/settings", s.handle(s.apiSettings))
 			r.Put("/settings", s.handle(s.apiSaveSettings))
 			r.Get("/audit", s.handle(s.listAudit))
