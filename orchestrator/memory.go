@@ -60,7 +60,11 @@ func (c *Core) memoryWrite(ctx context.Context, task tools.Task, raw json.RawMes
 	if err != nil {
 		return "", err
 	}
-	c.audit(ctx, audit.Event{Actor: "worker", Action: "memory.write", Target: n.ID, Outcome: "ok",
+	target := n.ID
+	if target == "" {
+		target = "memory" // a replace with nothing: only deletions
+	}
+	c.audit(ctx, audit.Event{Actor: "worker", Action: "memory.write", Target: target, Outcome: "ok",
 		Details: map[string]any{"task_id": task.ID, "mode": a.Mode, "bytes": len(a.Content),
 			"audience": task.Audience, "deleted": deleted}})
 	if n.ID == "" {
