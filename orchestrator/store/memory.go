@@ -93,6 +93,8 @@ func truncateForError(s string) string {
 // note of audience note: the admin reads everything, everyone reads the
 // notes shared with everyone, and each Discord DM or channel reads its
 // own. An invalid or empty reader reads only what is shared with everyone.
+// Whatever else reads notes for a task (memory_search, when it exists)
+// must go through MemoryNotes or this rule.
 func CanRead(reader, note string) bool {
 	switch {
 	case note == AudienceEveryone:
