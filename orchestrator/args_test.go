@@ -126,9 +126,9 @@ func TestModelToolArgumentsRedactedAfterDecoding(t *testing.T) {
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the web host received %d requests; want none", n)
 	}
-	mem, err := h.ws.ReadMemory(ctx)
+	mem, err := memoryText(ctx, h)
 	if err != nil || strings.Contains(mem, argsSecret) || strings.Count(mem, "key [REDACTED:WEATHER_API_KEY]") != len(forms) {
-		t.Errorf("MEMORY.md = %q (%v)", mask(mem), err)
+		t.Errorf("memory = %q (%v)", mask(mem), err)
 	}
 	entries, err := h.audit.List(ctx, audit.Filter{Action: "web.fetch"})
 	if err != nil {
@@ -202,8 +202,8 @@ func TestModelToolCallsRedactedThroughLLM(t *testing.T) {
 			}
 		}
 	}
-	if mem, _ := h.ws.ReadMemory(ctx); strings.Contains(mem, argsSecret) {
-		t.Errorf("MEMORY.md holds the secret")
+	if mem, err := memoryText(ctx, h); err != nil || strings.Contains(mem, argsSecret) {
+		t.Errorf("the memory holds the secret (%v)", err)
 	}
 }
 

@@ -21,13 +21,14 @@ Rules that always apply:
 - Use only the tools you are given. If a tool returns an error, read it and adapt or explain.
 - Keep answers short and concrete.`
 
-// maxContextFileBytes caps each of SOUL.md, USER.md and MEMORY.md in the
-// system prompt.
+// maxContextFileBytes caps each of SOUL.md, USER.md and the memory notes in
+// the system prompt.
 const maxContextFileBytes = 16 << 10
 
 // taskContext builds the system prompt and the conversation history for the
 // next task of a conversation. The history's last message is the new one.
-func (c *Core) taskContext(ctx context.Context, convID string) (string, []tools.Message, error) {
+// The memory in it is what audience may read (store.CanRead).
+func (c *Core) taskContext(ctx context.Context, convID, audience string) (string, []tools.Message, error) {
 	var b strings.Builder
 	b.WriteString(preamble)
 	for _, f := range []struct{ name, title string }{
@@ -42,13 +43,13 @@ func (c *Core) taskContext(ctx context.Context, convID string) (string, []tools.
 			fmt.Fprintf(&b, "\n\n## %s\n%s", f.title, truncate(text, maxContextFileBytes))
 		}
 	}
-	memory, err := c.workspace.ReadMemory(ctx)
+	notes, err := c.store.MemoryNotes(ctx, audience)
 	if err != nil {
 		return "", nil, fmt.Errorf("orchestrator: read memory: %w", err)
 	}
-	if memory = strings.TrimSpace(memory); memory != "" {
-		fmt.Fprintf(&b, "\n\n## Your memory (MEMORY.md, notes you wrote earlier)\n%s",
-			untrusted("MEMORY.md", truncate(memory, maxContextFileBytes)))
+	if len(notes) > 0 {
+		fmt.Fprintf(&b, "\n\n## Your memory (notes saved with memory_write that this conversation may read)\n%s",
+			untrusted("memory", formatNotes(notes, audience, maxContextFileBytes)))
 	}
 
 	stored, err := c.store.Messages(ctx, convID)

@@ -50,39 +50,6 @@ func workspaceError(err error) error {
 	return err
 }
 
-func (c *Core) memoryRead(ctx context.Context, _ tools.Task, raw json.RawMessage) (string, error) {
-	if err := strictArgs(raw, &struct{}{}); err != nil {
-		return "", err
-	}
-	text, err := c.workspace.ReadMemory(ctx)
-	if err != nil {
-		return "", workspaceError(err)
-	}
-	if strings.TrimSpace(text) == "" {
-		return "MEMORY.md is empty.", nil
-	}
-	return untrusted("MEMORY.md", text), nil
-}
-
-func (c *Core) memoryWrite(ctx context.Context, task tools.Task, raw json.RawMessage) (string, error) {
-	var a tools.MemoryWriteArgs
-	if err := strictArgs(raw, &a); err != nil {
-		return "", err
-	}
-	if a.Mode == "" {
-		a.Mode = "append"
-	}
-	if a.Mode != "append" && a.Mode != "replace" {
-		return "", publicf(`mode must be "append" or "replace"`)
-	}
-	if err := c.workspace.WriteMemory(ctx, a.Content, a.Mode); err != nil {
-		return "", workspaceError(err)
-	}
-	c.audit(ctx, audit.Event{Actor: "worker", Action: "memory.write", Target: "MEMORY.md", Outcome: "ok",
-		Details: map[string]any{"task_id": task.ID, "mode": a.Mode, "bytes": len(a.Content)}})
-	return fmt.Sprintf("Memory updated (%s, %d bytes).", a.Mode, len(a.Content)), nil
-}
-
 func (c *Core) workspaceList(ctx context.Context, _ tools.Task, raw json.RawMessage) (string, error) {
 	var a tools.WorkspacePathArgs
 	if err := strictArgs(raw, &a); err != nil {

@@ -55,6 +55,9 @@ type Config struct {
 	MaxRounds    int           // LLM calls per task
 	TaskTimeout  time.Duration // wall-clock budget per task
 	HistoryLimit int           // earlier messages sent with a task
+	// MemoryBytes caps the memory notes of one audience (0: the store's
+	// default, 64 KiB).
+	MemoryBytes int64
 }
 
 // Deps are the components the core works with. Store, Audit, Queue,
@@ -156,6 +159,12 @@ type Message struct {
 	Source         string // "api", "web", "discord"
 	Author         string // who sent it, for the audit log
 	Text           string
+	// Audience is the memory audience of a Discord message: the sender's
+	// DMs (store.DiscordUserAudience) or the channel
+	// (store.DiscordChannelAudience). A Discord message without one is
+	// refused. Web and API messages are the admin's: their audience is
+	// always store.AudienceAdmin, whatever this says.
+	Audience string
 }
 
 // Reply is the assistant's answer to a Message.
@@ -214,6 +223,9 @@ func (c *Core) beginMessage(ctx context.Context, m Message,
 	}
 	if ReadOnly(conv, m.Source) {
 		return nil, ErrReadOnly
+	}
+	if m.Audience, err = audienceOf(conv, m); err != nil {
+		return nil, err
 	}
 	unlock, err := lock(ctx, conv.ID)
 	if err != nil {
@@ -340,7 +352,7 @@ func (c *Core) startTask(ctx context.Context, conv store.Conversation, m Message
 	if err != nil {
 		return tools.Task{}, err
 	}
-	system, history, err := c.taskContext(ctx, conv.ID)
+	system, history, err := c.taskContext(ctx, conv.ID, m.Audience)
 	if err != nil {
 		_ = c.store.SetTaskStatus(ctx, st.ID, store.TaskFailed, "building the context failed")
 		return tools.Task{}, err
@@ -348,8 +360,24 @@ func (c *Core) startTask(ctx context.Context, conv store.Conversation, m Message
 	rounds, timeout := c.limits()
 	return tools.Task{
 		ID: st.ID, ConversationID: conv.ID, System: system, Messages: history,
-		MaxRounds: rounds, BudgetMS: timeout.Milliseconds(),
+		MaxRounds: rounds, BudgetMS: timeout.Milliseconds(), Audience: m.Audience,
 	}, nil
+}
+
+// audienceOf returns the memory audience of a message: the admin's for
+// the web chat and the API, the one the Discord adapter set (a DM's user
+// or a channel) for Discord.
+func audienceOf(conv store.Conversation, m Message) (string, error) {
+	switch conv.Source {
+	case store.SourceWeb, store.SourceAPI:
+		return store.AudienceAdmin, nil
+	case store.SourceDiscord:
+		if strings.HasPrefix(m.Audience, "discord-") && store.CheckAudience(m.Audience) == nil {
+			return m.Audience, nil
+		}
+	}
+	return "", fmt.Errorf("orchestrator: conversation %s (source %q): the message has no valid memory audience",
+		conv.ID, conv.Source)
 }
 
 func (c *Core) finishTask(ctx context.Context, m Message, taskID string, r worker.Result) (Reply, error) {

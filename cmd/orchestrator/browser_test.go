@@ -411,10 +411,34 @@ func TestBrowserEndToEnd(t *testing.T) {
 		b.fatalf("verifying the audit chain: %q", got)
 	}
 
+	// The model saves a note in the web chat: the Memory page shows it as
+	// the admin's only, and the admin shares it with everyone.
+	const garage = "The garage code is 2468"
+	s.llm.Enqueue(llmtest.Reply{ToolCalls: []llmtest.Call{{Name: tools.MemoryWrite, Args: map[string]any{"content": garage}}}})
+	b.chat("Remember: the garage code is 2468", "fake reply after memory_write")
+	b.do("open the memory page", chromedp.Navigate(s.base+"/memory"),
+		chromedp.WaitVisible(chromedp.CSS(`main table tbody tr`)))
+	if row := b.text("main table tbody tr"); !strings.Contains(row, garage) || !strings.Contains(row, "admin only") {
+		b.fatalf("the memory page's row: %q", row)
+	}
+	b.shot("memory.png", false, "")
+	const share = `main form[action$="/share"][data-confirm] button[type="submit"]`
+	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirm = () => true; true`)); err != nil || !ok {
+		b.fatalf("answering the confirmation: %v", err)
+	}
+	b.do("share the note", chromedp.Click(chromedp.CSS(share)), chromedp.WaitVisible(chromedp.CSS(`main p.flash`)))
+	b.path("/memory", "")
+	if got := b.text("main p.flash"); !strings.Contains(got, "shared with every conversation") {
+		b.fatalf("sharing the note: %q", got)
+	}
+	if got := b.text("main table tbody tr .badge"); strings.TrimSpace(got) != "everyone" {
+		b.fatalf("the shared note's audience: %q", got)
+	}
+
 	// On a phone no page scrolls sideways as a whole (wide tables scroll
 	// inside their own box).
 	b.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-	for _, page := range []string{"/", "/chat", "/scripts", review, "/secrets", "/settings", "/audit", "/account"} {
+	for _, page := range []string{"/", "/chat", "/scripts", review, "/secrets", "/memory", "/settings", "/audit", "/account"} {
 		b.do("open "+page+" on a phone", chromedp.Navigate(s.base+page), chromedp.WaitVisible(chromedp.CSS("main")))
 		wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`))
 		if err != nil || wide {

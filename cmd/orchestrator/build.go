@@ -147,11 +147,16 @@ func (a *app) buildCore(ctx context.Context, opts options) error {
 	a.hub = live.New()
 	cur := a.settings.Get()
 	var err error
-	a.core, err = orchestrator.New(orchestrator.Config{MaxRounds: cur.Agent.MaxRounds, TaskTimeout: cur.Agent.TaskTimeout},
+	a.core, err = orchestrator.New(orchestrator.Config{MaxRounds: cur.Agent.MaxRounds, TaskTimeout: cur.Agent.TaskTimeout,
+		MemoryBytes: a.cfg.Workspace.MaxMemoryBytes},
 		orchestrator.Deps{Store: a.st, Audit: a.audit, Queue: a.queue, Workspace: a.ws, LLM: a.models.Gateway(), Web: a.web,
 			Logger: a.logger.With("component", "core"), Approval: a.scripts, Secret: a.vault.Get,
 			Live: a.hub, Redactor: a.holder})
 	if err != nil {
+		return err
+	}
+	// Before any task: MEMORY.md's text becomes an admin-only note.
+	if err := a.core.ImportLegacyMemory(ctx); err != nil {
 		return err
 	}
 	a.bot = discord.NewRunner(ctx, a.discordConfig, discord.Deps{Handler: a.core, Store: a.st, Audit: a.audit,

@@ -167,8 +167,8 @@ func escapedForms(v string) (lower, upper, mixed string) {
 // TestCanaryEscapedToolArguments: through both providers, the model puts
 // a vault secret into tool-call arguments with every character written as
 // a JSON \u00XX escape. The orchestrator redacts the decoded arguments:
-// web_fetch refuses the URL (the web host sees no request), MEMORY.md and
-// the workspace file hold a marker, and neither the conversation API nor
+// web_fetch refuses the URL (the web host sees no request), the memory
+// note (as the Memory API shows it) and the workspace file hold a marker, and neither the conversation API nor
 // the next provider request carries the secret in any form.
 func TestCanaryEscapedToolArguments(t *testing.T) {
 	const canary = "CANARYh2esc-9f8e7d6c5b"
@@ -213,13 +213,17 @@ func TestCanaryEscapedToolArguments(t *testing.T) {
 			if n := hits.Load(); n != 0 {
 				t.Errorf("the web host received %d requests; want none", n)
 			}
-			for _, name := range []string{"MEMORY.md", "keys.md"} {
-				b, err := os.ReadFile(filepath.Join(s.dataDir, "workspace", name))
-				if err != nil {
-					t.Fatal(err)
-				}
-				check(name, string(b))
-				if !strings.Contains(string(b), "[REDACTED:ESC_CANARY]") {
+			b, err := os.ReadFile(filepath.Join(s.dataDir, "workspace", "keys.md"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var notes json.RawMessage
+			if code := s.do("GET", "/api/v1/memory", nil, &notes); code != http.StatusOK {
+				t.Fatalf("GET /api/v1/memory: %d", code)
+			}
+			for name, text := range map[string]string{"keys.md": string(b), "GET /api/v1/memory": string(notes)} {
+				check(name, text)
+				if !strings.Contains(text, "[REDACTED:ESC_CANARY]") {
 					t.Errorf("%s holds no marker", name)
 				}
 			}

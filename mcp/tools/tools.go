@@ -119,6 +119,10 @@ type Task struct {
 	// ScriptTest, when set, makes this an admin's test run of a script
 	// version instead of a conversation turn: no model is involved.
 	ScriptTest *ScriptTest `json:"script_test,omitempty"`
+	// Audience is the memory audience of the task's conversation (see
+	// orchestrator/store.CanRead). It stays on the system side: the worker
+	// never sees it and cannot choose it.
+	Audience string `json:"-"`
 }
 
 // ScriptTest is an admin's test run of one script version.
@@ -232,9 +236,9 @@ type ChatSendArgs struct {
 // in a stable order. The schemas carry no task id.
 func Model() []ToolDef {
 	return []ToolDef{
-		{Name: MemoryRead, Description: "Read the assistant's long-term memory (MEMORY.md).",
+		{Name: MemoryRead, Description: "Read the assistant's long-term memory: the notes this conversation may read (its own, and those the admin shared with everyone).",
 			InputSchema: json.RawMessage(`{"type":"object","properties":{},"additionalProperties":false}`)},
-		{Name: MemoryWrite, Description: "Append to (default) or replace the assistant's long-term memory (MEMORY.md). Keep it short: it is size-capped.",
+		{Name: MemoryWrite, Description: "Save a note to the assistant's long-term memory (append, the default), or replace this conversation's own notes with one (replace). A note is read only where it was written (a Discord DM: that user's DMs; a channel: that channel), unless the admin shares it. Keep it short: it is size-capped.",
 			InputSchema: json.RawMessage(`{"type":"object","properties":{"content":{"type":"string","description":"Text to store."},"mode":{"type":"string","enum":["append","replace"],"description":"append (default) or replace"}},"required":["content"],"additionalProperties":false}`)},
 		{Name: WorkspaceList, Description: "List files and folders in the assistant's workspace. Paths are relative to the workspace root.",
 			InputSchema: json.RawMessage(`{"type":"object","properties":{"path":{"type":"string","description":"Relative folder path; empty for the root."}},"additionalProperties":false}`)},

@@ -149,6 +149,20 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return out
 	}
 
+	// Routes that must be in the walk (a renamed one would silently drop
+	// out of the matrix otherwise).
+	walked := map[string]bool{}
+	for _, rt := range routes {
+		walked[rt.method+" "+rt.pattern] = true
+	}
+	for _, want := range []string{"GET /memory", "POST /memory/{id}/share", "POST /memory/{id}/delete",
+		"GET /api/v1/memory", "POST /api/v1/memory/{id}/share", "DELETE /api/v1/memory/{id}",
+		"GET /secrets", "POST /chat/{id}/messages", "PUT /api/v1/settings"} {
+		if !walked[want] {
+			t.Errorf("route %s is not in the router", want)
+		}
+	}
+
 	checked := 0
 	for _, rt := range routes {
 		if publicRoutes[rt.method+" "+rt.pattern] {

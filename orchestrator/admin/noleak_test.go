@@ -20,7 +20,7 @@ const leakCanary = "canary-secret-value-7f3a9c1e5b"
 
 // TestNoResponseLeaksASecret: a vault secret planted raw where pages and
 // the API read (a message, a conversation title, an audit detail, a
-// script's source and description, a session's user agent) never appears in
+// script's source and description, a session's user agent, a memory note) never appears in
 // any response body of any route, in clear or in a common encoding; only
 // its marker does.
 func TestNoResponseLeaksASecret(t *testing.T) {
@@ -49,6 +49,10 @@ func TestNoResponseLeaksASecret(t *testing.T) {
 	}
 	e.audit.Append(ctx, audit.Event{Actor: "test", Action: "test.planted", Target: leakCanary, Outcome: "ok",
 		Details: map[string]any{"value": leakCanary, "b64": base64.StdEncoding.EncodeToString([]byte(leakCanary))}})
+	if _, _, err := e.store.WriteMemory(ctx, store.MemoryNote{Audience: store.DiscordUserAudience("100000000000000003"),
+		Text: "the key is " + leakCanary}, false, 0); err != nil {
+		t.Fatal(err)
+	}
 	src := "# @description: leaks " + leakCanary + "\n" + `result = "` + leakCanary + `"` + "\n"
 	res, err := e.approval.Propose(ctx, "leaky", src, "worker")
 	if err != nil {
@@ -96,6 +100,8 @@ func TestNoResponseLeaksASecret(t *testing.T) {
 			check("GET "+p, body)
 			if strings.Contains(body, "[REDACTED:CANARY_TOKEN]") {
 				marked++
+			} else if strings.HasSuffix(rt.pattern, "/memory") {
+				t.Errorf("GET %s does not show the planted note's marker", p)
 			}
 		}
 	}

@@ -62,6 +62,10 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/chat/{id}/messages", s.handle(s.pageSendMessage))
 		r.Get("/chat/{id}/events", s.handle(s.pageChatEvents))
 
+		r.Get("/memory", s.handle(s.pageMemory))
+		r.Post("/memory/{id}/share", s.handle(s.pageShareMemory))
+		r.Post("/memory/{id}/delete", s.handle(s.pageDeleteMemory))
+
 		r.Get("/settings", s.handle(s.pageSettings))
 		r.Post("/settings", s.handle(s.pageSaveSettings))
 		r.Post("/settings/test-llm", s.handle(s.pageTestLLM))
@@ -97,6 +101,9 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/secrets", s.handle(s.apiListSecrets))
 			r.Put("/secrets/{name}", s.handle(s.apiSaveSecret))
 			r.Delete("/secrets/{name}", s.handle(s.apiDeleteSecret))
+			r.Get("/memory", s.handle(s.apiListMemory))
+			r.Post("/memory/{id}/share", s.handle(s.apiShareMemory))
+			r.Delete("/memory/{id}", s.handle(s.apiDeleteMemory))
 			r.Get("/settings", s.handle(s.apiSettings))
 			r.Put("/settings", s.handle(s.apiSaveSettings))
 			r.Get("/audit", s.handle(s.apiListAudit))

@@ -156,7 +156,7 @@ func (b *Bot) ask(ctx context.Context, in incoming) string {
 	}
 	stop := b.typing(ctx, in.channelID)
 	reply, err := b.deps.Handler.HandleMessage(ctx, orchestrator.Message{ConversationID: conv.ID,
-		Source: store.SourceDiscord, Author: "discord:" + in.userID, Text: in.text})
+		Source: store.SourceDiscord, Author: "discord:" + in.userID, Text: in.text, Audience: audience(in)})
 	stop()
 	switch {
 	case errors.Is(err, orchestrator.ErrMessageTooLarge):
@@ -168,6 +168,15 @@ func (b *Bot) ask(ctx context.Context, in incoming) string {
 		return textNoReply
 	}
 	return reply.Text
+}
+
+// audience is the memory audience of a message: a DM's notes are its
+// sender's, a channel's are the channel's.
+func audience(in incoming) string {
+	if in.dm {
+		return store.DiscordUserAudience(in.userID)
+	}
+	return store.DiscordChannelAudience(in.channelID)
 }
 
 // title names a new conversation.

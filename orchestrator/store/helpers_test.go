@@ -35,7 +35,7 @@ func (c *testClock) Advance(d time.Duration) {
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 // openAt opens a Store on path and closes it at the end of the test.
-func openAt(t *testing.T, path string) *Store {
+func openAt(t testing.TB, path string) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), path, discardLogger())
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"path"
 	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -86,6 +87,11 @@ func (w *Workspace) Read(ctx context.Context, rel string) (string, error) {
 	p, err := clean(op, rel, false)
 	if err != nil {
 		return "", err
+	}
+	// The memory has audiences (memory_read obeys them); the file of an
+	// earlier version must not be a way around them.
+	if strings.EqualFold(p, MemoryFile) {
+		return "", fmt.Errorf("workspace: %s %q: %w: the memory is read with memory_read", op, rel, ErrReserved)
 	}
 	return w.readText(op, rel, p, w.limits.MaxFileBytes)
 }

@@ -24,8 +24,11 @@
 //     that fails half-way marks the totals stale (the next write walks
 //     again), and a write the totals would refuse walks once more before
 //     refusing, so files an admin removed on disk are taken into account.
-//   - MEMORY.md is written only through the memory methods; SOUL.md and
-//     USER.md are read-only for the AI.
+//   - MEMORY.md is written only through the memory methods and read only
+//     through ReadMemory (Read refuses it): the memory now lives in the
+//     store with audiences, and the orchestrator reads this file once, to
+//     import an earlier version's memory. SOUL.md and USER.md are read-only
+//     for the AI.
 //   - Error messages carry the relative path only, never the host path of
 //     the workspace, because the model reads them.
 package workspace
