@@ -36,7 +36,7 @@ func TestMessageToDiscordConversation(t *testing.T) {
 	// From Discord it is answered (by a worker that is not there: the
 	// task fails at its deadline, but it ran).
 	run, err := h.core.StartMessage(ctx, orchestrator.Message{ConversationID: conv.ID, Source: store.SourceDiscord,
-		Author: "discord:1", Text: "hi"})
+		Author: "discord:1", Text: "hi", Audience: store.DiscordChannelAudience("300000000000000001")})
 	if err != nil {
 		t.Fatalf("a message from Discord: %v", err)
 	}

@@ -39,7 +39,7 @@ func TestMemoryAcrossConversations(t *testing.T) {
 		t.Errorf("the orchestrator did not send the configured key to the provider")
 	}
 	last := reqs[1].Messages[len(reqs[1].Messages)-1]
-	if last.Role != tools.RoleTool || !strings.Contains(last.Content, "Memory updated") {
+	if last.Role != tools.RoleTool || !strings.Contains(last.Content, "Saved (append") {
 		t.Errorf("second LLM request does not hold the tool result: %+v", last)
 	}
 
