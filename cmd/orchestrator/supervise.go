@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/airlockhq/airlock/internal/backoff"
 	"github.com/airlockhq/airlock/orchestrator/config"
 )
 
@@ -57,33 +58,33 @@ func superviseWorker(ctx context.Context, cfg config.Config, logger *slog.Logger
 		logger.Error("cannot start the worker", "err", err)
 		return
 	}
-	const minDelay, maxDelay = 200 * time.Millisecond, 10 * time.Second
-	delay := minDelay
+	wait := backoff.Doubling{Min: 200 * time.Millisecond, Max: 10 * time.Second}
 	for ctx.Err() == nil {
 		cmd := exec.Command(bin)
 		cmd.Env = workerEnviron(os.Getenv, cfg.Socket)
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
 		start := time.Now()
-		if err := cmd.Start(); err != nil {
+		err := cmd.Start()
+		if err != nil {
 			logger.Error("starting the worker failed", "binary", bin, "err", err)
 		} else {
 			logger.Info("worker started", "pid", cmd.Process.Pid)
-			err := waitOrStop(ctx, cmd)
+			err = waitOrStop(ctx, cmd)
 			if ctx.Err() != nil {
 				return
 			}
-			logger.Warn("worker exited; restarting", "err", err, "after", delay)
 		}
 		if time.Since(start) > time.Minute {
-			delay = minDelay
+			wait.Reset()
 		}
-		select {
-		case <-ctx.Done():
+		delay := wait.Next()
+		if cmd.Process != nil {
+			logger.Warn("worker exited; restarting", "err", err, "after", delay)
+		}
+		if backoff.Sleep(ctx, delay) != nil {
 			return
-		case <-time.After(delay):
 		}
-		delay = min(delay*2, maxDelay)
 	}
 }
 

@@ -1,14 +1,13 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/airlockhq/airlock/orchestrator"
 	"github.com/airlockhq/airlock/orchestrator/store"
 )
-
-const maxTitleBytes = 200
 
 func (s *Server) apiListConversations(w http.ResponseWriter, r *http.Request) error {
 	limit, offset, err := paging(r)
@@ -33,10 +32,10 @@ func (s *Server) apiCreateConversation(w http.ResponseWriter, r *http.Request) e
 	if err := s.decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if len(in.Title) > maxTitleBytes {
-		return errorf(http.StatusBadRequest, "title is longer than 200 bytes")
+	conv, err := s.Store.CreateConversation(r.Context(), store.SourceAPI, in.Title)
+	if errors.Is(err, store.ErrTitleTooLong) {
+		return errorf(http.StatusBadRequest, store.ErrTitleTooLong.Error())
 	}
-	conv, err := s.Store.CreateConversation(r.Context(), "api", in.Title)
 	if err != nil {
 		return err
 	}

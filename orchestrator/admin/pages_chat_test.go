@@ -104,6 +104,11 @@ func TestChatSend(t *testing.T) {
 	if msgs, _ := e.store.Messages(ctx, dc.ID); len(msgs) != 0 {
 		t.Errorf("the Discord conversation got %d messages from the web", len(msgs))
 	}
+	// The store's title limit reaches the API as a 400.
+	long := map[string]string{"title": strings.Repeat("t", store.MaxTitleBytes+1)}
+	if code := e.api(e.apiToken(), "POST", "/api/v1/conversations", long, nil); code != http.StatusBadRequest {
+		t.Errorf("a conversation with a %d-byte title: %d; want 400", store.MaxTitleBytes+1, code)
+	}
 }
 
 // chatPost posts a message as chat.js does and returns the status.

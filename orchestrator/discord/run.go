@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/airlockhq/airlock/internal/backoff"
 )
 
 // Gateway intents: guild messages (mentions) and DMs. Message content is a
@@ -74,20 +76,18 @@ func (b *Bot) Run(ctx context.Context) error {
 
 // connect opens the gateway session, retrying until it succeeds or ctx ends.
 func (b *Bot) connect(ctx context.Context) error {
-	wait := minBackoff
+	wait := backoff.Doubling{Min: minBackoff, Max: maxBackoff}
 	for {
 		err := b.session.Open()
 		if err == nil {
 			b.log.Info("discord: connected")
 			return nil
 		}
-		b.fail("connect", err, "retry_in", wait)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
+		d := wait.Next()
+		b.fail("connect", err, "retry_in", d)
+		if err := backoff.Sleep(ctx, d); err != nil {
+			return err
 		}
-		wait = min(2*wait, maxBackoff)
 	}
 }
 

@@ -29,14 +29,24 @@ const (
 	maxListLimit     = 500
 )
 
+// MaxTitleBytes caps the title a conversation is created with.
+const MaxTitleBytes = 200
+
+// ErrTitleTooLong refuses a conversation title over MaxTitleBytes.
+var ErrTitleTooLong = fmt.Errorf("the title is longer than %d bytes", MaxTitleBytes)
+
 const conversationColumns = "id, source, title, created_at, updated_at"
 
 // CreateConversation stores a new conversation with a fresh "c_" id.
+// A title longer than MaxTitleBytes is refused with ErrTitleTooLong.
 func (s *Store) CreateConversation(ctx context.Context, source, title string) (Conversation, error) {
 	switch source {
 	case SourceWeb, SourceDiscord, SourceAPI:
 	default:
 		return Conversation{}, fmt.Errorf("store: create conversation: unknown source %q", source)
+	}
+	if len(title) > MaxTitleBytes {
+		return Conversation{}, fmt.Errorf("store: create conversation: %w", ErrTitleTooLong)
 	}
 	now := fromDB(toDB(s.now()))
 	c := Conversation{ID: newID("c_"), Source: source, Title: title, CreatedAt: now, UpdatedAt: now}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,6 +39,12 @@ func TestConversationErrors(t *testing.T) {
 	}
 	if _, err := s.CreateConversation(ctx, "telegram", "x"); err == nil {
 		t.Error("unknown source accepted")
+	}
+	if _, err := s.CreateConversation(ctx, SourceAPI, strings.Repeat("t", MaxTitleBytes+1)); !errors.Is(err, ErrTitleTooLong) {
+		t.Errorf("CreateConversation(long title) = %v, want ErrTitleTooLong", err)
+	}
+	if _, err := s.CreateConversation(ctx, SourceAPI, strings.Repeat("t", MaxTitleBytes)); err != nil {
+		t.Errorf("CreateConversation(title at the limit) = %v", err)
 	}
 }
 
