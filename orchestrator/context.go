@@ -52,31 +52,21 @@ func (c *Core) taskContext(ctx context.Context, convID, audience string) (string
 			untrusted("memory", formatNotes(notes, audience, maxContextFileBytes)))
 	}
 
-	stored, err := c.store.Messages(ctx, convID)
+	limit, budget := c.historyLimits()
+	stored, err := c.store.History(ctx, convID, budget, limit)
 	if err != nil {
 		return "", nil, err
 	}
-	return b.String(), history(stored, c.cfg.HistoryLimit), nil
+	return b.String(), history(stored), nil
 }
 
-// history keeps the user messages and final assistant answers, newest last,
-// at most limit of them, starting with a user message.
-func history(stored []store.Message, limit int) []tools.Message {
-	var out []tools.Message
+// history turns the stored messages store.History chose (user messages and
+// final answers, newest last, starting with a user message) into the
+// task's history.
+func history(stored []store.Message) []tools.Message {
+	out := make([]tools.Message, 0, len(stored))
 	for _, m := range stored {
-		switch {
-		case m.Role == tools.RoleUser:
-		case m.Role == tools.RoleAssistant && len(m.ToolCalls) == 0 && !m.IsError:
-		default:
-			continue
-		}
 		out = append(out, tools.Message{Role: m.Role, Content: m.Content})
-	}
-	if len(out) > limit {
-		out = out[len(out)-limit:]
-	}
-	for len(out) > 0 && out[0].Role != tools.RoleUser {
-		out = out[1:]
 	}
 	return out
 }

@@ -22,3 +22,24 @@ func (c *Core) limits() (maxRounds int, taskTimeout time.Duration) {
 	defer c.mu.Unlock()
 	return c.cfg.MaxRounds, c.cfg.TaskTimeout
 }
+
+// DefaultHistoryTokens is the history budget when none is configured.
+const DefaultHistoryTokens = 8000
+
+// SetHistoryTokens changes the estimated token budget of the history sent
+// with the tasks started from now on (the settings page). A value that is
+// not positive leaves it as it is.
+func (c *Core) SetHistoryTokens(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n > 0 {
+		c.cfg.HistoryTokens = n
+	}
+}
+
+// historyLimits returns the history's message cap and token budget.
+func (c *Core) historyLimits() (maxMessages, tokens int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg.HistoryLimit, c.cfg.HistoryTokens
+}

@@ -54,7 +54,10 @@ var (
 type Config struct {
 	MaxRounds    int           // LLM calls per task
 	TaskTimeout  time.Duration // wall-clock budget per task
-	HistoryLimit int           // earlier messages sent with a task
+	HistoryLimit int           // most messages of history sent with a task (0: 40)
+	// HistoryTokens is the estimated token budget of that history
+	// (store.EstimateTokens; 0: DefaultHistoryTokens).
+	HistoryTokens int
 	// MemoryBytes caps the memory notes of one audience (0: the store's
 	// default, 64 KiB).
 	MemoryBytes int64
@@ -135,6 +138,9 @@ func New(cfg Config, d Deps) (*Core, error) {
 	}
 	if cfg.HistoryLimit <= 0 {
 		cfg.HistoryLimit = 40
+	}
+	if cfg.HistoryTokens <= 0 {
+		cfg.HistoryTokens = DefaultHistoryTokens
 	}
 	if d.Now == nil {
 		d.Now = time.Now

@@ -148,7 +148,8 @@ func (a *app) buildCore(ctx context.Context, opts options) error {
 	cur := a.settings.Get()
 	var err error
 	a.core, err = orchestrator.New(orchestrator.Config{MaxRounds: cur.Agent.MaxRounds, TaskTimeout: cur.Agent.TaskTimeout,
-		MemoryBytes: a.cfg.Workspace.MaxMemoryBytes},
+		HistoryTokens: cur.Agent.HistoryTokens,
+		MemoryBytes:   a.cfg.Workspace.MaxMemoryBytes},
 		orchestrator.Deps{Store: a.st, Audit: a.audit, Queue: a.queue, Workspace: a.ws, LLM: a.models.Gateway(), Web: a.web,
 			Logger: a.logger.With("component", "core"), Approval: a.scripts, Secret: a.vault.Get,
 			Live: a.hub, Redactor: a.holder})

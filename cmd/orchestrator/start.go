@@ -122,6 +122,7 @@ func (a *app) applySettings(ctx context.Context, next settings.Settings, notices
 		a.logger.Error("applying the LLM settings failed; the previous client stays", "err", err)
 	}
 	a.core.SetLimits(next.Agent.MaxRounds, next.Agent.TaskTimeout)
+	a.core.SetHistoryTokens(next.Agent.HistoryTokens)
 	if err := a.ws.SetMaxFiles(next.Workspace.MaxFiles); err != nil {
 		a.logger.Error("applying the workspace file limit failed; the previous one stays", "err", err)
 	}

@@ -109,6 +109,7 @@ func settingsForm(r *http.Request, cur settings.Settings) (settings.Settings, ma
 	}
 	num("agent.max_rounds", &cur.Agent.MaxRounds)
 	dur("agent.task_timeout", &cur.Agent.TaskTimeout)
+	num("agent.history_tokens", &cur.Agent.HistoryTokens)
 	list("discord.allowed_users", &cur.Discord.AllowedUsers)
 	list("discord.allowed_channels", &cur.Discord.AllowedChannels)
 	list("discord.admins", &cur.Discord.Admins)

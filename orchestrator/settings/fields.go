@@ -29,6 +29,7 @@ var fields = []field{
 	scalar[int64]{"llm.tokens_per_day", func(s *Settings) *int64 { return &s.LLM.TokensPerDay }},
 	scalar[int]{"agent.max_rounds", func(s *Settings) *int { return &s.Agent.MaxRounds }},
 	duration{"agent.task_timeout", func(s *Settings) *time.Duration { return &s.Agent.TaskTimeout }},
+	scalar[int]{"agent.history_tokens", func(s *Settings) *int { return &s.Agent.HistoryTokens }},
 	list{"discord.allowed_users", func(s *Settings) *[]string { return &s.Discord.AllowedUsers }},
 	list{"discord.allowed_channels", func(s *Settings) *[]string { return &s.Discord.AllowedChannels }},
 	list{"discord.admins", func(s *Settings) *[]string { return &s.Discord.Admins }},

@@ -72,7 +72,14 @@ type LLM struct {
 type Agent struct {
 	MaxRounds   int           `json:"max_rounds"`
 	TaskTimeout time.Duration `json:"task_timeout"`
+	// HistoryTokens is the estimated token budget of the earlier messages
+	// sent with a task (a quarter of their bytes, see store.EstimateTokens):
+	// the newest that fit are sent.
+	HistoryTokens int `json:"history_tokens"`
 }
+
+// DefaultHistoryTokens is the default of Agent.HistoryTokens.
+const DefaultHistoryTokens = 8000
 
 // Discord configures the Discord bot (its token is a vault secret).
 type Discord struct {
@@ -148,7 +155,8 @@ func FromConfig(c config.Config) Settings {
 			RequestsPerDay: c.LLM.RequestsPerDay,
 			TokensPerDay:   c.LLM.TokensPerDay,
 		},
-		Agent: Agent{MaxRounds: c.Agent.MaxRounds, TaskTimeout: c.Agent.TaskTimeout},
+		Agent: Agent{MaxRounds: c.Agent.MaxRounds, TaskTimeout: c.Agent.TaskTimeout,
+			HistoryTokens: DefaultHistoryTokens},
 		Discord: Discord{RateLimitPerMinute: DefaultDiscordRateLimit,
 			MaxMessagesPerReply: DefaultDiscordMaxMessages},
 		Workspace: Workspace{MaxFiles: DefaultWorkspaceMaxFiles},
@@ -170,8 +178,9 @@ func (s Settings) clone() Settings {
 
 // agentJSON is Agent on the wire.
 type agentJSON struct {
-	MaxRounds   int             `json:"max_rounds"`
-	TaskTimeout json.RawMessage `json:"task_timeout"`
+	MaxRounds     int             `json:"max_rounds"`
+	TaskTimeout   json.RawMessage `json:"task_timeout"`
+	HistoryTokens int             `json:"history_tokens"`
 }
 
 // MarshalJSON writes TaskTimeout as a duration string.
@@ -180,14 +189,14 @@ func (a Agent) MarshalJSON() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return json.Marshal(agentJSON{MaxRounds: a.MaxRounds, TaskTimeout: d})
+	return json.Marshal(agentJSON{MaxRounds: a.MaxRounds, TaskTimeout: d, HistoryTokens: a.HistoryTokens})
 }
 
 // UnmarshalJSON reads TaskTimeout from a duration string. Fields missing
 // from the input keep their value; unknown fields are refused, since this
 // method cannot see whether the caller's decoder would allow them.
 func (a *Agent) UnmarshalJSON(b []byte) error {
-	v := agentJSON{MaxRounds: a.MaxRounds}
+	v := agentJSON{MaxRounds: a.MaxRounds, HistoryTokens: a.HistoryTokens}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
@@ -200,7 +209,7 @@ func (a *Agent) UnmarshalJSON(b []byte) error {
 		}
 		a.TaskTimeout = d
 	}
-	a.MaxRounds = v.MaxRounds
+	a.MaxRounds, a.HistoryTokens = v.MaxRounds, v.HistoryTokens
 	return nil
 }
 

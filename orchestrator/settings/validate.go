@@ -14,6 +14,8 @@ import (
 const (
 	MaxMaxTokens        = 200_000
 	MaxMaxRounds        = 50
+	MinHistoryTokens    = 500
+	MaxHistoryTokens    = 1_000_000
 	MinTaskTimeout      = 10 * time.Second
 	MaxTaskTimeout      = 30 * time.Minute
 	MaxRateLimit        = 600
@@ -113,6 +115,7 @@ func (s Settings) Validate() error {
 	if d := s.Agent.TaskTimeout; d < MinTaskTimeout || d > MaxTaskTimeout {
 		v.fail("agent.task_timeout", "must be between %s and %s, got %s", MinTaskTimeout, MaxTaskTimeout, d)
 	}
+	v.intRange("agent.history_tokens", s.Agent.HistoryTokens, MinHistoryTokens, MaxHistoryTokens)
 	v.snowflakes("discord.allowed_users", s.Discord.AllowedUsers)
 	v.snowflakes("discord.allowed_channels", s.Discord.AllowedChannels)
 	v.snowflakes("discord.admins", s.Discord.Admins)

@@ -23,7 +23,7 @@ func TestValidateAcceptsGood(t *testing.T) {
 	s := defaults()
 	s.LLM = LLM{Provider: "anthropic", BaseURL: "http://10.0.0.5:8000/v1/", Model: "meta-llama/Llama-3.1-70B:free",
 		MaxTokens: MaxMaxTokens, RequestsPerDay: 0, TokensPerDay: 0}
-	s.Agent = Agent{MaxRounds: MaxMaxRounds, TaskTimeout: MinTaskTimeout}
+	s.Agent = Agent{MaxRounds: MaxMaxRounds, TaskTimeout: MinTaskTimeout, HistoryTokens: MinHistoryTokens}
 	s.Discord = Discord{AllowedUsers: snowflakes(MaxListEntries), AllowedChannels: []string{"12345678901234567"},
 		Admins: []string{"12345678901234567890"}, ReviewBaseURL: "https://airlock.example/admin", RateLimitPerMinute: MaxRateLimit,
 		MaxMessagesPerReply: MaxMessagesPerReply, LinkPreviews: true, LinkPreviewHosts: []string{"www.youtube.com", "xn--bcher-kva.example"}}
@@ -64,6 +64,8 @@ func TestValidateNamesEachBadField(t *testing.T) {
 		{"llm.tokens_per_day", func(s *Settings) { s.LLM.TokensPerDay = -1 }},
 		{"agent.max_rounds", func(s *Settings) { s.Agent.MaxRounds = 0 }},
 		{"agent.max_rounds", func(s *Settings) { s.Agent.MaxRounds = 51 }},
+		{"agent.history_tokens", func(s *Settings) { s.Agent.HistoryTokens = MinHistoryTokens - 1 }},
+		{"agent.history_tokens", func(s *Settings) { s.Agent.HistoryTokens = MaxHistoryTokens + 1 }},
 		{"agent.task_timeout", func(s *Settings) { s.Agent.TaskTimeout = 9 * time.Second }},
 		{"agent.task_timeout", func(s *Settings) { s.Agent.TaskTimeout = 31 * time.Minute }},
 		{"discord.allowed_users", func(s *Settings) { s.Discord.AllowedUsers = []string{"alice"} }},
