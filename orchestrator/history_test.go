@@ -70,7 +70,7 @@ func checkHistory(t *testing.T, h *harness, want []string) {
 		if len(m.ToolCalls) > 0 || m.Role == "tool" {
 			t.Errorf("a tool message was sent: %+v", m)
 		}
-		got = append(got, strings.Fields(m.Content+" .")[0])
+		got = append(got, strings.Fields(m.Content + " .")[0])
 	}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("history sent:\n%v\nwant\n%v", got, want)

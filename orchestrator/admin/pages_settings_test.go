@@ -315,3 +315,37 @@ func TestSettingsPageDiscordLinks(t *testing.T) {
 		t.Errorf("previews on without hosts through the API: %d %+v", c, res)
 	}
 }
+
+// TestSettingsPageHistoryTokens (issue 13 item 2): the page shows the
+// history budget, saves it, and refuses one out of range naming the field;
+// the API takes it too.
+func TestSettingsPageHistoryTokens(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	b := e.login()
+	_, body := b.get("/settings")
+	if want := `name="agent.history_tokens" type="number" min="500" max="1000000" value="8000"`; !strings.Contains(body, want) {
+		t.Errorf("the settings page lacks %s", want)
+	}
+	if c, loc, body := b.post("/settings", url.Values{"agent.history_tokens": {"2000"}}); c != http.StatusSeeOther || loc != "/settings" {
+		t.Fatalf("save: %d %s\n%s", c, loc, body)
+	}
+	if got := e.settings.Get().Agent.HistoryTokens; got != 2000 {
+		t.Fatalf("saved history tokens %d", got)
+	}
+	c, _, body := b.post("/settings", url.Values{"agent.history_tokens": {"10"}})
+	if c != http.StatusBadRequest || !strings.Contains(body, "must be between 500 and 1000000") {
+		t.Errorf("history_tokens=10: %d", c)
+	}
+	var bad struct {
+		Problems []settings.FieldError `json:"problems"`
+	}
+	if c := e.api(e.apiToken(), "PUT", "/api/v1/settings", map[string]any{"agent": map[string]any{"history_tokens": 0}}, &bad); c != http.StatusBadRequest ||
+		len(bad.Problems) != 1 || bad.Problems[0].Field != "agent.history_tokens" {
+		t.Errorf("history_tokens 0 through the API: %d %+v", c, bad)
+	}
+	if c := e.api(e.apiToken(), "PUT", "/api/v1/settings", map[string]any{"agent": map[string]any{"history_tokens": 12000}}, nil); c != 200 ||
+		e.settings.Get().Agent.HistoryTokens != 12000 || e.settings.Get().Agent.MaxRounds != 8 {
+		t.Errorf("history_tokens through the API: %d %+v", c, e.settings.Get().Agent)
+	}
+}
