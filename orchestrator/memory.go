@@ -130,6 +130,13 @@ func (c *Core) ImportLegacyMemory(ctx context.Context) error {
 		c.audit(ctx, audit.Event{Actor: "system", Action: "memory.imported", Target: "MEMORY.md", Outcome: "ok",
 			Details: map[string]any{"bytes": len(text), "audience": store.AudienceAdmin}})
 	}
+	if len(text) > store.MaxImportBytes {
+		// The note holds only the start: the file stays (workspace_read
+		// refuses it) so that nothing is lost.
+		c.logger.Warn("MEMORY.md is longer than one import takes; its start is now an admin-only note and the file is kept",
+			"bytes", len(text), "imported_bytes", store.MaxImportBytes)
+		return nil
+	}
 	if text != "" {
 		if err := c.workspace.WriteMemory(ctx, "", "replace"); err != nil {
 			return fmt.Errorf("orchestrator: empty MEMORY.md after its import: %w", err)

@@ -3,6 +3,8 @@ package orchestrator_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -140,5 +142,38 @@ func TestLegacyMemoryImportedAsAdminOnly(t *testing.T) {
 	entries, _ := h.audit.List(ctx, audit.Filter{Action: "memory.imported"})
 	if len(entries) != 1 {
 		t.Errorf("memory.imported entries = %d", len(entries))
+	}
+}
+
+// TestLegacyMemoryTooLongIsKept: a MEMORY.md longer than one import takes
+// (possible when workspace.max_memory_bytes was raised) is imported in
+// part and kept on disk, not emptied: nothing is lost.
+func TestLegacyMemoryTooLongIsKept(t *testing.T) {
+	h := newHarness(t, orchestrator.Config{}, llm.Budget{})
+	ctx := context.Background()
+	dir := t.TempDir()
+	big := strings.Repeat("remember this. ", store.MaxImportBytes/15+100)
+	if err := os.WriteFile(filepath.Join(dir, workspace.MemoryFile), []byte(big), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ws, err := workspace.Open(dir, workspace.Limits{MaxMemoryBytes: 2 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.Close() })
+	core, err := orchestrator.New(orchestrator.Config{}, orchestrator.Deps{Store: h.store, Audit: h.audit,
+		Queue: h.queue, Workspace: ws, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := core.ImportLegacyMemory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	notes, _ := h.store.MemoryNotes(ctx, store.AudienceAdmin)
+	if len(notes) != 1 || len(notes[0].Text) == 0 || len(notes[0].Text) > store.MaxImportBytes {
+		t.Fatalf("imported %d notes", len(notes))
+	}
+	if text, err := ws.ReadMemory(ctx); err != nil || text != big {
+		t.Errorf("MEMORY.md after the import: %d bytes (%v); want the whole %d kept", len(text), err, len(big))
 	}
 }

@@ -50,9 +50,9 @@ const (
 	// DefaultMemoryAudienceBytes caps the bytes of one audience's notes
 	// when the caller gives no cap.
 	DefaultMemoryAudienceBytes = 64 << 10
-	// maxImportBytes caps the MEMORY.md text one import takes (the
+	// MaxImportBytes caps the MEMORY.md text one import takes (the
 	// migration's text check is 1 MiB).
-	maxImportBytes = 1 << 20
+	MaxImportBytes = 1 << 20
 )
 
 // CheckAudience returns nil if a is an audience a note may have.
@@ -288,8 +288,8 @@ func (s *Store) DeleteMemoryNote(ctx context.Context, id string) (MemoryNote, er
 // blank text stores none. Text beyond 1 MiB is cut.
 func (s *Store) ImportMemory(ctx context.Context, text string) (bool, error) {
 	text = strings.TrimSpace(strings.ToValidUTF8(strings.ReplaceAll(text, "\x00", ""), "\uFFFD"))
-	if len(text) > maxImportBytes {
-		cut := maxImportBytes
+	if len(text) > MaxImportBytes {
+		cut := MaxImportBytes
 		for cut > 0 && !utf8.RuneStart(text[cut]) {
 			cut--
 		}
