@@ -41,6 +41,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	// Commands (issue 18: backup, restore) take the remaining arguments.
+	switch fs.Arg(0) {
+	case "backup":
+		return runBackup(ctx, fs.Args()[1:], *dev, *cfgPath, getenv, os.Stdout, stderr)
+	case "restore":
+		return runRestore(ctx, fs.Args()[1:], *dev, *cfgPath, getenv, os.Stdout, stderr)
+	}
 	path, explicit := *cfgPath, *cfgPath != ""
 	if !explicit {
 		path, explicit = config.DefaultPath(*dev, getenv), getenv("AIRLOCK_CONFIG") != ""

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
+)
+
+const backupCanary = "backup-canary-secret-5a4b3c2d1e"
+
+// cli runs the orchestrator binary with the stack's environment and args,
+// and returns its combined output and whether it succeeded.
+func (s *stack) cli(args ...string) (string, bool) {
+	s.t.Helper()
+	cmd := exec.Command(filepath.Join(binDir, "orchestrator"), append([]string{"--dev"}, args...)...)
+	cmd.Dir = s.dir
+	cmd.Env = s.env
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	return out.String(), err == nil
+}
+
+// A backup taken with the CLI while a conversation waits for the model
+// restores, with the CLI, into a new data directory where a new
+// orchestrator serves the same conversation, secret (its redactor knows
+// it) and a verifying audit chain. Damaged or wrongly decrypted backups
+// and a non-empty target without --force are refused.
+func TestBackupRestoreCLI(t *testing.T) {
+	s := startStack(t, stackOpts{dev: true})
+	s.waitReady()
+	if code := s.do("PUT", "/api/v1/secrets/WEATHER_KEY", map[string]string{"value": backupCanary}, nil); code >= 300 {
+		t.Fatalf("set secret: %d", code)
+	}
+	pass := filepath.Join(s.dir, "pass.txt")
+	if err := os.WriteFile(pass, []byte("a long backup passphrase\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conv := s.newConversation()
+	s.llm.Enqueue(llmtest.Reply{Text: "slow answer", Delay: 2 * time.Second})
+	done := make(chan reply, 1)
+	go func() {
+		var r reply
+		s.do("POST", "/api/v1/conversations/"+conv+"/messages", map[string]string{"text": "in flight question"}, &r)
+		done <- r
+	}()
+	waitFor(t, 10*time.Second, "the LLM request", func() bool { return len(s.llm.Requests()) > 0 })
+	out := filepath.Join(s.dir, "airlock.age")
+	msg, ok := s.cli("backup", "--out", out, "--passphrase-file", pass)
+	if !ok || !strings.Contains(msg, "master key: INCLUDED") {
+		t.Fatalf("backup while serving failed:\n%s", msg)
+	}
+	if r := <-done; r.Reply != "slow answer" {
+		t.Errorf("the in-flight conversation was disturbed: %+v", r)
+	}
+	if msg, ok := s.cli("backup", "--verify", out, "--passphrase-file", pass); !ok || !strings.Contains(msg, "backup OK") {
+		t.Fatalf("verify failed:\n%s", msg)
+	}
+	s.verifyAudit()
+	s.stop()
+
+	// Refusals: a wrong passphrase, a truncated copy, a non-empty target.
+	wrong := filepath.Join(s.dir, "wrong.txt")
+	os.WriteFile(wrong, []byte("not the right passphrase\n"), 0o600)
+	if msg, ok := s.cli("restore", out, "--force", "--passphrase-file", wrong); ok || !strings.Contains(msg, "wrong passphrase") {
+		t.Errorf("wrong passphrase: ok=%v\n%s", ok, msg)
+	}
+	if m, _ := filepath.Glob(filepath.Join(s.dataDir, ".airlock-*")); len(m) != 0 {
+		t.Errorf("a refused restore left %v", m)
+	}
+	body, _ := os.ReadFile(out)
+	cut := filepath.Join(s.dir, "cut.age")
+	os.WriteFile(cut, body[:len(body)*2/3], 0o600)
+	if msg, ok := s.cli("backup", "--verify", cut, "--passphrase-file", pass); ok || !strings.Contains(msg, "truncated or altered") {
+		t.Errorf("truncated backup: ok=%v\n%s", ok, msg)
+	}
+	if msg, ok := s.cli("restore", out, "--passphrase-file", pass); ok || !strings.Contains(msg, "--force") {
+		t.Errorf("restore over the live data without --force: ok=%v\n%s", ok, msg)
+	}
+
+	// Restore on a "new machine".
+	r := startStackRestored(t, out, pass)
+	var secretList struct {
+		Secrets []struct {
+			Name string `json:"name"`
+		} `json:"secrets"`
+	}
+	r.do("GET", "/api/v1/secrets", nil, &secretList)
+	found := false
+	for _, sc := range secretList.Secrets {
+		found = found || sc.Name == "WEATHER_KEY"
+	}
+	if !found {
+		t.Errorf("restored secrets = %+v, want WEATHER_KEY", secretList)
+	}
+	msgs := r.messages(conv)
+	if len(msgs) == 0 || msgs[0].Content != "in flight question" {
+		t.Errorf("restored conversation = %+v", msgs)
+	}
+	r.verifyAudit()
+	r.llm.Enqueue(llmtest.Reply{Text: "the key is " + backupCanary})
+	c2 := r.newConversation()
+	if rep := r.send(c2, "tell me"); strings.Contains(rep.Reply, backupCanary) || !strings.Contains(rep.Reply, "[REDACTED:WEATHER_KEY]") {
+		t.Errorf("the restored orchestrator's redactor does not know the secret: %q", rep.Reply)
+	}
+}
+
+// startStackRestored restores backup into a new directory with the CLI and
+// starts an orchestrator on it.
+func startStackRestored(t *testing.T, backup, pass string) *stack {
+	dir := t.TempDir()
+	s := &stack{t: t, dir: dir, dataDir: filepath.Join(dir, ".airlock"), dev: true,
+		env: []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "AIRLOCK_DATA_DIR=" + filepath.Join(dir, ".airlock")}}
+	msg, ok := s.cli("restore", backup, "--passphrase-file", pass)
+	if !ok || !strings.Contains(msg, "restored") {
+		t.Fatalf("restore failed:\n%s", msg)
+	}
+	r := startStack(t, stackOpts{dev: true, dir: dir})
+	r.waitReady()
+	var st struct{}
+	if code := r.do("GET", "/api/v1/status", nil, &st); code != http.StatusOK {
+		t.Fatalf("status after restore: %d", code)
+	}
+	return r
+}
