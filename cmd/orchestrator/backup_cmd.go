@@ -279,4 +279,3 @@ func serving(socket string) bool {
 	c.Close()
 	return true
 }
-
