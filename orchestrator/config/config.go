@@ -43,6 +43,7 @@ type Config struct {
 	Workspace WorkspaceConfig `yaml:"workspace"`
 	HTTP      HTTPConfig      `yaml:"http"`
 	Log       LogConfig       `yaml:"log"`
+	Backup    BackupConfig    `yaml:"backup"`
 
 	// Dev is the --dev mode: current user, data under ./.airlock, loopback.
 	Dev bool `yaml:"-"`
@@ -105,6 +106,27 @@ type HTTPConfig struct {
 	MaxConnections int `yaml:"max_connections"`
 	// BodyReadTimeout bounds reading one request body.
 	BodyReadTimeout time.Duration `yaml:"body_read_timeout"`
+}
+
+// BackupConfig says where scheduled backups go and how they are
+// encrypted (issue 18; the schedule itself is in the settings). At most one
+// of PassphraseFile and Recipient; with neither, the orchestrator makes a
+// random passphrase in <data_dir>/secure/backup.passphrase.
+type BackupConfig struct {
+	// Dir holds the scheduled backups; empty means <data_dir>/backups.
+	Dir string `yaml:"dir"`
+	// PassphraseFile's first line is the passphrase of scheduled backups.
+	PassphraseFile string `yaml:"passphrase_file"`
+	// Recipient is an age X25519 recipient (age1...) to encrypt to instead.
+	Recipient string `yaml:"recipient"`
+}
+
+// BackupDir is Backup.Dir or its default, <data_dir>/backups.
+func (c Config) BackupDir() string {
+	if c.Backup.Dir != "" {
+		return c.Backup.Dir
+	}
+	return filepath.Join(c.DataDir, "backups")
 }
 
 // LogConfig sets logging.

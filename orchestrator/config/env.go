@@ -70,6 +70,9 @@ func envVars() []envVar {
 		{"AIRLOCK_AGENT_MAX_ROUNDS", "agent.max_rounds", envInt(func(c *Config) *int { return &c.Agent.MaxRounds })},
 		{"AIRLOCK_AGENT_TASK_TIMEOUT", "agent.task_timeout", envDuration(func(c *Config) *time.Duration { return &c.Agent.TaskTimeout })},
 		{"AIRLOCK_LOG_LEVEL", "log.level", envString(func(c *Config) *string { return &c.Log.Level })},
+		{"AIRLOCK_BACKUP_DIR", "backup.dir", envString(func(c *Config) *string { return &c.Backup.Dir })},
+		{"AIRLOCK_BACKUP_PASSPHRASE_FILE", "backup.passphrase_file", envString(func(c *Config) *string { return &c.Backup.PassphraseFile })},
+		{"AIRLOCK_BACKUP_RECIPIENT", "backup.recipient", envString(func(c *Config) *string { return &c.Backup.Recipient })},
 	}
 }
 

@@ -123,6 +123,9 @@ func (c *Config) derive() {
 	if c.MasterKeyFile != "" {
 		c.MasterKeyFile = absOr(c.resolveFile("master_key_file", c.MasterKeyFile))
 	}
+	if c.Backup.PassphraseFile != "" {
+		c.Backup.PassphraseFile = absOr(c.resolveFile("backup.passphrase_file", c.Backup.PassphraseFile))
+	}
 	if c.LLM.APIKeyFile != "" {
 		c.LLM.APIKeyFile = absOr(c.resolveFile("llm.api_key_file", c.LLM.APIKeyFile))
 	}

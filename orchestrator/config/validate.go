@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+
+	"filippo.io/age"
 	"fmt"
 	"github.com/airlockhq/airlock/secure/egress"
 	"net"
@@ -43,6 +45,7 @@ func (c Config) Validate() error {
 	k.egress()
 	k.proxies()
 	k.allowedHosts()
+	k.backup()
 	if _, ok := parseLevel(c.Log.Level); !ok {
 		k.fail("log.level", `must be "debug", "info", "warn" or "error", got %q`, c.Log.Level)
 	}
@@ -193,4 +196,18 @@ func isLoopback(host string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+func (k *checker) backup() {
+	b := k.c.Backup
+	k.absPath("backup.dir", b.Dir, false)
+	k.absPath("backup.passphrase_file", b.PassphraseFile, false)
+	if b.Recipient != "" {
+		if _, err := age.ParseX25519Recipient(b.Recipient); err != nil {
+			k.fail("backup.recipient", "must be an age X25519 recipient (age1...), got %q", b.Recipient)
+		}
+		if b.PassphraseFile != "" {
+			k.fail("backup.recipient", "set either backup.passphrase_file or backup.recipient, not both")
+		}
+	}
 }

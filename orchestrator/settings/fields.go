@@ -43,6 +43,8 @@ var fields = []field{
 	scalar[int]{"scripts.max_pending_total", func(s *Settings) *int { return &s.Scripts.MaxPendingTotal }},
 	duration{"scripts.notify_window", func(s *Settings) *time.Duration { return &s.Scripts.NotifyWindow }},
 	list{"egress_allow", func(s *Settings) *[]string { return &s.EgressAllow }},
+	duration{"backup.interval", func(s *Settings) *time.Duration { return &s.Backup.Interval }},
+	scalar[int]{"backup.keep", func(s *Settings) *int { return &s.Backup.Keep }},
 }
 
 // Fields returns the dotted names of every setting, in document order: the

@@ -52,6 +52,8 @@ type Settings struct {
 	// EgressAllow lists hostnames, IP addresses and CIDRs the egress guard
 	// lets through even though they are private, loopback and so on.
 	EgressAllow []string `json:"egress_allow"`
+	// Backup schedules the orchestrator's own backups (issue 18).
+	Backup Backup `json:"backup"`
 }
 
 // LLM selects and limits the LLM provider.
@@ -134,6 +136,23 @@ type Scripts struct {
 	NotifyWindow time.Duration `json:"notify_window"`
 }
 
+// Backup schedules backups. In JSON, Interval is a duration string.
+type Backup struct {
+	// Interval is the time between scheduled backups; 0 turns them off.
+	Interval time.Duration `json:"interval"`
+	// Keep is how many scheduled backups are kept; older ones are removed.
+	Keep int `json:"keep"`
+}
+
+// Defaults and bounds of the Backup settings.
+const (
+	DefaultBackupInterval = 24 * time.Hour
+	DefaultBackupKeep     = 7
+	MinBackupInterval     = time.Hour
+	MaxBackupInterval     = 30 * 24 * time.Hour
+	MaxBackupKeep         = 1000
+)
+
 // Defaults of the Workspace and Scripts settings.
 const (
 	DefaultWorkspaceMaxFiles   = workspace.DefaultMaxFiles           // 2,000
@@ -163,6 +182,7 @@ func FromConfig(c config.Config) Settings {
 		Scripts: Scripts{MaxPendingPerScript: DefaultMaxPendingPerScript, MaxPendingTotal: DefaultMaxPendingTotal,
 			NotifyWindow: DefaultNotifyWindow},
 		EgressAllow: slices.Clone(c.EgressAllow),
+		Backup:      Backup{Interval: DefaultBackupInterval, Keep: DefaultBackupKeep},
 	}.Normalize()
 }
 

@@ -129,6 +129,7 @@ func (s Settings) Validate() error {
 	v.intRange("workspace.max_files", s.Workspace.MaxFiles, 1, MaxWorkspaceFiles)
 	v.scripts(s.Scripts)
 	v.egress(s.EgressAllow)
+	v.backup(s.Backup)
 	return v.err()
 }
 
@@ -318,4 +319,11 @@ func truncate(s string) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+func (v *validator) backup(b Backup) {
+	if d := b.Interval; d != 0 && (d < MinBackupInterval || d > MaxBackupInterval) {
+		v.fail("backup.interval", "must be 0 (off) or between %s and %s, got %s", MinBackupInterval, MaxBackupInterval, d)
+	}
+	v.intRange("backup.keep", b.Keep, 1, MaxBackupKeep)
 }

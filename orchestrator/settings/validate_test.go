@@ -103,6 +103,11 @@ func TestValidateNamesEachBadField(t *testing.T) {
 		{"egress_allow", func(s *Settings) { s.EgressAllow = []string{"fe80::1%eth0"} }},
 		{"egress_allow", func(s *Settings) { s.EgressAllow = []string{"A.example", "a.example"} }},
 		{"egress_allow", func(s *Settings) { s.EgressAllow = make([]string, MaxListEntries+1) }},
+		{"backup.interval", func(s *Settings) { s.Backup.Interval = 59 * time.Minute }},
+		{"backup.interval", func(s *Settings) { s.Backup.Interval = -time.Hour }},
+		{"backup.interval", func(s *Settings) { s.Backup.Interval = MaxBackupInterval + time.Hour }},
+		{"backup.keep", func(s *Settings) { s.Backup.Keep = 0 }},
+		{"backup.keep", func(s *Settings) { s.Backup.Keep = MaxBackupKeep + 1 }},
 	}
 	for _, c := range cases {
 		s := defaults()
