@@ -13,6 +13,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/auth"
+	"github.com/airlockhq/airlock/orchestrator/backup"
 	"github.com/airlockhq/airlock/orchestrator/config"
 	"github.com/airlockhq/airlock/orchestrator/discord"
 	"github.com/airlockhq/airlock/orchestrator/live"
@@ -50,6 +51,7 @@ type app struct {
 	csrfKey  []byte
 	proxies  []netip.Prefix
 	own      *confine.Report // the orchestrator's own Landlock; nil when off
+	backups  *backup.Scheduler
 
 	closers []func() // run in reverse order by close
 }
@@ -72,6 +74,9 @@ func build(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 		return nil, err
 	}
 	if err := a.buildCore(ctx, opts); err != nil {
+		return nil, err
+	}
+	if err := a.buildBackups(); err != nil {
 		return nil, err
 	}
 	a.auth, a.csrfKey, err = newAuth(ctx, cfg, a.st, a.auditFn, logger.With("component", "auth"))

@@ -36,7 +36,8 @@ func confineOrchestrator(cfg config.Config, getenv func(string) string, logger *
 		}
 	}
 	read := []string{cfg.MasterKeyPath()}
-	for _, f := range []string{cfg.File, cfg.LLM.APIKeyFile, getenv("SSL_CERT_FILE"), getenv("SSL_CERT_DIR")} {
+	for _, f := range []string{cfg.File, cfg.LLM.APIKeyFile, getenv("SSL_CERT_FILE"), getenv("SSL_CERT_DIR"),
+		cfg.Backup.PassphraseFile} {
 		if f != "" {
 			read = append(read, f)
 		}
@@ -44,7 +45,9 @@ func confineOrchestrator(cfg config.Config, getenv func(string) string, logger *
 	rep := confine.Orchestrator(confine.OrchestratorPaths{
 		// /tmp too: a dev-mode worker (whose environment has no TMPDIR)
 		// makes its temporary directory there, inside this domain.
-		ReadWrite: []string{resolved(cfg.DataDir), os.TempDir(), "/tmp"},
+		// The backups directory too (issue 18): scheduled backups are
+		// written there, and it may be a mount outside the data directory.
+		ReadWrite: []string{resolved(cfg.DataDir), os.TempDir(), "/tmp", resolved(cfg.BackupDir())},
 		Sockets:   []string{resolved(filepath.Dir(cfg.Socket))},
 		Programs:  programs,
 		Read:      read,

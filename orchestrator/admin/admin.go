@@ -38,6 +38,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"github.com/airlockhq/airlock/orchestrator/backup"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -105,6 +106,9 @@ type Deps struct {
 	// Redactor scrubs secret values from every response body. Nil means
 	// the shape detectors only.
 	Redactor *redact.Holder
+	// Backups makes, lists and serves the scheduled backups (issue 18);
+	// nil: the Backups page answers 404.
+	Backups *backup.Scheduler
 }
 
 // DiscordStatus is the Discord bot's state, for the dashboard.

@@ -157,7 +157,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	for _, want := range []string{"GET /memory", "POST /memory/{id}/share", "POST /memory/{id}/delete",
 		"GET /api/v1/memory", "POST /api/v1/memory/{id}/share", "DELETE /api/v1/memory/{id}",
-		"GET /secrets", "POST /chat/{id}/messages", "PUT /api/v1/settings"} {
+		"GET /secrets", "POST /chat/{id}/messages", "PUT /api/v1/settings",
+		// Backups (issue 18).
+		"GET /backups", "POST /backups", "POST /backups/{name}/download",
+		"GET /api/v1/backups", "POST /api/v1/backups", "POST /api/v1/backups/{name}/download"} {
 		if !walked[want] {
 			t.Errorf("route %s is not in the router", want)
 		}

@@ -121,7 +121,7 @@ func newEnv(t testing.TB, edit ...func(*Deps)) *env {
 		t.Fatal(err)
 	}
 	d := Deps{Core: core, Store: st, Audit: al, Queue: q, Vault: vlt, Approval: appr, Auth: au, Settings: set,
-		Logger: logger}
+		Logger: logger, Backups: newTestBackups(t, dir, al)}
 	for _, f := range edit {
 		f(&d)
 	}

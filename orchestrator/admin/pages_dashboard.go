@@ -45,6 +45,9 @@ type dashboardData struct {
 	Setup    bool // the model is not configured yet: point to the wizard
 	ReqClass string
 	TokClass string
+	// BackupWarning warns when the last verified backup is older than two
+	// days (or there is none); "" when fine or backups are not set up.
+	BackupWarning string
 }
 
 func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
@@ -64,7 +67,7 @@ func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
 }
 
 func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) error {
-	d := dashboardData{Worker: s.Queue.Status(s.WorkerGrace), Own: s.Confinement}
+	d := dashboardData{Worker: s.Queue.Status(s.WorkerGrace), Own: s.Confinement, BackupWarning: s.backupWarning()}
 	var err error
 	if d.LLM, err = s.llmStatus(r); err != nil {
 		return err

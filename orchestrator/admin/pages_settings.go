@@ -127,6 +127,8 @@ func settingsForm(r *http.Request, cur settings.Settings) (settings.Settings, ma
 	num("scripts.max_pending_total", &cur.Scripts.MaxPendingTotal)
 	dur("scripts.notify_window", &cur.Scripts.NotifyWindow)
 	list("egress_allow", &cur.EgressAllow)
+	dur("backup.interval", &cur.Backup.Interval)
+	num("backup.keep", &cur.Backup.Keep)
 	return cur, problems
 }
 

@@ -77,6 +77,11 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/account/password", s.handle(s.pageChangePassword))
 		r.Post("/account/sessions/revoke-others", s.handle(s.pageSignOutOthers))
 		r.Post("/account/sessions/{id}/revoke", s.handle(s.pageRevokeSession))
+
+		// Backups (issue 18).
+		r.Get("/backups", s.handle(s.pageBackups))
+		r.Post("/backups", s.handle(s.pageCreateBackup))
+		r.Post("/backups/{name}/download", s.handle(s.pageDownloadBackup))
 	})
 
 	r.Route("/api/v1", func(r chi.Router) {
@@ -108,6 +113,10 @@ func (s *Server) Handler() http.Handler {
 			r.Put("/settings", s.handle(s.apiSaveSettings))
 			r.Get("/audit", s.handle(s.apiListAudit))
 			r.Get("/audit/verify", s.handle(s.apiVerifyAudit))
+			// Backups (issue 18).
+			r.Get("/backups", s.handle(s.apiListBackups))
+			r.Post("/backups", s.handle(s.apiCreateBackup))
+			r.Post("/backups/{name}/download", s.handle(s.apiDownloadBackup))
 		})
 	})
 	return r

@@ -22,6 +22,7 @@ const (
 	ActionLogout          = "auth.logout"           // a session was revoked by its owner
 	ActionSessionsRevoked = "auth.sessions_revoked" // "sign out other sessions"
 	ActionPasswordChange  = "auth.password_change"  // changed (ok) or refused (denied)
+	ActionPasswordConfirm = "auth.password_confirm" // a password re-entered before a sensitive action, refused (denied)
 )
 
 // Reasons of denials, in the reason detail.

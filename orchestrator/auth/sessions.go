@@ -101,7 +101,7 @@ func (s *Service) ChangePassword(ctx context.Context, cur Session, oldPassword, 
 	if newPassword == oldPassword {
 		return "", Session{}, &PolicyError{Field: "password", Reason: "must differ from the current one"}
 	}
-	if err := s.checkOldPassword(ctx, a, oldPassword, cur.IP); err != nil {
+	if err := s.checkOldPassword(ctx, a, oldPassword, cur.IP, ActionPasswordChange); err != nil {
 		return "", Session{}, err
 	}
 	ph, err := s.hash(ctx, newPassword)
@@ -130,29 +130,42 @@ func (s *Service) ChangePassword(ctx context.Context, cur Session, oldPassword, 
 // checkOldPassword verifies an admin's current password, limited per
 // admin (only a signed-in session gets here). Its refusals are audited in
 // full: they are authenticated, not a flood anyone can cause.
-func (s *Service) checkOldPassword(ctx context.Context, a store.Admin, password, ip string) error {
+// action names the audit entries of a refusal.
+func (s *Service) checkOldPassword(ctx context.Context, a store.Admin, password, ip, action string) error {
 	key := a.ID
 	wait, armed := s.passwordChange.attempt(key, s.now())
 	if wait > 0 {
-		s.deniedEntry(ctx, actorAdmin(a.Username), ActionPasswordChange, ip, a.Username, reasonLocked,
+		s.deniedEntry(ctx, actorAdmin(a.Username), action, ip, a.Username, reasonLocked,
 			map[string]any{"scope": "password_change", "retry_after_s": int64(wait / time.Second)})
-		return fmt.Errorf("auth: change password: %w", &LimitError{Err: ErrLockedOut, RetryAfter: wait})
+		return fmt.Errorf("auth: %s: %w", action, &LimitError{Err: ErrLockedOut, RetryAfter: wait})
 	}
 	ok, err := s.verify(ctx, password, a.PasswordHash)
 	if err != nil {
-		return fmt.Errorf("auth: change password: %w", err)
+		return fmt.Errorf("auth: %s: %w", action, err)
 	}
 	if !ok {
-		s.deniedEntry(ctx, actorAdmin(a.Username), ActionPasswordChange, ip, a.Username, reasonWrongPassword, nil)
+		s.deniedEntry(ctx, actorAdmin(a.Username), action, ip, a.Username, reasonWrongPassword, nil)
 		if armed > 0 {
 			s.record(ctx, audit.Event{Actor: actorAdmin(a.Username), Action: ActionLockout, Target: a.Username,
 				Outcome: audit.OutcomeDenied, Details: map[string]any{"scope": "password_change",
 					"retry_after_s": int64(armed / time.Second)}})
 		}
-		return fmt.Errorf("auth: change password: %w", ErrWrongPassword)
+		return fmt.Errorf("auth: %s: %w", action, ErrWrongPassword)
 	}
 	s.passwordChange.reset(key)
 	return nil
+}
+
+// ConfirmPassword checks that the signed-in admin of cur knows their
+// password, before a sensitive action (downloading a backup). It shares
+// the password change's per-admin limit, so it cannot be used to guess;
+// a wrong password is ErrWrongPassword, audited as ActionPasswordConfirm.
+func (s *Service) ConfirmPassword(ctx context.Context, cur Session, password string) error {
+	a, err := s.st.AdminByID(ctx, cur.AdminID)
+	if err != nil {
+		return fmt.Errorf("auth: confirm password: %w", err)
+	}
+	return s.checkOldPassword(ctx, a, password, cur.IP, ActionPasswordConfirm)
 }
 
 // ttlOf returns the lifetime of tokens of type typ.

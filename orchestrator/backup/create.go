@@ -39,12 +39,26 @@ type Source struct {
 	// ConfigFile is the configuration file to include; "" for none.
 	ConfigFile string
 	// Scratch is a private directory (on the same machine, mode 0700) for
-	// the database snapshot while the backup is written; "" means
-	// DataDir/secure.
+	// the database snapshot while the backup is written, and for checking
+	// it; "" means DataDir/secure.
 	Scratch string
+	// DB is the database file; "" means DataDir/secure/airlock.db.
+	DB string
 }
 
-func (s Source) dbPath() string { return filepath.Join(s.DataDir, "secure", "airlock.db") }
+func (s Source) dbPath() string {
+	if s.DB != "" {
+		return s.DB
+	}
+	return filepath.Join(s.DataDir, "secure", "airlock.db")
+}
+
+func (s Source) scratch() string {
+	if s.Scratch != "" {
+		return s.Scratch
+	}
+	return filepath.Join(s.DataDir, "secure")
+}
 
 // Create writes a backup of src to the file out: into a temporary file
 // beside it, synced and then renamed, so out appears only complete. It
@@ -56,11 +70,7 @@ func Create(ctx context.Context, src Source, out string, enc Encryption, now tim
 	if _, err := os.Lstat(out); err == nil {
 		return Manifest{}, fmt.Errorf("backup: %s already exists; choose another name", out)
 	}
-	scratch := src.Scratch
-	if scratch == "" {
-		scratch = filepath.Join(src.DataDir, "secure")
-	}
-	tmpDir, err := os.MkdirTemp(scratch, ".airlock-backup-snap-")
+	tmpDir, err := os.MkdirTemp(src.scratch(), ".airlock-backup-snap-")
 	if err != nil {
 		return Manifest{}, fmt.Errorf("backup: scratch directory: %w", err)
 	}

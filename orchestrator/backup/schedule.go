@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/airlockhq/airlock/orchestrator/audit"
@@ -71,6 +72,7 @@ type Scheduler struct {
 	c SchedulerConfig
 
 	running sync.Mutex // held while a backup is made
+	busy    atomic.Bool
 	mu      sync.Mutex // guards the policy below
 	every   time.Duration
 	keep    int
@@ -106,6 +108,12 @@ func (s *Scheduler) policy() (time.Duration, int) {
 	defer s.mu.Unlock()
 	return s.every, s.keep
 }
+
+// Running reports whether a backup is being made.
+func (s *Scheduler) Running() bool { return s.busy.Load() }
+
+// Policy returns the time between scheduled backups and how many are kept.
+func (s *Scheduler) Policy() (every time.Duration, keep int) { return s.policy() }
 
 // Dir is the backups directory.
 func (s *Scheduler) Dir() string { return s.c.Dir }
@@ -152,6 +160,8 @@ func (s *Scheduler) Create(ctx context.Context, actor string) (Info, error) {
 		return Info{}, ErrBusy
 	}
 	defer s.running.Unlock()
+	s.busy.Store(true)
+	defer s.busy.Store(false)
 	now := s.c.Now().UTC()
 	name := "airlock-" + now.Format("20060102T150405Z") + ".age"
 	out := filepath.Join(s.c.Dir, name)
@@ -183,7 +193,7 @@ func (s *Scheduler) verify(ctx context.Context, file string, m Manifest) Verdict
 		v.Problem = "not verified: a recipient backup is verified only with its identity (orchestrator backup --verify)"
 		return v
 	}
-	rep, err := Verify(ctx, file, filepath.Join(s.c.Source.DataDir, "secure"), *s.c.Decryption,
+	rep, err := Verify(ctx, file, s.c.Source.scratch(), *s.c.Decryption,
 		CheckOptions{KeyPath: s.c.Source.KeyPath, Logger: s.c.Logger})
 	if err != nil {
 		v.Problem = err.Error()
@@ -311,7 +321,7 @@ func (s *Scheduler) prune(ctx context.Context, actor string) {
 // directory and scratch directories in the secure directory.
 func (s *Scheduler) cleanStale() {
 	tmps, _ := filepath.Glob(filepath.Join(s.c.Dir, ".airlock-*.age.*.tmp"))
-	scratch, _ := filepath.Glob(filepath.Join(s.c.Source.DataDir, "secure", ".airlock-backup-*"))
+	scratch, _ := filepath.Glob(filepath.Join(s.c.Source.scratch(), ".airlock-backup-*"))
 	for _, p := range append(tmps, scratch...) {
 		if err := os.RemoveAll(p); err == nil {
 			s.c.Logger.Info("removed what an interrupted backup left", "path", p)

@@ -285,3 +285,38 @@ func decodeDuration(raw json.RawMessage) (time.Duration, error) {
 	}
 	return d, nil
 }
+
+// backupJSON is Backup on the wire.
+type backupJSON struct {
+	Interval json.RawMessage `json:"interval"`
+	Keep     int             `json:"keep"`
+}
+
+// MarshalJSON writes Interval as a duration string.
+func (b Backup) MarshalJSON() ([]byte, error) {
+	d, err := encodeDuration(b.Interval)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(backupJSON{Interval: d, Keep: b.Keep})
+}
+
+// UnmarshalJSON reads Interval from a duration string; like Agent's, it
+// keeps missing fields and refuses unknown ones.
+func (b *Backup) UnmarshalJSON(raw []byte) error {
+	v := backupJSON{Keep: b.Keep}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return fmt.Errorf("settings: backup: %w", err)
+	}
+	if v.Interval != nil {
+		d, err := decodeDuration(v.Interval)
+		if err != nil {
+			return fmt.Errorf("settings: backup.interval: %w", err)
+		}
+		b.Interval = d
+	}
+	b.Keep = v.Keep
+	return nil
+}
