@@ -435,10 +435,29 @@ func TestBrowserEndToEnd(t *testing.T) {
 		b.fatalf("the shared note's audience: %q", got)
 	}
 
+	// Backups (issue 18): the page lists the backups with their check,
+	// "Back up now" starts one, and downloading asks for the password.
+	b.do("open the backups page", chromedp.Navigate(s.base+"/backups"), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	b.do("back up now", chromedp.Click(chromedp.CSS(`main form[action="/backups"] button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`main p.flash`)))
+	b.path("/backups", "")
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(b.text("main"), "verified") && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		b.do("reload the backups page", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	}
+	if row := b.text("#backups tbody tr"); !strings.Contains(row, "airlock-") || !strings.Contains(row, "verified") {
+		b.fatalf("the backups page's row: %q", row)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#backups form[action$="/download"] input[type="password"][required]').length`)); err != nil || n == 0 {
+		b.fatalf("no password field on the download form (%v)", err)
+	}
+	b.shot("backups.png", false, "")
+
 	// On a phone no page scrolls sideways as a whole (wide tables scroll
 	// inside their own box).
 	b.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-	for _, page := range []string{"/", "/chat", "/scripts", review, "/secrets", "/memory", "/settings", "/audit", "/account"} {
+	for _, page := range []string{"/", "/chat", "/scripts", review, "/secrets", "/memory", "/settings", "/audit", "/account", "/backups"} {
 		b.do("open "+page+" on a phone", chromedp.Navigate(s.base+page), chromedp.WaitVisible(chromedp.CSS("main")))
 		wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`))
 		if err != nil || wide {
