@@ -2,7 +2,10 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
 )
 
@@ -28,36 +32,63 @@ func (s *stack) cli(args ...string) (string, bool) {
 	return out.String(), err == nil
 }
 
-// A backup taken with the CLI while a conversation waits for the model
-// restores, with the CLI, into a new data directory where a new
-// orchestrator serves the same conversation, secret (its redactor knows
-// it) and a verifying audit chain. Damaged or wrongly decrypted backups
-// and a non-empty target without --force are refused.
+// A backup taken with the CLI while a conversation waits on a script run
+// (its HTTP call held by the test server) restores, with the CLI, into a
+// new data directory where a new orchestrator serves the same
+// conversation, approved script, secret (its redactor knows it) and a
+// verifying audit chain. Damaged or wrongly decrypted backups and a
+// non-empty target without --force are refused.
 func TestBackupRestoreCLI(t *testing.T) {
-	s := startStack(t, stackOpts{dev: true})
+	held, release := make(chan struct{}, 1), make(chan struct{})
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		held <- struct{}{}
+		<-release
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"city": "Paris", "temp_c": 21}`)
+	}))
+	defer api.Close()
+	s := startStack(t, stackOpts{dev: true, env: []string{"AIRLOCK_EGRESS_ALLOW=127.0.0.1"}})
 	s.waitReady()
-	if code := s.do("PUT", "/api/v1/secrets/WEATHER_KEY", map[string]string{"value": backupCanary}, nil); code >= 300 {
-		t.Fatalf("set secret: %d", code)
+	for _, sec := range []struct{ name, value string }{{"WEATHER_KEY", backupCanary}, {"WEATHER_API_KEY", weatherKey}} {
+		if code := s.do("PUT", "/api/v1/secrets/"+sec.name, map[string]string{"value": sec.value}, nil); code >= 300 {
+			t.Fatalf("set secret: %d", code)
+		}
 	}
 	pass := filepath.Join(s.dir, "pass.txt")
 	if err := os.WriteFile(pass, []byte("a long backup passphrase\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	conv := s.newConversation()
-	s.llm.Enqueue(llmtest.Reply{Text: "slow answer", Delay: 2 * time.Second})
+	res := s.callTool(conv, tools.ScriptPropose, map[string]any{"name": "weather", "source": weatherSource(api.URL, "v1")})
+	var prop tools.ScriptProposeResult
+	if err := json.Unmarshal([]byte(res.Content), &prop); err != nil || len(prop.SHA256) != 64 {
+		t.Fatalf("script_propose: %q", res.Content)
+	}
+	if code := s.do("POST", "/api/v1/scripts/weather/versions/"+prop.SHA256+"/approve", nil, nil); code != http.StatusOK {
+		t.Fatalf("approve: %d", code)
+	}
+	s.llm.Reset()
+	s.llm.Enqueue(llmtest.Reply{ToolCalls: []llmtest.Call{{Name: tools.ScriptRun,
+		Args: map[string]any{"name": "weather", "function": "current", "args": []any{"Paris"}}}}},
+		llmtest.Reply{Text: "It is 21 degrees"})
 	done := make(chan reply, 1)
 	go func() {
 		var r reply
 		s.do("POST", "/api/v1/conversations/"+conv+"/messages", map[string]string{"text": "in flight question"}, &r)
 		done <- r
 	}()
-	waitFor(t, 10*time.Second, "the LLM request", func() bool { return len(s.llm.Requests()) > 0 })
+	select {
+	case <-held: // the script's HTTP call is in flight
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the script never called the API:\n%s", s.logs.String())
+	}
 	out := filepath.Join(s.dir, "airlock.age")
 	msg, ok := s.cli("backup", "--out", out, "--passphrase-file", pass)
 	if !ok || !strings.Contains(msg, "master key: INCLUDED") {
 		t.Fatalf("backup while serving failed:\n%s", msg)
 	}
-	if r := <-done; r.Reply != "slow answer" {
+	close(release)
+	if r := <-done; r.Reply != "It is 21 degrees" {
 		t.Errorf("the in-flight conversation was disturbed: %+v", r)
 	}
 	if msg, ok := s.cli("backup", "--verify", out, "--passphrase-file", pass); !ok || !strings.Contains(msg, "backup OK") {
@@ -101,8 +132,19 @@ func TestBackupRestoreCLI(t *testing.T) {
 		t.Errorf("restored secrets = %+v, want WEATHER_KEY", secretList)
 	}
 	msgs := r.messages(conv)
-	if len(msgs) == 0 || msgs[0].Content != "in flight question" {
-		t.Errorf("restored conversation = %+v", msgs)
+	var asked bool
+	for _, m := range msgs {
+		asked = asked || (m.Role == "user" && m.Content == "in flight question")
+	}
+	if !asked {
+		t.Errorf("restored conversation lacks the in-flight question: %+v", msgs)
+	}
+	var script map[string]any
+	if code := r.do("GET", "/api/v1/scripts/weather", nil, &script); code != http.StatusOK {
+		t.Fatalf("restored script: %d", code)
+	}
+	if raw, _ := json.Marshal(script); !strings.Contains(string(raw), prop.SHA256) || !strings.Contains(string(raw), "approved") {
+		t.Errorf("the restored script is not approved at %s: %s", prop.SHA256, raw)
 	}
 	r.verifyAudit()
 	r.llm.Enqueue(llmtest.Reply{Text: "the key is " + backupCanary})
