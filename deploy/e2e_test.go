@@ -76,6 +76,7 @@ func TestContainerE2E(t *testing.T) {
 		convID = id
 	})
 	t.Run("scripts", func(t *testing.T) { checkScripts(ctx, t, s, a) })
+	t.Run("backup", func(t *testing.T) { checkBackup(ctx, t, s, a) }) // issue 18
 	t.Run("worker-respawn", func(t *testing.T) { checkWorkerRespawn(ctx, t, s, a, convID) })
 	t.Run("restart-keeps-data", func(t *testing.T) { checkRestart(ctx, t, s, a, convID) })
 	t.Run("orchestrator-death", func(t *testing.T) { checkOrchestratorDeath(ctx, t, s, a, convID) })

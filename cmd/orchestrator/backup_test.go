@@ -193,7 +193,9 @@ func TestScheduledBackupDirOutsideDataDir(t *testing.T) {
 		Running bool   `json:"running"`
 		Warning string `json:"warning"`
 	}
-	// The first scheduled backup runs at start (none exists yet).
+	if code := s.do("POST", "/api/v1/backups", map[string]any{}, nil); code != http.StatusAccepted {
+		t.Fatalf("POST /api/v1/backups: %d", code)
+	}
 	waitFor(t, 60*time.Second, "a verified backup", func() bool {
 		s.do("GET", "/api/v1/backups", nil, &list)
 		return len(list.Backups) > 0 && list.Backups[0].Verified != nil

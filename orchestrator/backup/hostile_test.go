@@ -66,6 +66,7 @@ func TestHostileArchiveRefused(t *testing.T) {
 		{"no manifest", []*tar.Header{reg("secure/airlock.db", "not a db")}, []string{"not a db"}},
 		{"manifest without the files", []*tar.Header{reg(manifestName, `{"format":1,"schema":1,"files":[{"path":"secure/airlock.db","size":1,"sha256":"00"}]}`)},
 			[]string{`{"format":1,"schema":1,"files":[{"path":"secure/airlock.db","size":1,"sha256":"00"}]}`}},
+		{"a file twice", []*tar.Header{reg("workspace/a", "x"), reg("workspace/a", "y")}, []string{"x", "y"}},
 		{"future format", []*tar.Header{reg(manifestName, `{"format":2}`)}, []string{`{"format":2}`}},
 	}
 	for _, tt := range tests {

@@ -119,22 +119,23 @@ func (s *Scheduler) Policy() (every time.Duration, keep int) { return s.policy()
 func (s *Scheduler) Dir() string { return s.c.Dir }
 
 // Run makes a backup whenever the newest one is older than the interval,
-// checking every tick, until ctx ends. It first removes what a crash may
-// have left (temporary files and scratch directories).
+// checking every tick (the first check one tick after the start, so a
+// starting orchestrator is not slowed), until ctx ends. It first removes
+// what a crash may have left (temporary files and scratch directories).
 func (s *Scheduler) Run(ctx context.Context, tick time.Duration) {
 	s.cleanStale()
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
-		if s.due() {
-			if _, err := s.Create(ctx, "system"); err != nil && !errors.Is(err, ErrBusy) && ctx.Err() == nil {
-				s.c.Logger.Error("scheduled backup failed", "err", err)
-			}
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if s.due() {
+			if _, err := s.Create(ctx, "system"); err != nil && !errors.Is(err, ErrBusy) && ctx.Err() == nil {
+				s.c.Logger.Error("scheduled backup failed", "err", err)
+			}
 		}
 	}
 }

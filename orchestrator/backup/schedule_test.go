@@ -157,3 +157,34 @@ func TestGeneratedPassphrase(t *testing.T) {
 		t.Errorf("mode %v", fi.Mode().Perm())
 	}
 }
+
+// Run makes a backup once one is due, not before its first tick, and
+// stops with its context.
+func TestSchedulerRun(t *testing.T) {
+	l := seed(t)
+	s, err := NewScheduler(SchedulerConfig{Dir: filepath.Join(l.dir, "backups"), Source: l.src(), Encryption: passEnc(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetPolicy(time.Hour, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.Run(ctx, 20*time.Millisecond) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		list, _ := s.List()
+		if len(list) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("Run made no backup")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // several ticks: nothing more is due
+	cancel()
+	<-done
+	if list, _ := s.List(); len(list) != 1 {
+		t.Errorf("%d backups, want 1 (the next is due in an hour)", len(list))
+	}
+}

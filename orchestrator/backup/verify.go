@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path"
@@ -167,6 +168,9 @@ func extractEntry(tr *tar.Reader, hdr *tar.Header, dir string) (File, error) {
 		return File{}, fmt.Errorf("backup: unpack: %w", err)
 	}
 	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return File{}, fmt.Errorf("%w: %s appears twice", ErrCorrupt, hdr.Name)
+	}
 	if err != nil {
 		return File{}, fmt.Errorf("backup: unpack %s: %w", hdr.Name, err)
 	}
