@@ -441,8 +441,15 @@ func TestBrowserEndToEnd(t *testing.T) {
 	b.do("back up now", chromedp.Click(chromedp.CSS(`main form[action="/backups"] button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`main p.flash`)))
 	b.path("/backups", "")
-	deadline := time.Now().Add(60 * time.Second)
-	for !strings.Contains(b.text("main"), "verified") && time.Now().Before(deadline) {
+	// The backup is made in the background: reload until its row shows.
+	rowText := func() string {
+		txt, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector("#backups tbody tr") || {textContent: ""}).textContent`))
+		if err != nil {
+			b.fatalf("reading the backups table: %v", err)
+		}
+		return txt
+	}
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(rowText(), "verified") && time.Now().Before(deadline); {
 		time.Sleep(200 * time.Millisecond)
 		b.do("reload the backups page", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("main h1")))
 	}
