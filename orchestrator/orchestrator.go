@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -111,6 +112,9 @@ type Core struct {
 	scripts   *scriptbroker.Broker // set exactly when approval is
 	live      *live.Hub            // nil: no events
 	cfg       Config
+	// memoryApproval: memory_write waits for the admin (setting
+	// memory.require_approval).
+	memoryApproval atomic.Bool
 
 	mu    sync.Mutex
 	convs map[string]chan struct{} // one task at a time per conversation
@@ -231,6 +235,10 @@ func (c *Core) beginMessage(ctx context.Context, m Message,
 		return nil, ErrReadOnly
 	}
 	if m.Audience, err = audienceOf(conv, m); err != nil {
+		return nil, err
+	}
+	// memory_search finds this conversation only for its audience's readers.
+	if err := c.store.SetConversationAudience(ctx, conv.ID, m.Audience); err != nil {
 		return nil, err
 	}
 	unlock, err := lock(ctx, conv.ID)
