@@ -165,3 +165,7 @@ func (c *Core) RestoreFileVersion(ctx context.Context, v store.MemoryVersion, ac
 	}
 	return c.store.RecordFileVersion(ctx, v.Path(), v.FileText, store.Change{Actor: actor, Action: "restore"})
 }
+
+// MemoryBytes is the cap of one audience's notes (0: the store's
+// default), which an approved memory write must fit too.
+func (c *Core) MemoryBytes() int64 { return c.cfg.MemoryBytes }

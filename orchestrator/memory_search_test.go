@@ -90,11 +90,11 @@ func TestMemorySearchThroughBothProviders(t *testing.T) {
 
 			// FTS syntax is text; an empty or huge query is a clear error.
 			for args, want := range map[string]string{
-				`{"query":"flight\" OR NEAR(x*"}`:               "results, best first",
-				`{"query":"  "}`:                                "at least one word",
+				`{"query":"flight\" OR NEAR(x*"}`:              "results, best first",
+				`{"query":"  "}`:                               "at least one word",
 				`{"query":"` + strings.Repeat("a", 600) + `"}`: "the limit is 512 bytes",
-				`{"query":"x","limit":500}`:                     "limit must be between 1 and 20",
-				`{"query":"x","scope":"everywhere"}`:            "scope must be",
+				`{"query":"x","limit":500}`:                    "limit must be between 1 and 20",
+				`{"query":"x","scope":"everywhere"}`:           "scope must be",
 			} {
 				h.llm.Reset()
 				h.llm.Enqueue(rawToolCall(tools.MemorySearch, args))

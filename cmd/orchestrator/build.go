@@ -156,6 +156,7 @@ func (a *app) buildCore(ctx context.Context, opts options) error {
 	if err != nil {
 		return err
 	}
+	a.core.SetMemoryApproval(cur.Memory.RequireApproval)
 	// Before any task: MEMORY.md's text becomes an admin-only note.
 	if err := a.core.ImportLegacyMemory(ctx); err != nil {
 		return err

@@ -123,6 +123,7 @@ func (a *app) applySettings(ctx context.Context, next settings.Settings, notices
 	}
 	a.core.SetLimits(next.Agent.MaxRounds, next.Agent.TaskTimeout)
 	a.core.SetHistoryTokens(next.Agent.HistoryTokens)
+	a.core.SetMemoryApproval(next.Memory.RequireApproval)
 	if err := a.ws.SetMaxFiles(next.Workspace.MaxFiles); err != nil {
 		a.logger.Error("applying the workspace file limit failed; the previous one stays", "err", err)
 	}
