@@ -157,7 +157,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	for _, want := range []string{"GET /memory", "POST /memory/{id}/share", "POST /memory/{id}/delete",
 		"GET /api/v1/memory", "POST /api/v1/memory/{id}/share", "DELETE /api/v1/memory/{id}",
-		"GET /secrets", "POST /chat/{id}/messages", "PUT /api/v1/settings"} {
+		"GET /secrets", "POST /chat/{id}/messages", "PUT /api/v1/settings",
+		// Memory under review (issue 16).
+		"GET /memory/history", "GET /memory/versions/{id}", "POST /memory/versions/{id}/restore",
+		"POST /memory/{id}/edit", "POST /memory/{id}/pin", "POST /memory/pending/{id}/approve",
+		"POST /memory/pending/{id}/reject", "PUT /api/v1/memory/{id}", "POST /api/v1/memory/{id}/pin",
+		"GET /api/v1/memory/versions", "GET /api/v1/memory/versions/{id}", "GET /api/v1/memory/versions/{id}/diff",
+		"POST /api/v1/memory/versions/{id}/restore", "GET /api/v1/memory/pending",
+		"POST /api/v1/memory/pending/{id}/approve", "POST /api/v1/memory/pending/{id}/reject"} {
 		if !walked[want] {
 			t.Errorf("route %s is not in the router", want)
 		}
