@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -169,3 +170,42 @@ func (c *Core) RestoreFileVersion(ctx context.Context, v store.MemoryVersion, ac
 // MemoryBytes is the cap of one audience's notes (0: the store's
 // default), which an approved memory write must fit too.
 func (c *Core) MemoryBytes() int64 { return c.cfg.MemoryBytes }
+
+// maxIndexedFiles caps the workspace files IndexWorkspace reads.
+const maxIndexedFiles = 5000
+
+// IndexWorkspace indexes the workspace's text files for memory_search, as
+// they are on disk (run at start: files the admin wrote, or deleted, while
+// the orchestrator was stopped). Files workspace_read refuses (binary, too
+// large, MEMORY.md) are left out.
+func (c *Core) IndexWorkspace(ctx context.Context) error {
+	files := map[string]string{}
+	dirs := []string{""}
+	for len(dirs) > 0 && len(files) < maxIndexedFiles {
+		dir := dirs[0]
+		dirs = dirs[1:]
+		entries, err := c.workspace.List(ctx, dir)
+		if err != nil && len(entries) == 0 {
+			continue
+		}
+		for _, e := range entries {
+			p := path.Join(dir, e.Name)
+			if e.Dir {
+				dirs = append(dirs, p)
+				continue
+			}
+			if text, err := c.workspace.Read(ctx, p); err == nil && len(files) < maxIndexedFiles {
+				files[p] = text
+			}
+		}
+	}
+	if err := c.store.SyncWorkspaceTexts(ctx, files); err != nil {
+		return fmt.Errorf("orchestrator: index the workspace: %w", err)
+	}
+	return nil
+}
+
+// workspaceKey is the path a workspace file is indexed and versioned
+// under, whatever way the model spelled it ("./notes/a.md" is
+// "notes/a.md").
+func workspaceKey(p string) string { return path.Clean(strings.TrimPrefix(p, "/")) }

@@ -249,3 +249,41 @@ func TestModelChangesKeepVersions(t *testing.T) {
 func rawToolCall(name, args string) llmtest.Reply {
 	return llmtest.Reply{ToolCalls: []llmtest.Call{{Name: name, Args: args}}}
 }
+
+// TestIndexWorkspaceAndCanary: files already in the workspace at start
+// are found by memory_search once IndexWorkspace ran, and a secret's value
+// in a searched text never reaches the model.
+func TestIndexWorkspaceAndCanary(t *testing.T) {
+	h := newHarness(t, orchestrator.Config{}, llm.Budget{})
+	h.runAgent(t)
+	ctx := context.Background()
+	const canary = "canary-5f3a9c1e7b2d4086"
+	h.setSecret(t, "DOOR_TOKEN", canary)
+	if err := h.ws.Write(ctx, "notes/house.md", "the door token is "+canary+" and the heating is on"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.ws.Write(ctx, "todo.txt", "buy heating oil"); err != nil {
+		t.Fatal(err)
+	}
+	conv := h.conversation(t)
+	h.llm.Enqueue(llmtestToolCall(tools.MemorySearch, map[string]any{"query": "heating"}))
+	ask(t, h, orchestrator.Message{ConversationID: conv, Source: store.SourceAPI, Text: "a"})
+	if res := lastToolResult(t, h, tools.MemorySearch); !strings.Contains(res, "Nothing found") {
+		t.Errorf("found before indexing: %q", res)
+	}
+	if err := h.core.IndexWorkspace(ctx); err != nil {
+		t.Fatal(err)
+	}
+	h.llm.Reset()
+	h.llm.Enqueue(llmtestToolCall(tools.MemorySearch, map[string]any{"query": "heating"}))
+	ask(t, h, orchestrator.Message{ConversationID: conv, Source: store.SourceAPI, Text: "b"})
+	res := lastToolResult(t, h, tools.MemorySearch)
+	if !strings.Contains(res, "workspace file notes/house.md") || !strings.Contains(res, "workspace file todo.txt") {
+		t.Errorf("after indexing: %q", res)
+	}
+	for _, req := range h.llm.Requests() {
+		if strings.Contains(string(req.Body), canary) {
+			t.Fatalf("the secret's value reached the model")
+		}
+	}
+}

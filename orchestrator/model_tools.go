@@ -97,7 +97,7 @@ func (c *Core) workspaceWrite(ctx context.Context, task tools.Task, raw json.Raw
 		return "", workspaceError(err)
 	}
 	// The version (and the search index) of what the model wrote.
-	if err := c.store.RecordFileVersion(ctx, a.Path, a.Content, store.Change{Actor: store.ActorModel, Action: "write",
+	if err := c.store.RecordFileVersion(ctx, workspaceKey(a.Path), a.Content, store.Change{Actor: store.ActorModel, Action: "write",
 		ConversationID: task.ConversationID, TaskID: task.ID}); err != nil {
 		c.logger.Error("recording a workspace file's version failed", "task_id", task.ID, "err", err)
 	}

@@ -157,6 +157,10 @@ func (a *app) buildCore(ctx context.Context, opts options) error {
 		return err
 	}
 	a.core.SetMemoryApproval(cur.Memory.RequireApproval)
+	// memory_search reads the workspace's files as they are now.
+	if err := a.core.IndexWorkspace(ctx); err != nil {
+		a.logger.Warn("indexing the workspace for memory_search failed; it finds only what the model writes from now on", "err", err)
+	}
 	// Before any task: MEMORY.md's text becomes an admin-only note.
 	if err := a.core.ImportLegacyMemory(ctx); err != nil {
 		return err

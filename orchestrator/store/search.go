@@ -263,3 +263,54 @@ func (s *Store) indexWorkspaceText(ctx context.Context, tx *sql.Tx, path, text s
 		path, text, toDB(s.now()))
 	return err
 }
+
+// SyncWorkspaceTexts makes the workspace texts memory_search reads exactly
+// files (path to text), as the orchestrator found them on disk at start:
+// files written outside workspace_write (by the admin) are indexed, and
+// deleted ones dropped. Unchanged texts are not rewritten.
+func (s *Store) SyncWorkspaceTexts(ctx context.Context, files map[string]string) error {
+	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT path FROM workspace_texts")
+		if err != nil {
+			return err
+		}
+		var gone []string
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				rows.Close()
+				return err
+			}
+			if _, ok := files[p]; !ok {
+				gone = append(gone, p)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, p := range gone {
+			if _, err := s.exec(ctx, tx, "DELETE FROM workspace_texts WHERE path = ?", p); err != nil {
+				return err
+			}
+		}
+		for p, text := range files {
+			if strings.TrimSpace(text) == "" {
+				if _, err := s.exec(ctx, tx, "DELETE FROM workspace_texts WHERE path = ?", p); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := s.exec(ctx, tx, "INSERT INTO workspace_texts (path, text, updated_at) VALUES (?, ?, ?)"+
+				" ON CONFLICT (path) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at"+
+				" WHERE text != excluded.text", p, text, toDB(s.now())); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: sync workspace texts: %w", err)
+	}
+	return nil
+}
