@@ -141,6 +141,13 @@ func (c *Core) SetMemoryApproval(on bool) { c.memoryApproval.Store(on) }
 
 // pendingMemoryWrite stores a memory_write for the admin to approve.
 func (c *Core) pendingMemoryWrite(ctx context.Context, task tools.Task, a tools.MemoryWriteArgs) (string, error) {
+	limit := c.cfg.MemoryBytes
+	if limit <= 0 {
+		limit = store.DefaultMemoryAudienceBytes
+	}
+	if int64(len(a.Content)) > limit {
+		return "", publicf("the note is %d bytes, the limit is %d bytes", len(a.Content), limit)
+	}
 	p, err := c.store.AddPendingMemory(ctx, store.PendingMemory{Audience: task.Audience, Mode: a.Mode, Text: a.Content,
 		ConversationID: task.ConversationID, TaskID: task.ID})
 	if errors.Is(err, store.ErrMemoryFull) {

@@ -65,6 +65,11 @@ func (s *Store) AddPendingMemory(ctx context.Context, p PendingMemory) (PendingM
 		if n >= MaxPendingMemory {
 			return fmt.Errorf("%w: %d memory writes already await the admin's approval", ErrMemoryFull, n)
 		}
+		// Decided writes are history; keep the newest 1,000.
+		if _, err := s.exec(ctx, tx, "DELETE FROM memory_pending WHERE status != 'pending' AND seq <= (SELECT seq"+
+			" FROM memory_pending WHERE status != 'pending' ORDER BY seq DESC LIMIT 1 OFFSET 1000)"); err != nil {
+			return err
+		}
 		_, err := s.exec(ctx, tx, "INSERT INTO memory_pending ("+pendingColumns+", decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, 0)",
 			p.ID, p.Audience, p.Mode, p.Text, p.ConversationID, p.TaskID, p.Status, toDB(p.CreatedAt))
 		return err

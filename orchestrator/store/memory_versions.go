@@ -15,6 +15,15 @@ import (
 // one workspace file; older ones are dropped.
 const MaxVersionsPerSubject = 200
 
+// Byte caps of the versions kept, so that a model writing large files in
+// a loop cannot fill the disk: past them the oldest versions are dropped
+// (the newest of each subject is always kept).
+const (
+	MaxVersionBytesPerSubject = 4 << 20
+	MaxVersionBytes           = 64 << 20
+	MaxVersions               = 20000
+)
+
 // WorkspaceSubject is the prefix of the version subject of a workspace
 // file: "workspace:notes/todo.md".
 const WorkspaceSubject = "workspace:"
@@ -41,6 +50,8 @@ type VersionNote struct {
 	Text      string `json:"text"`
 	CreatedAt int64  `json:"created_at"` // UTC unix nanoseconds
 	Pinned    bool   `json:"pinned"`
+	// ConversationID is the conversation that wrote the note.
+	ConversationID string `json:"conversation_id,omitempty"`
 }
 
 // MemoryVersion is the whole of one audience's notes (or of one workspace
@@ -105,7 +116,8 @@ func scanVersion(sc scanner) (MemoryVersion, error) {
 func (s *Store) recordVersion(ctx context.Context, tx *sql.Tx, subject string, ch Change) error {
 	var snapshot string
 	if err := tx.QueryRowContext(ctx, "SELECT json_group_array(json_object('id', id, 'text', text,"+
-		" 'created_at', created_at, 'pinned', json(CASE pinned WHEN 1 THEN 'true' ELSE 'false' END)))"+
+		" 'created_at', created_at, 'pinned', json(CASE pinned WHEN 1 THEN 'true' ELSE 'false' END),"+
+		" 'conversation_id', conversation_id))"+
 		" FROM (SELECT * FROM memory_notes WHERE audience = ? ORDER BY seq)", subject).Scan(&snapshot); err != nil {
 		return err
 	}
@@ -116,13 +128,30 @@ func (s *Store) insertVersion(ctx context.Context, tx *sql.Tx, subject, snapshot
 	if ch.Actor == "" {
 		ch.Actor = ActorSystem
 	}
-	if _, err := s.exec(ctx, tx, "INSERT INTO memory_versions ("+versionColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		newID("v_"), subject, ch.Action, ch.Actor, ch.ConversationID, ch.TaskID, snapshot, toDB(s.now())); err != nil {
+	if _, err := s.exec(ctx, tx, "INSERT INTO memory_versions ("+versionColumns+", bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		newID("v_"), subject, ch.Action, ch.Actor, ch.ConversationID, ch.TaskID, snapshot, toDB(s.now()), len(snapshot)); err != nil {
 		return err
 	}
-	_, err := s.exec(ctx, tx, "DELETE FROM memory_versions WHERE subject = ? AND seq <= (SELECT seq FROM memory_versions"+
-		" WHERE subject = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)", subject, subject, MaxVersionsPerSubject)
-	return err
+	// The caps: versions of this subject by count and bytes, then all
+	// versions by count and bytes; the newest of each subject stays.
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{"DELETE FROM memory_versions WHERE subject = ? AND seq <= (SELECT seq FROM memory_versions" +
+			" WHERE subject = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)", []any{subject, subject, MaxVersionsPerSubject}},
+		{"DELETE FROM memory_versions WHERE seq IN (SELECT seq FROM (SELECT seq, sum(bytes) OVER (ORDER BY seq DESC) AS total," +
+			" row_number() OVER (ORDER BY seq DESC) AS n FROM memory_versions WHERE subject = ?) WHERE total > ? AND n > 1)",
+			[]any{subject, MaxVersionBytesPerSubject}},
+		{"DELETE FROM memory_versions WHERE seq IN (SELECT seq FROM (SELECT seq, subject, sum(bytes) OVER (ORDER BY seq DESC) AS total," +
+			" row_number() OVER (ORDER BY seq DESC) AS n, row_number() OVER (PARTITION BY subject ORDER BY seq DESC) AS k" +
+			" FROM memory_versions) WHERE (total > ? OR n > ?) AND k > 1)", []any{MaxVersionBytes, MaxVersions}},
+	} {
+		if _, err := s.exec(ctx, tx, q.sql, q.args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RecordFileVersion keeps a version of a workspace file the model (or the
@@ -215,8 +244,8 @@ func (s *Store) RestoreMemoryVersion(ctx context.Context, id string, ch Change) 
 			if taken > 0 || n.ID == "" {
 				n.ID = newID("m_")
 			}
-			if _, err := s.exec(ctx, tx, "INSERT INTO memory_notes ("+memoryColumns+", pinned) VALUES (?, ?, ?, '', '', ?, ?, ?)",
-				n.ID, v.Subject, n.Text, n.CreatedAt, now, n.Pinned); err != nil {
+			if _, err := s.exec(ctx, tx, "INSERT INTO memory_notes ("+memoryColumns+", pinned) VALUES (?, ?, ?, ?, '', ?, ?, ?)",
+				n.ID, v.Subject, n.Text, n.ConversationID, n.CreatedAt, now, n.Pinned); err != nil {
 				return err
 			}
 		}

@@ -304,3 +304,45 @@ func BenchmarkSearchMemory(b *testing.B) {
 		})
 	}
 }
+
+// TestMemoryVersionCaps: versions of a large file are dropped oldest
+// first past the per-subject byte cap, the newest always kept; a restored
+// note keeps the conversation that wrote it.
+func TestMemoryVersionCaps(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	ctx := context.Background()
+	big := strings.Repeat("x", 1<<20)
+	for i := range 6 {
+		if err := s.RecordFileVersion(ctx, "big.txt", fmt.Sprint(i)+big, Change{Actor: ActorModel, Action: "write"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vs, err := s.MemoryVersions(ctx, WorkspaceSubject+"big.txt", 0)
+	if err != nil || len(vs) != 3 || !strings.HasPrefix(vs[0].FileText, "5") {
+		t.Errorf("%d versions kept (%v); want the newest 3 within %d bytes", len(vs), err, MaxVersionBytesPerSubject)
+	}
+	huge := strings.Repeat("y", MaxVersionBytesPerSubject+10)
+	if err := s.RecordFileVersion(ctx, "big.txt", huge, Change{Actor: ActorModel, Action: "write"}); err != nil {
+		t.Fatal(err)
+	}
+	if vs, _ := s.MemoryVersions(ctx, WorkspaceSubject+"big.txt", 0); len(vs) != 1 || vs[0].FileText != huge {
+		t.Errorf("the newest version alone over the cap: %d kept", len(vs))
+	}
+
+	c, _ := s.CreateConversation(ctx, SourceAPI, "")
+	n, _, _ := s.WriteMemory(ctx, MemoryNote{Audience: AudienceAdmin, Text: "kept", ConversationID: c.ID}, false, 0)
+	v, _ := s.MemoryVersions(ctx, AudienceAdmin, 1)
+	if _, err := s.DeleteMemoryNote(ctx, n.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RestoreMemoryVersion(ctx, v[0].ID, Change{Actor: "admin:alice"}); err != nil {
+		t.Fatal(err)
+	}
+	notes, _ := s.MemoryNotes(ctx, AudienceAdmin)
+	if len(notes) != 1 || notes[0].ID != n.ID || notes[0].ConversationID != c.ID {
+		t.Errorf("restored: %+v", notes)
+	}
+	if _, err := s.RestoreMemoryVersion(ctx, "v_nope", Change{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown version: %v", err)
+	}
+}

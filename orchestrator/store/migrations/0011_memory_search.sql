@@ -87,14 +87,17 @@ CREATE TABLE memory_versions (
 	conversation_id TEXT NOT NULL,
 	task_id         TEXT NOT NULL,
 	snapshot        TEXT NOT NULL,
+	bytes           INTEGER NOT NULL, -- length of snapshot in bytes, for the caps
 	created_at      INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX memory_versions_subject ON memory_versions (subject, seq);
-INSERT INTO memory_versions (id, subject, action, actor, conversation_id, task_id, snapshot, created_at)
+INSERT INTO memory_versions (id, subject, action, actor, conversation_id, task_id, snapshot, bytes, created_at)
 	SELECT 'v_' || lower(hex(randomblob(10))), audience, 'initial', 'system', '', '',
-		json_group_array(json_object('id', id, 'text', text, 'created_at', created_at, 'pinned', json('false'))),
-		max(updated_at)
+		json_group_array(json_object('id', id, 'text', text, 'created_at', created_at, 'pinned', json('false'),
+			'conversation_id', conversation_id)),
+		0, max(updated_at)
 	FROM (SELECT * FROM memory_notes ORDER BY seq) GROUP BY audience;
+UPDATE memory_versions SET bytes = length(CAST(snapshot AS BLOB));
 
 -- Memory writes awaiting the admin's approval (setting
 -- memory.require_approval): what memory_write asked for, applied only when
