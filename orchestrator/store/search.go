@@ -67,6 +67,7 @@ type SearchHit struct {
 	Snippet           string    `json:"snippet"`
 	// Rank is the bm25 rank (lower is better).
 	Rank float64 `json:"-"`
+	seq  int64   // the row in its table
 }
 
 // ftsTerms turns free text into the terms of an FTS5 query: the runs of
@@ -120,9 +121,9 @@ func (s *Store) SearchMemory(ctx context.Context, q Search) ([]SearchHit, error)
 	case q.Limit < 0 || q.Limit > MaxSearchResults:
 		return nil, fmt.Errorf("%w: limit must be between 1 and %d", ErrBadQuery, MaxSearchResults)
 	}
-	hits, err := s.search(ctx, q, strings.Join(terms, " "))
+	hits, err := s.search(ctx, q, "("+strings.Join(terms, " ")+")")
 	if err == nil && len(hits) == 0 && len(terms) > 1 {
-		hits, err = s.search(ctx, q, strings.Join(terms, " OR "))
+		hits, err = s.search(ctx, q, "("+strings.Join(terms, " OR ")+")")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: search memory: %w", err)
@@ -135,19 +136,24 @@ const snippetArgs = "'[', ']', ' … ', 24"
 func (s *Store) search(ctx context.Context, q Search, match string) ([]SearchHit, error) {
 	var hits []SearchHit
 	if q.Scope != ScopeNotes {
-		where, args := "", []any{match}
+		// The audience and conversation are FTS terms of their own columns
+		// (so a narrow search is an AND with a rare term), and the same
+		// rule again in SQL.
+		mmatch := "content : " + match
+		where, args := "", []any{}
 		switch {
-		case q.Scope == ScopeConversation:
+		case q.Scope == ScopeConversation || (q.Reader != AudienceAdmin && CheckAudience(q.Reader) != nil):
+			mmatch += " AND conv : " + ftsPhrase(q.ConversationID)
 			where, args = " AND m.conversation_id = ?", append(args, q.ConversationID)
 		case q.Reader == AudienceAdmin:
-		case CheckAudience(q.Reader) == nil:
-			where, args = " AND (c.audience = ? OR m.conversation_id = ?)", append(args, q.Reader, q.ConversationID)
 		default:
-			where, args = " AND m.conversation_id = ?", append(args, q.ConversationID)
+			mmatch += " AND (aud : " + ftsPhrase(q.Reader) + " OR conv : " + ftsPhrase(q.ConversationID) + ")"
+			where, args = " AND (c.audience = ? OR m.conversation_id = ?)", append(args, q.Reader, q.ConversationID)
 		}
+		args = append([]any{mmatch}, args...)
 		args = append(args, q.TaskID, q.Limit)
-		rows, err := s.reader.QueryContext(ctx, "SELECT m.conversation_id, c.title, m.role, m.created_at,"+
-			" snippet(messages_fts, 0, "+snippetArgs+"), bm25(messages_fts)"+
+		rows, err := s.reader.QueryContext(ctx, "SELECT m.seq, m.conversation_id, c.title, m.role, m.created_at,"+
+			" bm25(messages_fts)"+
 			" FROM messages_fts JOIN messages m ON m.seq = messages_fts.rowid"+
 			" JOIN conversations c ON c.id = m.conversation_id"+
 			" WHERE messages_fts MATCH ?"+where+" AND m.task_id != ? ORDER BY bm25(messages_fts) LIMIT ?", args...)
@@ -157,7 +163,7 @@ func (s *Store) search(ctx context.Context, q Search, match string) ([]SearchHit
 		found, err := collect(rows, func(sc scanner) (SearchHit, error) {
 			h := SearchHit{Kind: "message"}
 			var at int64
-			err := sc.Scan(&h.ConversationID, &h.ConversationTitle, &h.Role, &at, &h.Snippet, &h.Rank)
+			err := sc.Scan(&h.seq, &h.ConversationID, &h.ConversationTitle, &h.Role, &at, &h.Rank)
 			h.Date = fromDB(at)
 			return h, err
 		})
@@ -175,8 +181,8 @@ func (s *Store) search(ctx context.Context, q Search, match string) ([]SearchHit
 		default:
 			where, args = " AND n.audience = ?", append(args, AudienceEveryone)
 		}
-		rows, err := s.reader.QueryContext(ctx, "SELECT n.id, n.audience, n.conversation_id, n.updated_at,"+
-			" snippet(memory_notes_fts, 0, "+snippetArgs+"), bm25(memory_notes_fts)"+
+		rows, err := s.reader.QueryContext(ctx, "SELECT n.seq, n.id, n.audience, n.conversation_id, n.updated_at,"+
+			" bm25(memory_notes_fts)"+
 			" FROM memory_notes_fts JOIN memory_notes n ON n.seq = memory_notes_fts.rowid"+
 			" WHERE memory_notes_fts MATCH ?"+where+" ORDER BY bm25(memory_notes_fts) LIMIT ?", append(args, q.Limit)...)
 		if err != nil {
@@ -185,7 +191,7 @@ func (s *Store) search(ctx context.Context, q Search, match string) ([]SearchHit
 		found, err := collect(rows, func(sc scanner) (SearchHit, error) {
 			h := SearchHit{Kind: "note"}
 			var at int64
-			err := sc.Scan(&h.NoteID, &h.Audience, &h.ConversationID, &at, &h.Snippet, &h.Rank)
+			err := sc.Scan(&h.seq, &h.NoteID, &h.Audience, &h.ConversationID, &at, &h.Rank)
 			h.Date = fromDB(at)
 			return h, err
 		})
@@ -193,8 +199,8 @@ func (s *Store) search(ctx context.Context, q Search, match string) ([]SearchHit
 			return nil, err
 		}
 		hits = append(hits, found...)
-		rows, err = s.reader.QueryContext(ctx, "SELECT w.path, w.updated_at,"+
-			" snippet(workspace_texts_fts, 0, "+snippetArgs+"), bm25(workspace_texts_fts)"+
+		rows, err = s.reader.QueryContext(ctx, "SELECT w.seq, w.path, w.updated_at,"+
+			" bm25(workspace_texts_fts)"+
 			" FROM workspace_texts_fts JOIN workspace_texts w ON w.seq = workspace_texts_fts.rowid"+
 			" WHERE workspace_texts_fts MATCH ? ORDER BY bm25(workspace_texts_fts) LIMIT ?", match, q.Limit)
 		if err != nil {
@@ -203,7 +209,7 @@ func (s *Store) search(ctx context.Context, q Search, match string) ([]SearchHit
 		found, err = collect(rows, func(sc scanner) (SearchHit, error) {
 			h := SearchHit{Kind: "file"}
 			var at int64
-			err := sc.Scan(&h.Path, &at, &h.Snippet, &h.Rank)
+			err := sc.Scan(&h.seq, &h.Path, &at, &h.Rank)
 			h.Date = fromDB(at)
 			return h, err
 		})
@@ -224,7 +230,29 @@ func (s *Store) search(ctx context.Context, q Search, match string) ([]SearchHit
 	if len(hits) > q.Limit {
 		hits = hits[:q.Limit]
 	}
+	// Snippets only for the hits returned: computing one means reading and
+	// tokenizing the text, too dear for every match of a common word.
+	for i := range hits {
+		table := map[string]string{"message": "messages_fts", "note": "memory_notes_fts", "file": "workspace_texts_fts"}[hits[i].Kind]
+		m := match
+		if table == "messages_fts" {
+			m = "content : " + match
+		}
+		if err := s.reader.QueryRowContext(ctx, "SELECT snippet("+table+", 0, "+snippetArgs+") FROM "+table+
+			" WHERE "+table+" MATCH ? AND rowid = ?", m, hits[i].seq).Scan(&hits[i].Snippet); err != nil {
+			return nil, err
+		}
+	}
 	return hits, nil
+}
+
+// ftsPhrase quotes s as one FTS5 phrase (its tokens in order). An empty s
+// is a token no text has.
+func ftsPhrase(s string) string {
+	if s == "" {
+		s = "\x01none"
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
 // SetConversationAudience records the memory audience of a conversation's

@@ -16,27 +16,56 @@ ALTER TABLE memory_notes ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0 CHECK (pin
 -- (the rows messages_history covers) and over the memory notes. They are
 -- external-content tables: the text stays in its table, the triggers keep
 -- the index in step with every insert, update and delete.
-CREATE VIRTUAL TABLE messages_fts USING fts5 (content, content = 'messages', content_rowid = 'seq',
+--
+-- The messages' index also holds, as columns of their own, the
+-- conversation's audience (aud) and id (conv), so that a search limited to
+-- one audience or one conversation is an FTS AND with a rare term rather
+-- than a filter over every match. Its content is the view messages_search.
+-- A query must confine the user's words to the content column.
+CREATE VIEW messages_search AS
+	SELECT m.seq AS seq, m.content AS content, c.audience AS aud, m.conversation_id AS conv
+	FROM messages m JOIN conversations c ON c.id = m.conversation_id;
+CREATE VIRTUAL TABLE messages_fts USING fts5 (content, aud, conv, content = 'messages_search', content_rowid = 'seq',
 	tokenize = 'unicode61 remove_diacritics 2');
 CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages
 	WHEN new.role = 'user' OR (new.role = 'assistant' AND new.tool_calls IS NULL AND new.is_error = 0)
 BEGIN
-	INSERT INTO messages_fts (rowid, content) VALUES (new.seq, new.content);
+	INSERT INTO messages_fts (rowid, content, aud, conv) VALUES (new.seq, new.content,
+		(SELECT audience FROM conversations WHERE id = new.conversation_id), new.conversation_id);
 END;
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
 	WHEN old.role = 'user' OR (old.role = 'assistant' AND old.tool_calls IS NULL AND old.is_error = 0)
 BEGIN
-	INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+	INSERT INTO messages_fts (messages_fts, rowid, content, aud, conv) VALUES ('delete', old.seq, old.content,
+		(SELECT audience FROM conversations WHERE id = old.conversation_id), old.conversation_id);
 END;
-CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, role, tool_calls, is_error ON messages
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF content, role, tool_calls, is_error, conversation_id ON messages
 BEGIN
-	INSERT INTO messages_fts (messages_fts, rowid, content) SELECT 'delete', old.seq, old.content
+	INSERT INTO messages_fts (messages_fts, rowid, content, aud, conv)
+		SELECT 'delete', old.seq, old.content, (SELECT audience FROM conversations WHERE id = old.conversation_id),
+			old.conversation_id
 		WHERE old.role = 'user' OR (old.role = 'assistant' AND old.tool_calls IS NULL AND old.is_error = 0);
-	INSERT INTO messages_fts (rowid, content) SELECT new.seq, new.content
+	INSERT INTO messages_fts (rowid, content, aud, conv)
+		SELECT new.seq, new.content, (SELECT audience FROM conversations WHERE id = new.conversation_id),
+			new.conversation_id
 		WHERE new.role = 'user' OR (new.role = 'assistant' AND new.tool_calls IS NULL AND new.is_error = 0);
 END;
-INSERT INTO messages_fts (rowid, content) SELECT seq, content FROM messages
-	WHERE role = 'user' OR (role = 'assistant' AND tool_calls IS NULL AND is_error = 0);
+-- A conversation's audience is set once (by its first message after this
+-- migration): its messages are indexed again under it.
+CREATE TRIGGER messages_fts_audience AFTER UPDATE OF audience ON conversations
+BEGIN
+	INSERT INTO messages_fts (messages_fts, rowid, content, aud, conv)
+		SELECT 'delete', seq, content, old.audience, conversation_id FROM messages
+		WHERE conversation_id = old.id
+			AND (role = 'user' OR (role = 'assistant' AND tool_calls IS NULL AND is_error = 0));
+	INSERT INTO messages_fts (rowid, content, aud, conv)
+		SELECT seq, content, new.audience, conversation_id FROM messages
+		WHERE conversation_id = new.id
+			AND (role = 'user' OR (role = 'assistant' AND tool_calls IS NULL AND is_error = 0));
+END;
+INSERT INTO messages_fts (rowid, content, aud, conv)
+	SELECT m.seq, m.content, c.audience, m.conversation_id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+	WHERE m.role = 'user' OR (m.role = 'assistant' AND m.tool_calls IS NULL AND m.is_error = 0);
 
 CREATE VIRTUAL TABLE memory_notes_fts USING fts5 (text, content = 'memory_notes', content_rowid = 'seq',
 	tokenize = 'unicode61 remove_diacritics 2');
