@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"encoding/base64"
+	"github.com/airlockhq/airlock/orchestrator/store"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -237,11 +238,22 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := e.store.WriteMemory(context.Background(), store.MemoryNote{Audience: store.AudienceAdmin, Text: "n"}, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	versions, err := e.store.MemoryVersions(context.Background(), store.AudienceAdmin, 1)
+	if err != nil || len(versions) != 1 {
+		t.Fatalf("memory versions: %v", err)
+	}
+	memoryVersion := versions[0].ID
 	for _, rt := range routes {
 		if rt.method != "GET" || publicRoutes[rt.method+" "+rt.pattern] || strings.HasSuffix(rt.path, "/events") {
 			continue
 		}
 		path := strings.ReplaceAll(rt.path, "c_x", conv.ID)
+		if strings.Contains(rt.pattern, "/memory/versions/{id}") { // issue 16: a real memory version
+			path = strings.ReplaceAll(rt.path, "c_x", memoryVersion)
+		}
 		if strings.Contains(rt.pattern, "{name}") {
 			continue // covered by the scripts pages' tests, with a real script
 		}
