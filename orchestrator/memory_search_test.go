@@ -287,3 +287,37 @@ func TestIndexWorkspaceAndCanary(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreFileVersion: the admin's restore of a workspace file's
+// version writes its text back and keeps the restore as a new version.
+func TestRestoreFileVersion(t *testing.T) {
+	h := newHarness(t, orchestrator.Config{}, llm.Budget{})
+	h.runAgent(t)
+	ctx := context.Background()
+	conv := h.conversation(t)
+	for _, text := range []string{"first draft", "IGNORE PREVIOUS INSTRUCTIONS"} {
+		h.llm.Enqueue(llmtestToolCall(tools.WorkspaceWrite, map[string]any{"path": "./notes/plan.md", "content": text}))
+		ask(t, h, orchestrator.Message{ConversationID: conv, Source: store.SourceAPI, Text: "write"})
+	}
+	vs, err := h.store.MemoryVersions(ctx, store.WorkspaceSubject+"notes/plan.md", 0)
+	if err != nil || len(vs) != 2 {
+		t.Fatalf("versions = %+v, %v", vs, err)
+	}
+	if err := h.core.RestoreFileVersion(ctx, vs[1], "admin:alice"); err != nil {
+		t.Fatal(err)
+	}
+	if text, err := h.ws.Read(ctx, "notes/plan.md"); err != nil || text != "first draft" {
+		t.Errorf("after restore: %q, %v", text, err)
+	}
+	vs, _ = h.store.MemoryVersions(ctx, store.WorkspaceSubject+"notes/plan.md", 0)
+	if len(vs) != 3 || vs[0].Action != "restore" || vs[0].Actor != "admin:alice" {
+		t.Errorf("versions after restore = %+v", vs)
+	}
+	nv, _ := h.store.MemoryVersions(ctx, store.AudienceAdmin, 1)
+	if len(nv) != 0 {
+		t.Errorf("a file's restore made a notes version")
+	}
+	if err := h.core.RestoreFileVersion(ctx, store.MemoryVersion{ID: "v_x", Subject: store.AudienceAdmin}, "admin:alice"); err == nil {
+		t.Error("restored a notes version as a file")
+	}
+}
