@@ -327,14 +327,13 @@ func (s *Server) pageMemoryHistory(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	d := historyData{Subject: sub}
-	seen := map[string]bool{}
+	subjects, err := s.Store.MemorySubjects(r.Context())
+	if err != nil {
+		return err
+	}
+	d := historyData{Subject: sub, Subjects: subjects}
 	for _, v := range vs {
 		d.Versions = append(d.Versions, infoOf(v))
-		if !seen[v.Subject] {
-			seen[v.Subject] = true
-			d.Subjects = append(d.Subjects, v.Subject)
-		}
 	}
 	s.render(w, r, http.StatusOK, "memory_history", view{Title: "Memory history", Nav: "memory", Data: d})
 	return nil

@@ -136,9 +136,16 @@ func TestMemoryHistoryPageAndPendingApprovals(t *testing.T) {
 	if len(vs) != 2 {
 		t.Fatalf("versions = %+v", vs)
 	}
+	if err := e.store.RecordFileVersion(ctx, "notes/a.md", "file text", store.Change{Actor: store.ActorModel, Action: "write"}); err != nil {
+		t.Fatal(err)
+	}
 	code, body := b.get("/memory/history?subject=admin")
 	if code != http.StatusOK || !strings.Contains(body, "/memory/versions/"+vs[0].ID) || !strings.Contains(body, "/memory/versions/"+vs[1].ID) {
 		t.Fatalf("history page: %d", code)
+	}
+	fv, _ := e.store.MemoryVersions(ctx, store.WorkspaceSubject+"notes/a.md", 1)
+	if !strings.Contains(body, `<option value="workspace:notes/a.md">`) || len(fv) != 1 || strings.Contains(body, fv[0].ID) {
+		t.Errorf("the history of admin lacks the other subjects in its filter, or shows another subject's version")
 	}
 	code, body = b.get("/memory/versions/" + vs[0].ID)
 	if code != http.StatusOK || !strings.Contains(body, `class="add">&#43;v2 text`) ||

@@ -303,3 +303,21 @@ func (s *Store) changeNote(ctx context.Context, id string, ch Change, update str
 	}
 	return before, nil
 }
+
+// MemorySubjects returns the subjects that have versions (audiences and
+// WorkspaceSubject+path), sorted, at most 1,000.
+func (s *Store) MemorySubjects(ctx context.Context) ([]string, error) {
+	rows, err := s.reader.QueryContext(ctx, "SELECT DISTINCT subject FROM memory_versions ORDER BY subject LIMIT 1000")
+	if err != nil {
+		return nil, fmt.Errorf("store: memory subjects: %w", err)
+	}
+	out, err := collect(rows, func(sc scanner) (string, error) {
+		var sub string
+		err := sc.Scan(&sub)
+		return sub, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: memory subjects: %w", err)
+	}
+	return out, nil
+}
