@@ -40,6 +40,10 @@ type Policy struct {
 	Ports []int
 	// UserAgent is sent when the request sets none.
 	UserAgent string
+	// Deny are addresses never dialed, allowlisted or not: the orchestrator's
+	// own admin server, say. An unspecified address (0.0.0.0, ::) stands for
+	// every loopback address and every address of this machine's interfaces.
+	Deny []netip.AddrPort
 }
 
 func (p Policy) withDefaults() Policy {
@@ -168,6 +172,9 @@ func (c *Client) checkDial(t dialTarget, network, address string) error {
 		return refusef("cannot check address %q", address)
 	}
 	ip := ap.Addr().WithZone("").Unmap()
+	if denied(c.policy.Deny, ip, ap.Port()) {
+		return refusef("%s port %d is the orchestrator's own service", t.host, ap.Port())
+	}
 	if t.allowHost || c.allow.Load().AllowsAddr(ip) {
 		return nil
 	}
