@@ -37,17 +37,19 @@ var ErrStale = errors.New("the definition changed since it was shown")
 // MCPServer is an external MCP server. It holds no credential: SecretName
 // names a vault secret.
 type MCPServer struct {
-	Name        string    `json:"name"`
-	URL         string    `json:"url"`
-	Transport   string    `json:"transport"`
-	AuthKind    string    `json:"auth_kind"`
-	HeaderName  string    `json:"header_name,omitempty"`
-	SecretName  string    `json:"secret_name,omitempty"`
-	State       string    `json:"state"`
-	LastError   string    `json:"last_error,omitempty"`
-	ConnectedAt time.Time `json:"connected_at"`
-	CreatedAt   time.Time `json:"created_at"`
-	CreatedBy   string    `json:"created_by"`
+	Name       string `json:"name"`
+	URL        string `json:"url"`
+	Transport  string `json:"transport"`
+	AuthKind   string `json:"auth_kind"`
+	HeaderName string `json:"header_name,omitempty"`
+	// HeaderPrefix goes before the secret's value ("Bearer ").
+	HeaderPrefix string    `json:"header_prefix,omitempty"`
+	SecretName   string    `json:"secret_name,omitempty"`
+	State        string    `json:"state"`
+	LastError    string    `json:"last_error,omitempty"`
+	ConnectedAt  time.Time `json:"connected_at"`
+	CreatedAt    time.Time `json:"created_at"`
+	CreatedBy    string    `json:"created_by"`
 }
 
 // MCPTool is a tool an external server listed.
@@ -94,8 +96,8 @@ func (s *Store) AddMCPServer(ctx context.Context, srv MCPServer, listed []MCPToo
 			return ErrExists
 		}
 		if _, err := s.exec(ctx, tx, "INSERT INTO mcp_servers (name, url, transport, auth_kind, header_name,"+
-			" secret_name, state, last_error, connected_at, created_at, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-			srv.Name, srv.URL, srv.Transport, srv.AuthKind, srv.HeaderName, srv.SecretName, MCPConnected, "",
+			" header_prefix, secret_name, state, last_error, connected_at, created_at, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+			srv.Name, srv.URL, srv.Transport, srv.AuthKind, srv.HeaderName, srv.HeaderPrefix, srv.SecretName, MCPConnected, "",
 			toDB(now), toDB(now), srv.CreatedBy); err != nil {
 			return err
 		}
@@ -129,13 +131,13 @@ func (s *Store) DeleteMCPServer(ctx context.Context, name string) error {
 	return nil
 }
 
-const mcpServerCols = "name, url, transport, auth_kind, header_name, secret_name, state, last_error," +
+const mcpServerCols = "name, url, transport, auth_kind, header_name, header_prefix, secret_name, state, last_error," +
 	" connected_at, created_at, created_by"
 
 func scanMCPServer(sc scanner) (MCPServer, error) {
 	var v MCPServer
 	var conn, created int64
-	if err := sc.Scan(&v.Name, &v.URL, &v.Transport, &v.AuthKind, &v.HeaderName, &v.SecretName, &v.State,
+	if err := sc.Scan(&v.Name, &v.URL, &v.Transport, &v.AuthKind, &v.HeaderName, &v.HeaderPrefix, &v.SecretName, &v.State,
 		&v.LastError, &conn, &created, &v.CreatedBy); err != nil {
 		return MCPServer{}, err
 	}

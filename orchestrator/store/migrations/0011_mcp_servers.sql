@@ -1,7 +1,7 @@
 -- External MCP servers the orchestrator connects to on the AI's behalf
 -- (issue 15), and the tools they list. The credential is never stored here:
 -- auth_kind 'header' names a vault secret (secret_name) whose value is sent
--- in header_name, only to the server's own host.
+-- in header_name after header_prefix ("Bearer "), only to the server's own host.
 --
 -- A tool is offered to the model only while status is 'approved' and the
 -- SHA-256 of its current definition (sha256) equals the one the admin
@@ -15,6 +15,7 @@ CREATE TABLE mcp_servers (
 	transport    TEXT NOT NULL CHECK (transport IN ('streamable', 'sse')),
 	auth_kind    TEXT NOT NULL CHECK (auth_kind IN ('none', 'header')),
 	header_name  TEXT NOT NULL,
+	header_prefix TEXT NOT NULL,
 	secret_name  TEXT NOT NULL,
 	state        TEXT NOT NULL CHECK (state IN ('connected', 'disconnected', 'error')),
 	last_error   TEXT NOT NULL,
