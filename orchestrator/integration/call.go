@@ -192,4 +192,3 @@ func clip(s string, n int) string {
 	}
 	return truncateUTF8(s, n) + "…"
 }
-

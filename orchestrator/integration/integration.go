@@ -65,7 +65,9 @@ type PublicError struct{ Msg string }
 
 func (e *PublicError) Error() string { return e.Msg }
 
-func publicf(format string, args ...any) error { return &PublicError{Msg: fmt.Sprintf(format, args...)} }
+func publicf(format string, args ...any) error {
+	return &PublicError{Msg: fmt.Sprintf(format, args...)}
+}
 
 // Config wires a Service.
 type Config struct {
