@@ -4,7 +4,16 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 )
+
+// SetDeny replaces Policy.Deny: for an address known only once a listener
+// is open (the admin server's port).
+func (c *Client) SetDeny(list []netip.AddrPort) {
+	deny := slices.Clone(list)
+	c.deny.Store(&deny)
+	c.hc.CloseIdleConnections()
+}
 
 // denied reports whether ip:port is one of deny (see Policy.Deny).
 func denied(deny []netip.AddrPort, ip netip.Addr, port uint16) bool {

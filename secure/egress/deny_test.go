@@ -33,4 +33,8 @@ func TestDenyBeatsAllow(t *testing.T) {
 	if _, err := c.Get(context.Background(), s.URL); err != nil {
 		t.Errorf("another port was refused: %v", err)
 	}
+	c.SetDeny([]netip.AddrPort{ap})
+	if _, err := c.Get(context.Background(), s.URL); !errors.Is(err, ErrRefused) {
+		t.Errorf("after SetDeny: %v", err)
+	}
 }
