@@ -45,16 +45,16 @@ type app struct {
 	scripts  *approval.Service
 	// mcpWeb is the egress guard of the external MCP servers (issue 15):
 	// the same allowlist as web, and the admin server's own address denied.
-	mcpWeb *egress.Client
-	remote *integration.Service
-	queue    *worker.Queue
-	hub      *live.Hub
-	core     *orchestrator.Core
-	bot      *discord.Runner
-	auth     *auth.Service
-	csrfKey  []byte
-	proxies  []netip.Prefix
-	own      *confine.Report // the orchestrator's own Landlock; nil when off
+	mcpWeb  *egress.Client
+	remote  *integration.Service
+	queue   *worker.Queue
+	hub     *live.Hub
+	core    *orchestrator.Core
+	bot     *discord.Runner
+	auth    *auth.Service
+	csrfKey []byte
+	proxies []netip.Prefix
+	own     *confine.Report // the orchestrator's own Landlock; nil when off
 
 	closers []func() // run in reverse order by close
 }
