@@ -57,7 +57,7 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
-func newRig(t *testing.T, deny []netip.AddrPort, tweak func(*Config)) *rig {
+func newRig(t testing.TB, deny []netip.AddrPort, tweak func(*Config)) *rig {
 	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "db"), slog.New(slog.DiscardHandler))
