@@ -106,20 +106,17 @@ func (s *Service) call(ctx context.Context, exposed string, args json.RawMessage
 
 // find returns the offered tool named exposed, or a PublicError.
 func (s *Service) find(ctx context.Context, exposed string) (store.MCPTool, error) {
-	all, err := s.cfg.Store.ListMCPTools(ctx, "")
+	t, err := s.cfg.Store.MCPToolByExposed(ctx, exposed)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.MCPTool{}, publicf("there is no tool named %s", exposed)
+	}
 	if err != nil {
 		return store.MCPTool{}, err
 	}
-	for _, t := range all {
-		if t.Exposed != exposed {
-			continue
-		}
-		if !t.Offered() {
-			return store.MCPTool{}, publicf("the tool %s is not available: it is not approved, or its definition changed and awaits the admin's review", exposed)
-		}
-		return t, nil
+	if !t.Offered() {
+		return store.MCPTool{}, publicf("the tool %s is not available: it is not approved, or its definition changed and awaits the admin's review", exposed)
 	}
-	return store.MCPTool{}, publicf("there is no tool named %s", exposed)
+	return t, nil
 }
 
 // callError words a failed call for the model.

@@ -318,6 +318,23 @@ func (s *Store) GetMCPTool(ctx context.Context, server, name string) (MCPTool, e
 	return t, nil
 }
 
+// MCPToolByExposed returns the tool the model knows as exposed
+// (<server>__<tool>), or ErrNotFound.
+func (s *Store) MCPToolByExposed(ctx context.Context, exposed string) (MCPTool, error) {
+	if exposed == "" {
+		return MCPTool{}, ErrNotFound
+	}
+	t, err := s.scanMCPTool(s.reader.QueryRowContext(ctx, "SELECT "+mcpToolCols+
+		" FROM mcp_tools WHERE exposed = ? ORDER BY present DESC LIMIT 1", exposed))
+	if errors.Is(err, sql.ErrNoRows) {
+		return MCPTool{}, ErrNotFound
+	}
+	if err != nil {
+		return MCPTool{}, fmt.Errorf("store: get MCP tool %s: %w", exposed, err)
+	}
+	return t, nil
+}
+
 // DecideMCPTool approves or denies a tool. Approval pins sha256, which must
 // be the tool's current definition (else ErrStale); deny needs no hash.
 // dailyCap < 0 leaves the cap as it is.
