@@ -21,8 +21,11 @@ func (a *app) buildIntegrations(cur settings.Settings) error {
 	a.remote, err = integration.New(integration.Config{Store: a.st, Web: a.mcpWeb, Secret: a.vault.Get,
 		Audit: a.auditFn, Redact: func(s string) string { return a.holder.Load().String(s) },
 		Logger: a.logger.With("component", "integrations"),
-		Notify: func(_ context.Context, text string) {
-			a.logger.Warn("admin attention: " + text)
+		Notify: func(_ context.Context, server string, tools []string) {
+			// The bot is built after the core; it exists by the time Run lists tools.
+			if a.bot != nil {
+				a.bot.NotifyToolsWithdrawn(server, tools)
+			}
 		}})
 	return err
 }

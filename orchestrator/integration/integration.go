@@ -80,9 +80,9 @@ type Config struct {
 	Audit  func(ctx context.Context, e audit.Event)
 	Redact func(string) string
 	Logger *slog.Logger
-	// Notify tells the admins something needs their attention (a tool
-	// withdrawn after its definition changed). Nil: audit and log only.
-	Notify func(ctx context.Context, text string)
+	// Notify tells the admins that approved tools of server were
+	// withdrawn after their definition changed. Nil: audit and log only.
+	Notify func(ctx context.Context, server string, tools []string)
 
 	CallTimeout      time.Duration // one tool call
 	ConnectTimeout   time.Duration // connect, initialize and list

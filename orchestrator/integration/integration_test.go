@@ -88,10 +88,10 @@ func newRig(t testing.TB, deny []netip.AddrPort, tweak func(*Config)) *rig {
 			defer r.mu.Unlock()
 			r.events = append(r.events, e)
 		},
-		Notify: func(_ context.Context, text string) {
+		Notify: func(_ context.Context, server string, tools []string) {
 			r.mu.Lock()
 			defer r.mu.Unlock()
-			r.notes = append(r.notes, text)
+			r.notes = append(r.notes, server+": "+strings.Join(tools, ","))
 		},
 		Redact:         red.String,
 		Logger:         slog.New(slog.NewTextHandler(lockedWriter{&r.mu, &r.logs}, nil)),
@@ -253,7 +253,7 @@ func TestRugPull(t *testing.T) {
 	if _, err := r.svc.Call(ctx, "m__echo", json.RawMessage(`{}`)); err == nil || !strings.Contains(err.Error(), "awaits the admin") {
 		t.Fatalf("call of a withdrawn tool: %v", err)
 	}
-	if len(r.notes) != 1 || !strings.Contains(r.notes[0], "echo") || len(r.audited("mcp_tool.withdrawn")) != 1 {
+	if len(r.notes) != 1 || r.notes[0] != "m: echo" || len(r.audited("mcp_tool.withdrawn")) != 1 {
 		t.Fatalf("notes %v", r.notes)
 	}
 	echo, _ := r.st.GetMCPTool(ctx, "m", "echo")

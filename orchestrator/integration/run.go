@@ -2,8 +2,6 @@ package integration
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -201,11 +199,10 @@ func (s *Service) report(ctx context.Context, server string, changes []store.MCP
 			Details: map[string]any{"new_tools": added, "status": "pending"}})
 	}
 	if len(withdrawn) > 0 {
-		text := fmt.Sprintf("The MCP server %q changed the definition of approved tool(s) %s. They are withdrawn from the assistant until you review and approve them again on the Integrations page.",
-			server, strings.Join(withdrawn, ", "))
-		s.cfg.Logger.Warn("MCP tool definitions changed; withdrawn until re-approved", "server", server, "tools", withdrawn)
+		s.cfg.Logger.Warn("MCP tool definitions changed; withdrawn until an admin approves them again on the Integrations page",
+			"server", server, "tools", withdrawn)
 		if s.cfg.Notify != nil {
-			s.cfg.Notify(ctx, text)
+			s.cfg.Notify(ctx, server, withdrawn)
 		}
 	}
 }
