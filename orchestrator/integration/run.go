@@ -72,6 +72,10 @@ func (s *Service) Close() {
 	}
 }
 
+// minRelist is the shortest interval between two listings Run makes for a
+// server's change notices.
+const minRelist = 5 * time.Second
+
 // Run keeps a connection to every server until ctx ends: it reconnects
 // with backoff (doubling from one second to MaxBackoff) and re-lists each
 // server's tools every RefreshEvery and whenever the server says its list
@@ -95,7 +99,10 @@ func (s *Service) Run(ctx context.Context) {
 		for _, srv := range srvs {
 			r := retries[srv.Name]
 			c := s.live(srv.Name)
-			due := c == nil || c.relist.Load() || now.Sub(listed[srv.Name]) >= s.cfg.RefreshEvery
+			// A server announcing changes non-stop is listed at most every
+			// minRelist by Run; a call still lists first (see Service.call).
+			since := now.Sub(listed[srv.Name])
+			due := c == nil || c.relist.Load() && since >= minRelist || since >= s.cfg.RefreshEvery
 			if !due || (r != nil && now.Before(r.at)) {
 				continue
 			}
