@@ -68,9 +68,10 @@ func (s *Service) call(ctx context.Context, exposed string, args json.RawMessage
 	if err != nil {
 		return Result{}, t, err
 	}
-	if c := s.live(t.Server); c != nil && c.relist.Load() {
-		// The server announced a change: record it before calling, so a
-		// changed definition cannot be called on the old approval.
+	if c := s.live(t.Server); c != nil && (c.relist.Load() || s.stale(t.Server)) {
+		// The server announced a change, or its listing is old: list
+		// before calling, so a changed definition cannot be called on the
+		// old approval.
 		if err := s.Refresh(ctx, t.Server); err == nil {
 			if t, err = s.find(ctx, exposed); err != nil {
 				return Result{}, t, err

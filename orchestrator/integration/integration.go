@@ -57,6 +57,10 @@ const (
 	DefaultMaxResultBytes   = 64 << 10
 	DefaultRefreshEvery     = 5 * time.Minute
 	DefaultMaxBackoff       = 5 * time.Minute
+	// DefaultListBeforeCall: a call lists the server's tools first when
+	// the last listing is older, so a changed definition is caught within
+	// this window even from a server that sends no change notice.
+	DefaultListBeforeCall = 30 * time.Second
 )
 
 // PublicError is an error whose text may be shown to an admin and to the
@@ -89,6 +93,7 @@ type Config struct {
 	MaxResponseBytes int64         // one HTTP response body on the wire
 	MaxResultBytes   int           // the text handed to the model
 	RefreshEvery     time.Duration // re-listing of tools (rug-pull check)
+	ListBeforeCall   time.Duration // a call re-lists first when the listing is older
 	MaxBackoff       time.Duration // reconnect backoff ceiling
 	Now              func() time.Time
 }
@@ -97,9 +102,10 @@ type Config struct {
 type Service struct {
 	cfg Config
 
-	mu    sync.Mutex
-	conns map[string]*conn
-	kick  chan struct{}
+	mu     sync.Mutex
+	conns  map[string]*conn
+	listed map[string]time.Time // last successful listing per server
+	kick   chan struct{}
 }
 
 // New returns a Service; Run keeps its connections.
@@ -131,13 +137,16 @@ func New(cfg Config) (*Service, error) {
 	if cfg.RefreshEvery <= 0 {
 		cfg.RefreshEvery = DefaultRefreshEvery
 	}
+	if cfg.ListBeforeCall <= 0 {
+		cfg.ListBeforeCall = DefaultListBeforeCall
+	}
 	if cfg.MaxBackoff <= 0 {
 		cfg.MaxBackoff = DefaultMaxBackoff
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, conns: map[string]*conn{}, kick: make(chan struct{}, 1)}, nil
+	return &Service{cfg: cfg, conns: map[string]*conn{}, listed: map[string]time.Time{}, kick: make(chan struct{}, 1)}, nil
 }
 
 // ServerInput is what an admin gives to add a server.
@@ -238,6 +247,7 @@ func (s *Service) Add(ctx context.Context, in ServerInput, by string) (store.MCP
 		return store.MCPServer{}, err
 	}
 	s.install(in.Name, c)
+	s.markListed(in.Name)
 	s.cfg.Audit(ctx, audit.Event{Actor: by, Action: "mcp_server.add", Target: in.Name, Outcome: audit.OutcomeOK,
 		Details: map[string]any{"url_host": audit.URLHost(in.URL), "transport": in.Transport, "auth_kind": in.AuthKind,
 			"secret_name": in.SecretName, "tools": len(listed)}})

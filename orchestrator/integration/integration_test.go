@@ -438,3 +438,54 @@ func TestRedirectDropsCredential(t *testing.T) {
 		t.Fatal("the credential was sent to the redirect's host")
 	}
 }
+
+// A server announcing a change (tools/list_changed) gets listed before
+// the next call of its tools, so a changed definition cannot be called on
+// the old approval even before the background re-listing.
+func TestChangeNoticeListsBeforeCall(t *testing.T) {
+	r := newRig(t, nil, nil)
+	ctx := context.Background()
+	mark := mcptest.Mark(t, mcptest.Options{SSE: true})
+	if _, err := r.svc.Add(ctx, ServerInput{Name: "m", URL: mark.URL, Transport: TransportSSE}, "admin:a"); err != nil {
+		t.Fatal(err)
+	}
+	r.approve(t, "m", "echo")
+	mark.SetTool("echo", "Echo, changed.", "changed")
+	deadline := time.Now().Add(5 * time.Second)
+	for c := r.svc.live("m"); c == nil || !c.relist.Load(); c = r.svc.live("m") {
+		if time.Now().After(deadline) {
+			t.Fatal("no tools/list_changed notice arrived")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := r.svc.Call(ctx, "m__echo", json.RawMessage(`{"text":"x"}`)); err == nil || !strings.Contains(err.Error(), "awaits the admin") {
+		t.Fatalf("call after a change notice: %v", err)
+	}
+}
+
+// A streamable-HTTP server sends no change notice here: a call after
+// ListBeforeCall lists first and catches the change.
+func TestStaleListingListsBeforeCall(t *testing.T) {
+	now := time.Now()
+	var mu sync.Mutex
+	r := newRig(t, nil, func(c *Config) {
+		c.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	})
+	ctx := context.Background()
+	mark := mcptest.Mark(t, mcptest.Options{})
+	if _, err := r.svc.Add(ctx, ServerInput{Name: "m", URL: mark.URL}, "admin:a"); err != nil {
+		t.Fatal(err)
+	}
+	r.approve(t, "m", "echo")
+	mark.SetTool("echo", "Echo, changed.", "changed")
+	if res, err := r.svc.Call(ctx, "m__echo", json.RawMessage(`{"text":"x"}`)); err != nil || res.Text != "changed" {
+		// Within the window the listing is trusted (the new handler answers).
+		t.Fatalf("within the window: %+v %v", res, err)
+	}
+	mu.Lock()
+	now = now.Add(DefaultListBeforeCall + time.Second)
+	mu.Unlock()
+	if _, err := r.svc.Call(ctx, "m__echo", json.RawMessage(`{"text":"x"}`)); err == nil || !strings.Contains(err.Error(), "awaits the admin") {
+		t.Fatalf("after the window: %v", err)
+	}
+}

@@ -164,9 +164,24 @@ func (s *Service) Refresh(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	s.markListed(name)
 	s.setState(ctx, srv, store.MCPConnected, nil)
 	s.report(ctx, name, changes)
 	return nil
+}
+
+// markListed records that server's tools were just listed.
+func (s *Service) markListed(server string) {
+	s.mu.Lock()
+	s.listed[server] = s.cfg.Now()
+	s.mu.Unlock()
+}
+
+// stale reports whether server's listing is older than ListBeforeCall.
+func (s *Service) stale(server string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.Now().Sub(s.listed[server]) > s.cfg.ListBeforeCall
 }
 
 // setState records a server's state; a change of state is logged.
