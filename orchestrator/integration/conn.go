@@ -141,12 +141,15 @@ func (s *Service) connect(ctx context.Context, srv store.MCPServer) (*conn, []st
 	hc := s.cfg.Web.Streaming(nil)
 	hc.Transport = &credTransport{base: hc.Transport, origin: origin(u), header: header, value: value,
 		max: s.cfg.MaxResponseBytes, tripped: tripped}
+	// The transport's own messages go to our logger (redacting in the
+	// orchestrator), named by server, never to the standard logger.
+	log := s.cfg.Logger.With("mcp_server", srv.Name)
 	var tr transport.Interface
 	if srv.Transport == TransportSSE {
-		tr, err = transport.NewSSE(srv.URL, transport.WithHTTPClient(hc))
+		tr, err = transport.NewSSE(srv.URL, transport.WithHTTPClient(hc), transport.WithSSELogger(log))
 	} else {
 		tr, err = transport.NewStreamableHTTP(srv.URL, transport.WithHTTPBasicClient(hc),
-			transport.WithHTTPTimeout(s.cfg.CallTimeout))
+			transport.WithHTTPTimeout(s.cfg.CallTimeout), transport.WithHTTPLogger(log))
 	}
 	if err != nil {
 		return nil, nil, publicf("url: %s", s.cfg.Redact(err.Error()))

@@ -489,3 +489,53 @@ func TestStaleListingListsBeforeCall(t *testing.T) {
 		t.Fatalf("after the window: %v", err)
 	}
 }
+
+// Run notices a server that went down, records the error, and reconnects
+// with backoff once it is back.
+func TestRunReconnects(t *testing.T) {
+	r := newRig(t, nil, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	mark := mcptest.Mark(t, mcptest.Options{})
+	addr := mark.HTTP.Listener.Addr().String()
+	if _, err := r.svc.Add(ctx, ServerInput{Name: "m", URL: mark.URL}, "admin:a"); err != nil {
+		t.Fatal(err)
+	}
+	r.approve(t, "m", "echo")
+	done := make(chan struct{})
+	go func() { defer close(done); r.svc.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	state := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			srv, _ := r.st.GetMCPServer(context.Background(), "m")
+			if srv.State == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("state %s (%s), want %s", srv.State, srv.LastError, want)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	mark.HTTP.CloseClientConnections()
+	mark.HTTP.Close()
+	if _, err := r.svc.Call(ctx, "m__echo", json.RawMessage(`{"text":"x"}`)); err == nil {
+		t.Fatal("a call to a stopped server succeeded")
+	}
+	state(store.MCPError)
+	mcptest.Mark(t, mcptest.Options{Addr: addr})
+	state(store.MCPConnected)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res, err := r.svc.Call(ctx, "m__echo", json.RawMessage(`{"text":"back"}`))
+		if err == nil && res.Text == "back" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after reconnecting: %+v %v", res, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -28,6 +29,9 @@ type Options struct {
 	Header, Value string
 	// SSE serves the older SSE transport instead of streamable HTTP.
 	SSE bool
+	// Addr, when set, is the loopback address to listen on (a server
+	// restarted on the port of one that stopped).
+	Addr string
 	// FloodBytes, when set, adds the tool flood, whose call is answered
 	// (streamable HTTP) with a JSON-RPC result that long, written as it
 	// goes: a hostile server.
@@ -132,7 +136,16 @@ func Mark(t testing.TB, opts Options) *Server {
 		server.WithBaseURL(s.HTTP.URL)(sse)
 		s.URL = s.HTTP.URL + "/sse"
 	} else {
-		s.HTTP = httptest.NewServer(s.guard(opts, server.NewStreamableHTTPServer(ms)))
+		s.HTTP = httptest.NewUnstartedServer(s.guard(opts, server.NewStreamableHTTPServer(ms)))
+		if opts.Addr != "" {
+			ln, err := net.Listen("tcp", opts.Addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.HTTP.Listener.Close()
+			s.HTTP.Listener = ln
+		}
+		s.HTTP.Start()
 		s.URL = s.HTTP.URL + "/mcp"
 	}
 	t.Cleanup(s.close)
