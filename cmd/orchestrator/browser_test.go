@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/airlockhq/airlock/mcp/tools"
+	"github.com/airlockhq/airlock/orchestrator/integration/mcptest"
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
 )
 
@@ -245,7 +246,8 @@ func TestBrowserEndToEnd(t *testing.T) {
 	ctx, cancelTab := chromedp.NewContext(ctx)
 	defer cancelTab()
 
-	s := startStack(t, stackOpts{dev: true, noSignIn: true})
+	// Loopback is allowlisted for the MCP server of the integrations step.
+	s := startStack(t, stackOpts{dev: true, noSignIn: true, env: []string{"AIRLOCK_EGRESS_ALLOW=127.0.0.1"}})
 	b := &browser{t: t, ctx: ctx, base: s.base, artifacts: artifacts,
 		docs: os.Getenv("AIRLOCK_UPDATE_SCREENSHOTS") == "1"}
 	defer func() {
@@ -467,11 +469,38 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if err != nil || !slices.Equal(badges, []string{"admin", "everyone"}) {
 		b.fatalf("the notes after the restore: %q (%v)", badges, err)
 	}
+	// Integrations (issue 15): the admin adds an MCP server on loopback and
+	// approves one of its tools; nothing is approved before.
+	mcpSrv := mcptest.Mark(t, mcptest.Options{})
+	b.do("open the integrations page", chromedp.Navigate(s.base+"/integrations"),
+		chromedp.WaitVisible(chromedp.CSS(`#add-mcp-server`)))
+	b.do("add an MCP server",
+		chromedp.SendKeys(chromedp.CSS(`#add-mcp-server input[name="name"]`), "notes"),
+		chromedp.SendKeys(chromedp.CSS(`#add-mcp-server input[name="url"]`), mcpSrv.URL),
+		chromedp.Submit(chromedp.CSS(`#add-mcp-server input[name="url"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`main p.flash`)))
+	b.path("/integrations", "")
+	if got := b.text("main p.flash"); !strings.Contains(got, "Connected to notes") {
+		b.fatalf("adding the MCP server: %q", got)
+	}
+	if got := b.text("#tool-notes-echo .badge"); strings.TrimSpace(got) != "pending" {
+		b.fatalf("a new tool's status: %q", got)
+	}
+	b.do("approve the echo tool", chromedp.Click(chromedp.CSS(`#tool-notes-echo form.approve-tool button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tool-notes-echo .badge.ok`)))
+	if got := b.text("main p.flash"); !strings.Contains(got, "Approved notes / echo") {
+		b.fatalf("approving the tool: %q", got)
+	}
+	if got := b.text("#tool-notes-echo .badge"); strings.TrimSpace(got) != "approved" {
+		b.fatalf("the approved tool's status: %q", got)
+	}
+	b.shot("integrations.png", false, "")
 
 	// On a phone no page scrolls sideways as a whole (wide tables scroll
 	// inside their own box).
 	b.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-	for _, page := range []string{"/", "/chat", "/scripts", review, "/secrets", "/memory", "/memory/history", "/settings", "/audit", "/account"} {
+	for _, page := range []string{"/", "/chat", "/scripts", review, "/secrets", "/memory", "/memory/history", "/settings", "/audit", "/account",
+		"/integrations"} {
 		b.do("open "+page+" on a phone", chromedp.Navigate(s.base+page), chromedp.WaitVisible(chromedp.CSS("main")))
 		wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`))
 		if err != nil || wide {

@@ -32,7 +32,7 @@ func allRoutes(t *testing.T, h http.Handler) []route {
 	t.Helper()
 	var out []route
 	err := chi.Walk(h.(chi.Routes), func(method, pattern string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		path := strings.NewReplacer("{name}", "weather", "{sha256}", strings.Repeat("a", 64), "{id}", "c_x",
+		path := strings.NewReplacer("{name}", "weather", "{tool}", "echo", "{sha256}", strings.Repeat("a", 64), "{id}", "c_x",
 			"/*", "/x").Replace(pattern)
 		out = append(out, route{method, pattern, path})
 		return nil
@@ -166,6 +166,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /api/v1/memory/versions", "GET /api/v1/memory/versions/{id}", "GET /api/v1/memory/versions/{id}/diff",
 		"POST /api/v1/memory/versions/{id}/restore", "GET /api/v1/memory/pending",
 		"POST /api/v1/memory/pending/{id}/approve", "POST /api/v1/memory/pending/{id}/reject"} {
+		if !walked[want] {
+			t.Errorf("route %s is not in the router", want)
+		}
+	}
+	// External MCP servers (issue 15).
+	for _, want := range []string{"GET /integrations", "POST /integrations", "POST /integrations/{name}/delete",
+		"POST /integrations/{name}/refresh", "POST /integrations/{name}/tools/{tool}/approve",
+		"POST /integrations/{name}/tools/{tool}/deny", "GET /api/v1/mcp-servers", "POST /api/v1/mcp-servers",
+		"GET /api/v1/mcp-servers/{name}", "DELETE /api/v1/mcp-servers/{name}", "POST /api/v1/mcp-servers/{name}/refresh",
+		"POST /api/v1/mcp-servers/{name}/tools/{tool}/approve", "POST /api/v1/mcp-servers/{name}/tools/{tool}/deny"} {
 		if !walked[want] {
 			t.Errorf("route %s is not in the router", want)
 		}

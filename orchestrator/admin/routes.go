@@ -78,6 +78,14 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/settings", s.handle(s.pageSaveSettings))
 		r.Post("/settings/test-llm", s.handle(s.pageTestLLM))
 
+		// External MCP servers (issue 15).
+		r.Get("/integrations", s.handle(s.pageIntegrations))
+		r.Post("/integrations", s.handle(s.pageAddMCPServer))
+		r.Post("/integrations/{name}/delete", s.handle(s.pageDeleteMCPServer))
+		r.Post("/integrations/{name}/refresh", s.handle(s.pageRefreshMCPServer))
+		r.Post("/integrations/{name}/tools/{tool}/approve", s.handle(s.pageDecideMCPTool))
+		r.Post("/integrations/{name}/tools/{tool}/deny", s.handle(s.pageDecideMCPTool))
+
 		r.Get("/audit", s.handle(s.pageAudit))
 		r.Get("/audit/export", s.handle(s.pageExportAudit))
 
@@ -124,6 +132,14 @@ func (s *Server) Handler() http.Handler {
 			r.Post("/memory/pending/{id}/reject", s.handle(s.apiDecideMemory(false)))
 			r.Get("/settings", s.handle(s.apiSettings))
 			r.Put("/settings", s.handle(s.apiSaveSettings))
+			// External MCP servers (issue 15).
+			r.Get("/mcp-servers", s.handle(s.apiListMCPServers))
+			r.Post("/mcp-servers", s.handle(s.apiAddMCPServer))
+			r.Get("/mcp-servers/{name}", s.handle(s.apiMCPServer))
+			r.Delete("/mcp-servers/{name}", s.handle(s.apiDeleteMCPServer))
+			r.Post("/mcp-servers/{name}/refresh", s.handle(s.apiRefreshMCPServer))
+			r.Post("/mcp-servers/{name}/tools/{tool}/approve", s.handle(s.apiDecideMCPTool))
+			r.Post("/mcp-servers/{name}/tools/{tool}/deny", s.handle(s.apiDecideMCPTool))
 			r.Get("/audit", s.handle(s.apiListAudit))
 			r.Get("/audit/verify", s.handle(s.apiVerifyAudit))
 		})
