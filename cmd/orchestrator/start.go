@@ -46,6 +46,8 @@ func (a *app) start(ctx context.Context) (*servers, error) {
 		mcpSrv.Shutdown(context.Background())
 		return nil, err
 	}
+	a.denyAdmin(httpSrv.Addr)
+	go a.remote.Run(ctx)
 	go announceSetup(ctx, a.auth, uiURL(httpSrv.Addr), a.logger.With("component", "auth"), a.stderr)
 	go pruneSessions(ctx, a.auth, a.logger)
 	go flushAuthFailures(ctx, a.auth)
@@ -81,7 +83,7 @@ func (a *app) adminDeps() admin.Deps {
 		DiscordStatus: func() admin.DiscordStatus { return admin.DiscordStatus(a.bot.Status()) },
 		Logger:        a.logger.With("component", "http"), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes,
 		BodyReadTimeout: a.cfg.HTTP.BodyReadTimeout, AllowedHosts: allowedHosts(a.cfg), Redactor: a.holder,
-		Backups: a.backups}
+		Integrations: a.remote, Backups: a.backups}
 }
 
 // watch applies vault and settings changes at run time, and tells the
@@ -125,6 +127,7 @@ func (a *app) applySettings(ctx context.Context, next settings.Settings, notices
 	}
 	a.core.SetLimits(next.Agent.MaxRounds, next.Agent.TaskTimeout)
 	a.core.SetHistoryTokens(next.Agent.HistoryTokens)
+	a.core.SetMemoryApproval(next.Memory.RequireApproval)
 	if err := a.ws.SetMaxFiles(next.Workspace.MaxFiles); err != nil {
 		a.logger.Error("applying the workspace file limit failed; the previous one stays", "err", err)
 	}
@@ -132,6 +135,9 @@ func (a *app) applySettings(ctx context.Context, next settings.Settings, notices
 	notices.SetWindow(next.Scripts.NotifyWindow)
 	if err := a.web.SetAllow(next.EgressAllow); err != nil {
 		a.logger.Error("applying the egress allowlist failed; the previous one stays", "err", err)
+	}
+	if err := a.mcpWeb.SetAllow(next.EgressAllow); err != nil {
+		a.logger.Error("applying the egress allowlist to MCP servers failed; the previous one stays", "err", err)
 	}
 	go a.bot.Refresh()
 	a.backups.SetPolicy(next.Backup.Interval, next.Backup.Keep)

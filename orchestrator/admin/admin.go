@@ -53,6 +53,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/auth"
+	"github.com/airlockhq/airlock/orchestrator/integration"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
@@ -106,6 +107,9 @@ type Deps struct {
 	// Redactor scrubs secret values from every response body. Nil means
 	// the shape detectors only.
 	Redactor *redact.Holder
+	// Integrations holds the external MCP servers (issue 15); nil hides
+	// the Integrations page and API (404).
+	Integrations *integration.Service
 	// Backups makes, lists and serves the scheduled backups (issue 18);
 	// nil: the Backups page answers 404.
 	Backups *backup.Scheduler

@@ -10,6 +10,7 @@ import (
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/auth"
+	"github.com/airlockhq/airlock/orchestrator/integration"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/secure/confine"
 )
@@ -45,6 +46,8 @@ type dashboardData struct {
 	Setup    bool // the model is not configured yet: point to the wizard
 	ReqClass string
 	TokClass string
+	// MCPServers are the external MCP servers and their state (issue 15).
+	MCPServers []integration.ServerView
 	// BackupWarning warns when the last verified backup is older than two
 	// days (or there is none); "" when fine or backups are not set up.
 	BackupWarning string
@@ -80,6 +83,11 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) error {
 	}
 	if d.Pending, err = s.pendingScripts(r.Context()); err != nil {
 		return err
+	}
+	if s.Integrations != nil {
+		if d.MCPServers, err = s.Integrations.List(r.Context()); err != nil {
+			return err
+		}
 	}
 	recent := hideFailures(audit.Filter{Limit: 12})
 	if d.Recent, err = s.Audit.List(r.Context(), recent); err != nil {

@@ -65,10 +65,26 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/memory", s.handle(s.pageMemory))
 		r.Post("/memory/{id}/share", s.handle(s.pageShareMemory))
 		r.Post("/memory/{id}/delete", s.handle(s.pageDeleteMemory))
+		// Memory under review (issue 16).
+		r.Get("/memory/history", s.handle(s.pageMemoryHistory))
+		r.Get("/memory/versions/{id}", s.handle(s.pageMemoryVersion))
+		r.Post("/memory/versions/{id}/restore", s.handle(s.pageRestoreMemoryVersion))
+		r.Post("/memory/{id}/edit", s.handle(s.pageEditMemory))
+		r.Post("/memory/{id}/pin", s.handle(s.pagePinMemory))
+		r.Post("/memory/pending/{id}/approve", s.handle(s.pageDecideMemory(true)))
+		r.Post("/memory/pending/{id}/reject", s.handle(s.pageDecideMemory(false)))
 
 		r.Get("/settings", s.handle(s.pageSettings))
 		r.Post("/settings", s.handle(s.pageSaveSettings))
 		r.Post("/settings/test-llm", s.handle(s.pageTestLLM))
+
+		// External MCP servers (issue 15).
+		r.Get("/integrations", s.handle(s.pageIntegrations))
+		r.Post("/integrations", s.handle(s.pageAddMCPServer))
+		r.Post("/integrations/{name}/delete", s.handle(s.pageDeleteMCPServer))
+		r.Post("/integrations/{name}/refresh", s.handle(s.pageRefreshMCPServer))
+		r.Post("/integrations/{name}/tools/{tool}/approve", s.handle(s.pageDecideMCPTool))
+		r.Post("/integrations/{name}/tools/{tool}/deny", s.handle(s.pageDecideMCPTool))
 
 		r.Get("/audit", s.handle(s.pageAudit))
 		r.Get("/audit/export", s.handle(s.pageExportAudit))
@@ -109,8 +125,26 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/memory", s.handle(s.apiListMemory))
 			r.Post("/memory/{id}/share", s.handle(s.apiShareMemory))
 			r.Delete("/memory/{id}", s.handle(s.apiDeleteMemory))
+			// Memory under review (issue 16).
+			r.Put("/memory/{id}", s.handle(s.apiEditMemory))
+			r.Post("/memory/{id}/pin", s.handle(s.apiPinMemory))
+			r.Get("/memory/versions", s.handle(s.apiMemoryVersions))
+			r.Get("/memory/versions/{id}", s.handle(s.apiMemoryVersion))
+			r.Get("/memory/versions/{id}/diff", s.handle(s.apiMemoryVersionDiff))
+			r.Post("/memory/versions/{id}/restore", s.handle(s.apiRestoreMemoryVersion))
+			r.Get("/memory/pending", s.handle(s.apiPendingMemory))
+			r.Post("/memory/pending/{id}/approve", s.handle(s.apiDecideMemory(true)))
+			r.Post("/memory/pending/{id}/reject", s.handle(s.apiDecideMemory(false)))
 			r.Get("/settings", s.handle(s.apiSettings))
 			r.Put("/settings", s.handle(s.apiSaveSettings))
+			// External MCP servers (issue 15).
+			r.Get("/mcp-servers", s.handle(s.apiListMCPServers))
+			r.Post("/mcp-servers", s.handle(s.apiAddMCPServer))
+			r.Get("/mcp-servers/{name}", s.handle(s.apiMCPServer))
+			r.Delete("/mcp-servers/{name}", s.handle(s.apiDeleteMCPServer))
+			r.Post("/mcp-servers/{name}/refresh", s.handle(s.apiRefreshMCPServer))
+			r.Post("/mcp-servers/{name}/tools/{tool}/approve", s.handle(s.apiDecideMCPTool))
+			r.Post("/mcp-servers/{name}/tools/{tool}/deny", s.handle(s.apiDecideMCPTool))
 			r.Get("/audit", s.handle(s.apiListAudit))
 			r.Get("/audit/verify", s.handle(s.apiVerifyAudit))
 			// Backups (issue 18).
