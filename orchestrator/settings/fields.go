@@ -43,6 +43,10 @@ var fields = []field{
 	scalar[int]{"scripts.max_pending_total", func(s *Settings) *int { return &s.Scripts.MaxPendingTotal }},
 	duration{"scripts.notify_window", func(s *Settings) *time.Duration { return &s.Scripts.NotifyWindow }},
 	list{"egress_allow", func(s *Settings) *[]string { return &s.EgressAllow }},
+	// Scheduled jobs (issue 14).
+	scalar[string]{"jobs.time_zone", func(s *Settings) *string { return &s.Jobs.TimeZone }},
+	scalar[int]{"jobs.min_interval_seconds", func(s *Settings) *int { return &s.Jobs.MinIntervalSeconds }},
+	scalar[int]{"jobs.max_failures", func(s *Settings) *int { return &s.Jobs.MaxFailures }},
 }
 
 // Fields returns the dotted names of every setting, in document order: the
