@@ -269,6 +269,10 @@ func (c *Core) runTask(ctx context.Context, m Message, task tools.Task) (Reply, 
 // a Discord conversation is answered in its channel, so the web and the
 // API show its transcript but do not post into it.
 func ReadOnly(conv store.Conversation, source string) bool {
+	// A scheduled job's conversation holds its runs only (issue 14).
+	if conv.Source == store.SourceJob {
+		return true
+	}
 	return conv.Source == store.SourceDiscord && source != store.SourceDiscord
 }
 

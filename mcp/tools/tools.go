@@ -123,6 +123,12 @@ type Task struct {
 	// orchestrator/store.CanRead). It stays on the system side: the worker
 	// never sees it and cannot choose it.
 	Audience string `json:"-"`
+	// Job is the name of the scheduled job this task is a run of (issue
+	// 14), and MaxTokens its token cap per run (0: none). Both stay on the
+	// system side: a task that reaches its job's token or model-call cap
+	// stops there, and its run is recorded as capped.
+	Job       string `json:"-"`
+	MaxTokens int    `json:"-"`
 }
 
 // ScriptTest is an admin's test run of one script version.

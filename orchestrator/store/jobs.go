@@ -338,11 +338,13 @@ func timeOrZero(t time.Time) int64 {
 	return toDB(t)
 }
 
-// FinishJobRun records how run r ended.
+// FinishJobRun records how run r ended. Only a running run can end: one
+// already marked failed by a restart (FailInterruptedJobRuns) gives an
+// error matching ErrNotFound and stays as it is.
 func (s *Store) FinishJobRun(ctx context.Context, r JobRun) error {
 	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, "UPDATE job_runs SET ended_at = ?, status = ?, tokens = ?, calls = ?, output = ?, error = ? WHERE id = ?",
-			timeOrZero(r.EndedAt), r.Status, r.Tokens, r.Calls, r.Output, r.Error, r.ID)
+		res, err := s.exec(ctx, tx, "UPDATE job_runs SET ended_at = ?, status = ?, tokens = ?, calls = ?, output = ?, error = ? WHERE id = ? AND status = ?",
+			timeOrZero(r.EndedAt), r.Status, r.Tokens, r.Calls, r.Output, r.Error, r.ID, RunRunning)
 		if err != nil {
 			return err
 		}

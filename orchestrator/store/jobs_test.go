@@ -67,6 +67,14 @@ func TestJobsRoundTripAndDue(t *testing.T) {
 		t.Fatalf("runs = %+v, %v", runs, err)
 	}
 	run.Status, run.Tokens, run.EndedAt = RunOK, 120, now
+	if err := s.FinishJobRun(ctx, run); !errors.Is(err, ErrNotFound) {
+		t.Errorf("finishing a run failed by a restart: %v", err)
+	}
+	run, err = s.StartJobRun(ctx, JobRun{JobID: a.ID, Trigger: "manual", ScheduledAt: now, StartedAt: now, Status: RunRunning}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.Status, run.Tokens, run.EndedAt = RunOK, 120, now
 	if err := s.FinishJobRun(ctx, run); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +92,7 @@ func TestJobsRoundTripAndDue(t *testing.T) {
 		t.Errorf("due after pause = %+v", due)
 	}
 	counts, tokens, err := s.JobRunCounts(ctx)
-	if err != nil || counts[RunOK] != 1 || tokens != 120 {
+	if err != nil || counts[RunOK] != 1 || counts[RunFailed] != 1 || tokens != 120 {
 		t.Errorf("JobRunCounts = %v %d %v", counts, tokens, err)
 	}
 	if err := s.DeleteJob(ctx, a.ID); err != nil {
