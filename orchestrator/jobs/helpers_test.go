@@ -18,8 +18,8 @@ type clock struct {
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Set(t time.Time)     { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 type scripts map[string]bool
@@ -115,8 +115,10 @@ func openEnv(t *testing.T, path string) *env {
 	var mu sync.Mutex
 	e.svc, err = New(Deps{Store: st, Audit: audit.New(st, clk.Now, nil), Scripts: e.scripts, Runner: e.run,
 		Deliver: e.discord, Logger: slog.New(slog.DiscardHandler), Now: clk.Now,
-		Notify:    func(s string) { mu.Lock(); *e.notes = append(*e.notes, s); mu.Unlock() },
-		Env:       func() Env { return Env{Location: time.UTC, Floor: time.Minute, MaxFailures: 3, Channels: []string{"111"}, Admins: []string{"222"}} },
+		Notify: func(s string) { mu.Lock(); *e.notes = append(*e.notes, s); mu.Unlock() },
+		Env: func() Env {
+			return Env{Location: time.UTC, Floor: time.Minute, MaxFailures: 3, Channels: []string{"111"}, Admins: []string{"222"}}
+		},
 		Backoff:   func(n int) time.Duration { return time.Duration(n) * 10 * time.Minute },
 		RetryWait: func(int) time.Duration { return time.Millisecond }})
 	if err != nil {

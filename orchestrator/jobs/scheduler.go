@@ -342,7 +342,7 @@ func (s *Service) sender(j store.Job, t store.JobTarget, res RunResult) func(con
 	case TargetDiscordChannel, TargetDiscordDM:
 		return func(ctx context.Context, text string) error {
 			if s.d.Deliver == nil {
-				return errors.New("Discord is not running")
+				return errors.New("discord is not running")
 			}
 			if t.Kind == TargetDiscordDM {
 				return s.d.Deliver.SendDM(ctx, t.ID, text)
