@@ -1,34 +1,16 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"time"
 
-	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/jobs"
 )
-
-// scriptCheck tells the jobs service whether a script has an approved
-// version.
-type scriptCheck struct{ s *approval.Service }
-
-func (c scriptCheck) IsApprovedName(ctx context.Context, name string) (bool, error) {
-	if !approval.ValidName(name) {
-		return false, nil
-	}
-	_, err := c.s.Approved(ctx, name)
-	if errors.Is(err, approval.ErrNotApproved) || errors.Is(err, approval.ErrNotFound) {
-		return false, nil
-	}
-	return err == nil, err
-}
 
 // buildJobs builds the scheduled jobs service (issue 14); start runs its
 // scheduler.
 func (a *app) buildJobs(opts options) error {
 	var err error
-	a.jobs, err = jobs.New(jobs.Deps{Store: a.st, Audit: a.audit, Scripts: scriptCheck{a.scripts}, Runner: a.core,
+	a.jobs, err = jobs.New(jobs.Deps{Store: a.st, Audit: a.audit, Scripts: jobs.ApprovedScripts(a.scripts), Runner: a.core,
 		Deliver: a.bot, Notify: a.bot.NotifyAdmins, Env: a.jobsEnv, Logger: a.logger.With("component", "jobs"),
 		Tick: opts.jobsTick})
 	return err

@@ -80,7 +80,7 @@ func (s *servers) stop() {
 }
 
 func (a *app) adminDeps() admin.Deps {
-	return admin.Deps{Core: a.core, Store: a.st, Audit: a.audit, Queue: a.queue,
+	return admin.Deps{Jobs: a.jobs, Core: a.core, Store: a.st, Audit: a.audit, Queue: a.queue,
 		Vault: a.vault, Approval: a.scripts, Auth: a.auth, Settings: a.settings, TestLLM: a.testLLM, Live: a.hub,
 		LLM: a.models.Gateway(), CSRFKey: a.csrfKey, Confinement: a.own, TrustedProxies: a.proxies,
 		DiscordStatus: func() admin.DiscordStatus { return admin.DiscordStatus(a.bot.Status()) },

@@ -52,6 +52,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/auth"
+	"github.com/airlockhq/airlock/orchestrator/jobs"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
@@ -64,6 +65,9 @@ import (
 
 // Deps are what the server needs.
 type Deps struct {
+	// Jobs holds the scheduled jobs (issue 14); nil: the Jobs page and
+	// API answer 404.
+	Jobs     *jobs.Service
 	Core     *orchestrator.Core
 	Store    *store.Store
 	Audit    *audit.Log

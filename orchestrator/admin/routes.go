@@ -70,6 +70,13 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/settings", s.handle(s.pageSaveSettings))
 		r.Post("/settings/test-llm", s.handle(s.pageTestLLM))
 
+		// Scheduled jobs (issue 14).
+		r.Get("/jobs", s.handle(s.pageJobs))
+		r.Post("/jobs", s.handle(s.pageCreateJob))
+		r.Get("/jobs/{id}", s.handle(s.pageJob))
+		r.Post("/jobs/{id}", s.handle(s.pageUpdateJob))
+		r.Post("/jobs/{id}/{action}", s.handle(s.pageJobAction))
+
 		r.Get("/audit", s.handle(s.pageAudit))
 		r.Get("/audit/export", s.handle(s.pageExportAudit))
 
@@ -106,6 +113,13 @@ func (s *Server) Handler() http.Handler {
 			r.Delete("/memory/{id}", s.handle(s.apiDeleteMemory))
 			r.Get("/settings", s.handle(s.apiSettings))
 			r.Put("/settings", s.handle(s.apiSaveSettings))
+			// Scheduled jobs (issue 14).
+			r.Get("/jobs", s.handle(s.apiListJobs))
+			r.Post("/jobs", s.handle(s.apiCreateJob))
+			r.Get("/jobs/{id}", s.handle(s.apiJob))
+			r.Put("/jobs/{id}", s.handle(s.apiUpdateJob))
+			r.Delete("/jobs/{id}", s.handle(s.apiDeleteJob))
+			r.Post("/jobs/{id}/{action}", s.handle(s.apiJobAction))
 			r.Get("/audit", s.handle(s.apiListAudit))
 			r.Get("/audit/verify", s.handle(s.apiVerifyAudit))
 		})

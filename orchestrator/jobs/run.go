@@ -3,6 +3,8 @@ package jobs
 import (
 	"context"
 	"errors"
+
+	"github.com/airlockhq/airlock/orchestrator/approval"
 )
 
 // ErrScriptNotApproved is returned by a Runner when a script job's script
@@ -56,4 +58,21 @@ type Runner interface {
 type Deliverer interface {
 	SendChannel(ctx context.Context, channelID, text string) error
 	SendDM(ctx context.Context, userID, text string) error
+}
+
+// ApprovedScripts is the ScriptChecker of the script approvals: a script
+// is runnable when it has an approved version.
+func ApprovedScripts(a *approval.Service) ScriptChecker { return approvedScripts{a} }
+
+type approvedScripts struct{ a *approval.Service }
+
+func (c approvedScripts) IsApprovedName(ctx context.Context, name string) (bool, error) {
+	if !approval.ValidName(name) {
+		return false, nil
+	}
+	_, err := c.a.Approved(ctx, name)
+	if errors.Is(err, approval.ErrNotApproved) || errors.Is(err, approval.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -61,7 +61,7 @@ type Job struct {
 	MaxTokens      int         `json:"max_tokens"`   // per run; 0: none
 	MaxCalls       int         `json:"max_calls"`    // model calls per run
 	DailyTokens    int         `json:"daily_tokens"` // per day; 0: none
-	Grace          time.Duration
+	Grace          time.Duration `json:"-"` // a due time this late at start still runs
 	NextRun        time.Time `json:"next_run,omitzero"` // zero: not scheduled
 	Failures       int       `json:"failures"`
 	ProposedBy     string    `json:"proposed_by"`
