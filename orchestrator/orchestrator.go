@@ -22,6 +22,7 @@ import (
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/jobs"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/scriptbroker"
@@ -110,6 +111,7 @@ type Core struct {
 	approval  *approval.Service    // nil: no scripts
 	scripts   *scriptbroker.Broker // set exactly when approval is
 	live      *live.Hub            // nil: no events
+	jobs      *jobs.Service        // nil: no job tools (SetJobs)
 	cfg       Config
 
 	mu    sync.Mutex

@@ -13,6 +13,9 @@ func (a *app) buildJobs(opts options) error {
 	a.jobs, err = jobs.New(jobs.Deps{Store: a.st, Audit: a.audit, Scripts: jobs.ApprovedScripts(a.scripts), Runner: a.core,
 		Deliver: a.bot, Notify: a.bot.NotifyAdmins, Env: a.jobsEnv, Logger: a.logger.With("component", "jobs"),
 		Tick: opts.jobsTick})
+	if err == nil {
+		a.core.SetJobs(a.jobs) // job_propose, job_list
+	}
 	return err
 }
 

@@ -241,7 +241,7 @@ type ChatSendArgs struct {
 // Model returns the definitions of the model tools as the model sees them,
 // in a stable order. The schemas carry no task id.
 func Model() []ToolDef {
-	return []ToolDef{
+	return append([]ToolDef{
 		{Name: MemoryRead, Description: "Read the assistant's long-term memory: the notes this conversation may read (its own, and those the admin shared with everyone).",
 			InputSchema: json.RawMessage(`{"type":"object","properties":{},"additionalProperties":false}`)},
 		{Name: MemoryWrite, Description: "Save a note to the assistant's long-term memory (append, the default), or replace this conversation's own notes with one (replace). A note is read only where it was written (a Discord DM: that user's DMs; a channel: that channel), unless the admin shares it. Keep it short: it is size-capped.",
@@ -264,7 +264,7 @@ func Model() []ToolDef {
 			InputSchema: json.RawMessage(`{"type":"object","properties":{"name":{"type":"string"},"function":{"type":"string","description":"Function to call; empty runs the top level and returns its 'result' global."},"args":{"type":"array"},"kwargs":{"type":"object"}},"required":["name"],"additionalProperties":false}`)},
 		{Name: ChatSend, Description: "Send an interim message to the person in the current conversation (for example a progress note). The final answer is sent automatically.",
 			InputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string"}},"required":["text"],"additionalProperties":false}`)},
-	}
+	}, jobDefs()...)
 }
 
 // ModelNames returns the names of the model tools.

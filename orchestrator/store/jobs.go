@@ -47,26 +47,26 @@ type JobTarget struct {
 
 // Job is a scheduled job.
 type Job struct {
-	ID             string      `json:"id"`
-	Name           string      `json:"name"`
-	Kind           string      `json:"kind"`
-	Schedule       string      `json:"schedule"`
-	Prompt         string      `json:"prompt,omitempty"`
-	Script         string      `json:"script,omitempty"`
-	Phrase         bool        `json:"phrase,omitempty"` // script result handed to the model to phrase
-	Targets        []JobTarget `json:"targets"`
-	ConversationID string      `json:"conversation_id"`
-	State          string      `json:"state"`
-	StateReason    string      `json:"state_reason,omitempty"`
-	MaxTokens      int         `json:"max_tokens"`   // per run; 0: none
-	MaxCalls       int         `json:"max_calls"`    // model calls per run
-	DailyTokens    int         `json:"daily_tokens"` // per day; 0: none
-	Grace          time.Duration `json:"-"` // a due time this late at start still runs
-	NextRun        time.Time `json:"next_run,omitzero"` // zero: not scheduled
-	Failures       int       `json:"failures"`
-	ProposedBy     string    `json:"proposed_by"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	ID             string        `json:"id"`
+	Name           string        `json:"name"`
+	Kind           string        `json:"kind"`
+	Schedule       string        `json:"schedule"`
+	Prompt         string        `json:"prompt,omitempty"`
+	Script         string        `json:"script,omitempty"`
+	Phrase         bool          `json:"phrase,omitempty"` // script result handed to the model to phrase
+	Targets        []JobTarget   `json:"targets"`
+	ConversationID string        `json:"conversation_id"`
+	State          string        `json:"state"`
+	StateReason    string        `json:"state_reason,omitempty"`
+	MaxTokens      int           `json:"max_tokens"`        // per run; 0: none
+	MaxCalls       int           `json:"max_calls"`         // model calls per run
+	DailyTokens    int           `json:"daily_tokens"`      // per day; 0: none
+	Grace          time.Duration `json:"-"`                 // a due time this late at start still runs
+	NextRun        time.Time     `json:"next_run,omitzero"` // zero: not scheduled
+	Failures       int           `json:"failures"`
+	ProposedBy     string        `json:"proposed_by"`
+	CreatedAt      time.Time     `json:"created_at"`
+	UpdatedAt      time.Time     `json:"updated_at"`
 }
 
 // JobRun is one run of a job, or the record of one that did not happen
