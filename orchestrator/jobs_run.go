@@ -67,6 +67,11 @@ func (c *Core) runJobPrompt(ctx context.Context, r jobs.RunRequest, text string)
 	stop := context.AfterFunc(ctx, func() { c.queue.Cancel(task.ID, "cancelled: the orchestrator is shutting down") })
 	res := c.await(ticket, deadline)
 	stop()
+	if res.Failed && !res.Capped && res.LLMCalls >= task.MaxRounds {
+		// The worker stopped at the round cap itself, before asking for
+		// one call too many: the run used all its model calls.
+		res.Capped, res.Notice = true, fmt.Sprintf("Job %s stopped at its cap of %d model calls per run.", r.Name, task.MaxRounds)
+	}
 	m := Message{ConversationID: conv.ID, Source: store.SourceJob, Author: "job:" + r.Name}
 	reply, err := c.finishTask(context.WithoutCancel(ctx), m, task.ID, res)
 	out := jobs.RunResult{Text: reply.Text, Failed: res.Failed && !res.Capped, Capped: res.Capped,
