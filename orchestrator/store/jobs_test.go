@@ -127,15 +127,21 @@ func TestDueJobsUsesIndex(t *testing.T) {
 	}
 }
 
-// BenchmarkDueJobs is one scheduler tick's query among 10,000 jobs, five
-// of them due (docs/performance.md#scheduled-jobs).
+// BenchmarkDueJobs is one scheduler tick's query among 100 and among
+// 10,000 jobs, five of them due (docs/performance.md#scheduled-jobs).
 func BenchmarkDueJobs(b *testing.B) {
+	for _, n := range []int{100, 10_000} {
+		b.Run(fmt.Sprintf("jobs=%d", n), func(b *testing.B) { benchDueJobs(b, n) })
+	}
+}
+
+func benchDueJobs(b *testing.B, n int) {
 	clk := newTestClock()
 	st := openAt(b, b.TempDir()+"/bench.db")
 	st.now = clk.Now
 	ctx := context.Background()
 	now := clk.Now()
-	for i := range 10_000 {
+	for i := range n {
 		next := now.Add(time.Duration(i+1) * time.Minute)
 		if i < 5 {
 			next = now.Add(-time.Duration(i+1) * time.Second)
