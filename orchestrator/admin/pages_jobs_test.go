@@ -184,3 +184,33 @@ func TestJobMetrics(t *testing.T) {
 		}
 	}
 }
+
+// TestJobsSettingsOnThePage: the jobs settings are on the settings page,
+// saved from it, and a bad value is refused naming the field.
+func TestJobsSettingsOnThePage(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	b := e.login()
+	if code, body := b.get("/settings"); code != 200 || !strings.Contains(body, `name="jobs.time_zone"`) || !strings.Contains(body, `name="jobs.max_failures"`) {
+		t.Fatalf("settings page: %d", code)
+	}
+	if code, _, _ := b.post("/settings", url.Values{"jobs.time_zone": {"Europe/Berlin"}, "jobs.min_interval_seconds": {"300"}}); code != http.StatusSeeOther {
+		t.Fatalf("saving: %d", code)
+	}
+	if j := e.settings.Get().Jobs; j.TimeZone != "Europe/Berlin" || j.MinIntervalSeconds != 300 {
+		t.Errorf("saved jobs settings = %+v", j)
+	}
+	// The new floor applies to job definitions at once.
+	var out struct{ Error, Field string }
+	body := map[string]any{"name": "x", "kind": "prompt", "schedule": "*/2 * * * *", "prompt": "p", "targets": []any{map[string]string{"kind": "web"}}}
+	if code := e.api(e.apiToken(), "POST", "/api/v1/jobs", body, &out); code != http.StatusBadRequest || !strings.Contains(out.Error, "5m0s") {
+		t.Errorf("under the new floor: %d %+v", code, out)
+	}
+	code, _, page := b.post("/settings", url.Values{"jobs.time_zone": {"Mars/Base"}})
+	if code != http.StatusBadRequest || !strings.Contains(page, "IANA") {
+		t.Errorf("bad zone: %d", code)
+	}
+	if e.settings.Get().Jobs.TimeZone != "Europe/Berlin" {
+		t.Error("a bad zone was stored")
+	}
+}

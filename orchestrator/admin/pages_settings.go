@@ -127,6 +127,10 @@ func settingsForm(r *http.Request, cur settings.Settings) (settings.Settings, ma
 	num("scripts.max_pending_total", &cur.Scripts.MaxPendingTotal)
 	dur("scripts.notify_window", &cur.Scripts.NotifyWindow)
 	list("egress_allow", &cur.EgressAllow)
+	// Scheduled jobs (issue 14).
+	str("jobs.time_zone", &cur.Jobs.TimeZone)
+	num("jobs.min_interval_seconds", &cur.Jobs.MinIntervalSeconds)
+	num("jobs.max_failures", &cur.Jobs.MaxFailures)
 	return cur, problems
 }
 
