@@ -163,3 +163,13 @@ func (c *Core) PostToConversation(ctx context.Context, conversationID, author, t
 	c.publish(live.Event{Type: live.TypeDone, ConversationID: conversationID, TaskID: st.ID, Text: text})
 	return nil
 }
+
+// errJobReadOnly refuses a message to a job's conversation; it matches
+// ErrReadOnly.
+type errJobReadOnly struct{}
+
+func (errJobReadOnly) Error() string {
+	return "this conversation holds a scheduled job's runs; it is read-only (edit the job on the Jobs page)"
+}
+
+func (errJobReadOnly) Is(target error) bool { return target == ErrReadOnly }

@@ -2,6 +2,7 @@ package orchestrator_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -110,5 +111,15 @@ func TestJobOutputRedacted(t *testing.T) {
 		if strings.Contains(m.Content, canary) {
 			t.Errorf("stored %q", m.Content)
 		}
+	}
+}
+
+// TestJobConversationReadOnly: nobody posts into a job's conversation.
+func TestJobConversationReadOnly(t *testing.T) {
+	h := newHarness(t, orchestrator.Config{}, llm.Budget{})
+	_, err := h.core.HandleMessage(context.Background(), orchestrator.Message{ConversationID: jobConversation(t, h),
+		Source: store.SourceWeb, Author: "admin:a", Text: "hi"})
+	if !errors.Is(err, orchestrator.ErrReadOnly) || !strings.Contains(err.Error(), "scheduled job") {
+		t.Errorf("HandleMessage = %v", err)
 	}
 }

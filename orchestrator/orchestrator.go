@@ -230,6 +230,9 @@ func (c *Core) beginMessage(ctx context.Context, m Message,
 		return nil, err
 	}
 	if ReadOnly(conv, m.Source) {
+		if conv.Source == store.SourceJob {
+			return nil, errJobReadOnly{}
+		}
 		return nil, ErrReadOnly
 	}
 	if m.Audience, err = audienceOf(conv, m); err != nil {
