@@ -193,3 +193,44 @@ func TestJobsEndToEnd(t *testing.T) {
 	})
 	d.assertTokenNowhere()
 }
+
+// TestJobRestartMidRun: the orchestrator crashes (SIGKILL) while a job's
+// run waits for the model; after the restart the run is marked failed
+// and is not run again, and the job keeps its schedule.
+func TestJobRestartMidRun(t *testing.T) {
+	s := startStack(t, stackOpts{dev: true})
+	s.waitReady()
+	var created struct{ Job apiJob }
+	body := map[string]any{"name": "nightly", "kind": "prompt", "schedule": "@daily", "prompt": "Summarise the day",
+		"targets": []any{map[string]string{"kind": "web"}}}
+	if code := s.do("POST", "/api/v1/jobs", body, &created); code != http.StatusCreated {
+		t.Fatalf("create: %d", code)
+	}
+	id := created.Job.ID
+	s.llm.Enqueue(llmtest.Reply{Text: "too late", Delay: time.Minute})
+	if code := s.do("POST", "/api/v1/jobs/"+id+"/run", nil, nil); code != http.StatusOK {
+		t.Fatalf("run now: %d", code)
+	}
+	waitFor(t, 20*time.Second, "the run's model request", func() bool { return len(s.llm.Requests()) == 1 })
+	_ = s.cmd.Process.Kill() // a crash: no shutdown, the run stays "running" in the database
+	<-s.exited
+	s.start()
+	s.waitReady()
+	var out struct {
+		Job  apiJob
+		Runs []apiRun
+	}
+	if code := s.do("GET", "/api/v1/jobs/"+id, nil, &out); code != http.StatusOK {
+		t.Fatalf("get job: %d", code)
+	}
+	if len(out.Runs) != 1 || out.Runs[0].Status != "failed" || !strings.Contains(out.Runs[0].Error, "not run again") {
+		t.Errorf("runs after the restart: %+v", out.Runs)
+	}
+	if out.Job.State != "active" {
+		t.Errorf("job after the restart: %+v", out.Job)
+	}
+	time.Sleep(2500 * time.Millisecond) // a few scheduler ticks
+	if n := len(s.llm.Requests()); n != 1 {
+		t.Errorf("model requests after the restart: %d, want the 1 before it", n)
+	}
+}
