@@ -27,5 +27,5 @@ func (a *app) jobsEnv() jobs.Env {
 		loc = time.UTC // the settings validate the zone; a zone the system lacks falls back
 	}
 	return jobs.Env{Location: loc, Floor: cur.Jobs.MinInterval(), MaxFailures: cur.Jobs.MaxFailures,
-		Channels: cur.Discord.AllowedChannels, Admins: cur.Discord.Admins}
+		Channels: cur.Discord.AllowedChannels, Admins: cur.Discord.Admins, LinkBase: cur.Discord.ReviewBaseURL}
 }

@@ -117,7 +117,7 @@ func openEnv(t *testing.T, path string) *env {
 		Deliver: e.discord, Logger: slog.New(slog.DiscardHandler), Now: clk.Now,
 		Notify: func(s string) { mu.Lock(); *e.notes = append(*e.notes, s); mu.Unlock() },
 		Env: func() Env {
-			return Env{Location: time.UTC, Floor: time.Minute, MaxFailures: 3, Channels: []string{"111"}, Admins: []string{"222"}}
+			return Env{Location: time.UTC, Floor: time.Minute, MaxFailures: 3, Channels: []string{"111"}, Admins: []string{"222"}, LinkBase: "https://airlock.example/"}
 		},
 		Backoff:   func(n int) time.Duration { return time.Duration(n) * 10 * time.Minute },
 		RetryWait: func(int) time.Duration { return time.Millisecond }})

@@ -295,7 +295,7 @@ func (s *Service) pause(ctx context.Context, j store.Job, reason string) {
 	s.audit(ctx, "system", "job.auto_paused", j, map[string]any{"reason": reason})
 	s.d.Logger.Warn("jobs: job paused itself", "job", j.Name, "reason", reason)
 	if s.d.Notify != nil {
-		s.d.Notify(fmt.Sprintf("The scheduled job %q paused itself: %s. Resume it on the Jobs page once fixed.", j.Name, reason))
+		s.d.Notify(fmt.Sprintf("The scheduled job %q paused itself: %s. Resume it once fixed: %s", j.Name, reason, s.link(j.ID)))
 	}
 }
 

@@ -259,7 +259,7 @@ func TestProposedJobCannotRunUntilApproved(t *testing.T) {
 	if j.State != store.JobProposed || !j.NextRun.IsZero() {
 		t.Fatalf("proposal = %+v", j)
 	}
-	if len(*e.notes) != 1 || !strings.Contains((*e.notes)[0], "/jobs/"+j.ID) {
+	if len(*e.notes) != 1 || !strings.Contains((*e.notes)[0], "https://airlock.example/jobs/"+j.ID) {
 		t.Errorf("admins not told: %v", *e.notes)
 	}
 	e.clk.Add(48 * time.Hour)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -138,7 +139,8 @@ func (s *Service) Propose(ctx context.Context, proposer string, spec Spec) (stor
 	}
 	j, err := s.create(ctx, proposer, spec, store.JobProposed)
 	if err == nil && s.d.Notify != nil {
-		s.d.Notify(fmt.Sprintf("The assistant proposed the scheduled job %q (%s). Review it on the Jobs page: /jobs/%s", j.Name, j.Schedule, j.ID))
+		s.d.Notify(fmt.Sprintf("The assistant proposed the scheduled job %q (%s). Review it on the Jobs page: %s\n"+
+			"It cannot run until an admin approves it there.", j.Name, j.Schedule, s.link(j.ID)))
 	}
 	return j, err
 }
@@ -319,4 +321,9 @@ func (s *Service) audit(ctx context.Context, actor, action string, j store.Job, 
 	if _, err := s.d.Audit.Append(ctx, audit.Event{Actor: actor, Action: action, Target: j.Name, Outcome: "ok", Details: d}); err != nil {
 		s.d.Logger.Error("audit append failed", "action", action, "err", err)
 	}
+}
+
+// link is the address of job id's page for a notice.
+func (s *Service) link(id string) string {
+	return strings.TrimRight(s.env().LinkBase, "/") + "/jobs/" + id
 }

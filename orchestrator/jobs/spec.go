@@ -68,6 +68,9 @@ type Env struct {
 	MaxFailures int
 	Channels    []string // Discord channels jobs may post to (discord.allowed_channels)
 	Admins      []string // Discord admins whose DMs jobs may use (discord.admins)
+	// LinkBase is the admin UI's address for links in notices
+	// (discord.review_base_url); empty: a path only.
+	LinkBase string
 }
 
 // ScriptChecker says whether a script has an approved version.
