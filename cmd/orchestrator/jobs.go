@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"time"
 
 	"github.com/airlockhq/airlock/orchestrator/jobs"
@@ -15,6 +16,8 @@ func (a *app) buildJobs(opts options) error {
 		Tick: opts.jobsTick})
 	if err == nil {
 		a.core.SetJobs(a.jobs) // job_propose, job_list
+		// Revoking a script pauses its jobs at once.
+		a.scripts.OnRevoked(func(name string) { a.jobs.ScriptRevoked(context.Background(), name) })
 	}
 	return err
 }

@@ -175,13 +175,16 @@ func TestJobsEndToEnd(t *testing.T) {
 		t.Errorf("script jobs made %d model requests; want none", n)
 	}
 
-	// Revoking the script stops its job.
+	// Revoking the script pauses its job at once; run by hand, it fails.
 	if code := d.call("POST", "/api/v1/scripts/news/revoke", map[string]string{"reason": "stop"}, nil); code != http.StatusOK {
 		t.Fatalf("revoke: %d", code)
 	}
+	if j := d.jobByName("watch-news"); j.State != "paused" || !strings.Contains(j.StateReason, "news was revoked") {
+		t.Errorf("right after revocation: %+v", j)
+	}
 	run, j := d.runNow(news.ID, 2)
-	if run.Status != "failed" || j.State != "paused" || !strings.Contains(j.StateReason, "news") {
-		t.Errorf("after revocation: run %+v, job %+v", run, j)
+	if run.Status != "failed" || j.State != "paused" || !strings.Contains(run.Error, "no approved version") {
+		t.Errorf("a run after revocation: run %+v, job %+v", run, j)
 	}
 	waitFor(t, 10*time.Second, "the auto-pause notice", func() bool {
 		for _, m := range d.fake.MessagesIn(d.fake.DMChannel(dcAdminID)) {

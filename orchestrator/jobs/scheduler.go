@@ -286,6 +286,23 @@ func (s *Service) account(ctx context.Context, j store.Job, r store.JobRun) {
 	}
 }
 
+// ScriptRevoked pauses, at once, every active job that runs the script
+// name (the approval service's OnRevoked hook): revoking a script stops
+// its jobs. A run in progress loses its HTTP access through the script
+// broker's own check.
+func (s *Service) ScriptRevoked(ctx context.Context, name string) {
+	list, err := s.d.Store.ListJobs(ctx)
+	if err != nil {
+		s.d.Logger.Error("jobs: pausing the jobs of a revoked script failed", "script", name, "err", err)
+		return
+	}
+	for _, j := range list {
+		if j.Kind == store.JobScript && j.Script == name && j.State == store.JobActive {
+			s.pause(ctx, j, fmt.Sprintf("its script %s was revoked", name))
+		}
+	}
+}
+
 // pause pauses an active job by the system, audits it and tells the admins.
 func (s *Service) pause(ctx context.Context, j store.Job, reason string) {
 	ok, err := s.d.Store.SetJobState(ctx, j.ID, []string{store.JobActive}, store.JobPaused, reason, time.Time{}, j.Failures)

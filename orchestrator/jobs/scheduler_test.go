@@ -344,3 +344,30 @@ func TestBadDefinitionsNameTheField(t *testing.T) {
 		t.Errorf("bad definitions stored: %+v", list)
 	}
 }
+
+func TestScriptRevokedPausesAtOnce(t *testing.T) {
+	e := newEnv(t)
+	spec := Spec{Name: "w2", Kind: store.JobScript, Script: "weather", Schedule: "@hourly", Targets: []store.JobTarget{{Kind: TargetWeb}}}
+	j, err := e.svc.Create(ctx, "admin:alice", spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := e.svc.Create(ctx, "admin:alice", promptSpec("other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc.ScriptRevoked(ctx, "weather")
+	if cur := e.job(t, j.ID); cur.State != store.JobPaused || !cur.NextRun.IsZero() || !strings.Contains(cur.StateReason, "weather was revoked") {
+		t.Errorf("script job after revocation = %+v", cur)
+	}
+	if cur := e.job(t, other.ID); cur.State != store.JobActive {
+		t.Errorf("an unrelated job was paused: %+v", cur)
+	}
+	e.clk.Add(2 * time.Hour)
+	e.tick(t)
+	for _, r := range e.run.reqs {
+		if r.Name == "w2" {
+			t.Errorf("the job ran after its script was revoked")
+		}
+	}
+}
