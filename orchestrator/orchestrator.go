@@ -24,6 +24,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/integration"
+	"github.com/airlockhq/airlock/orchestrator/jobs"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/scriptbroker"
@@ -117,6 +118,7 @@ type Core struct {
 	scripts   *scriptbroker.Broker // set exactly when approval is
 	live      *live.Hub            // nil: no events
 	remote    *integration.Service // nil: no external MCP servers
+	jobs      *jobs.Service        // nil: no job tools (SetJobs)
 	cfg       Config
 	// memoryApproval: memory_write waits for the admin (setting
 	// memory.require_approval).
@@ -238,6 +240,9 @@ func (c *Core) beginMessage(ctx context.Context, m Message,
 		return nil, err
 	}
 	if ReadOnly(conv, m.Source) {
+		if conv.Source == store.SourceJob {
+			return nil, errJobReadOnly{}
+		}
 		return nil, ErrReadOnly
 	}
 	if m.Audience, err = audienceOf(conv, m); err != nil {
@@ -283,6 +288,10 @@ func (c *Core) runTask(ctx context.Context, m Message, task tools.Task) (Reply, 
 // a Discord conversation is answered in its channel, so the web and the
 // API show its transcript but do not post into it.
 func ReadOnly(conv store.Conversation, source string) bool {
+	// A scheduled job's conversation holds its runs only (issue 14).
+	if conv.Source == store.SourceJob {
+		return true
+	}
 	return conv.Source == store.SourceDiscord && source != store.SourceDiscord
 }
 

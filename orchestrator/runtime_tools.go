@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -138,7 +139,17 @@ func (c *Core) callLLM(ctx context.Context, task tools.Task, pid int, args tools
 		return tools.LLMResponse{}, err
 	}
 	if !within {
+		if task.Job != "" {
+			c.queue.SetCapped(task.ID, fmt.Sprintf("Job %s stopped at its cap of %d model calls per run.", task.Job, rounds))
+		}
 		return tools.LLMResponse{}, publicf("this task has used all %d of its model calls", rounds)
+	}
+	if task.MaxTokens > 0 {
+		if used := c.queue.Tokens(task.ID); used >= task.MaxTokens {
+			c.queue.SetCapped(task.ID, fmt.Sprintf("Job %s stopped at its cap of %d tokens per run (%d used).",
+				task.Job, task.MaxTokens, used))
+			return tools.LLMResponse{}, publicf("this run has used all %d of its tokens", task.MaxTokens)
+		}
 	}
 	if c.llm == nil || c.llm.Client() == nil {
 		c.queue.SetNotice(task.ID, noModelNotice)
@@ -163,6 +174,7 @@ func (c *Core) callLLM(ctx context.Context, task tools.Task, pid int, args tools
 		return tools.LLMResponse{}, c.llmFailed(ctx, task, err)
 	}
 	c.redactCalls(resp.Message.ToolCalls)
+	c.queue.AddTokens(task.ID, resp.Usage.InputTokens+resp.Usage.OutputTokens)
 	rec := store.LLMCall{ConversationID: task.ConversationID, TaskID: task.ID, Provider: c.llm.Provider(),
 		Model: c.llm.Model(), InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens}
 	if len(resp.Message.ToolCalls) > 0 {

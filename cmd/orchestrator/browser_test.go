@@ -495,11 +495,24 @@ func TestBrowserEndToEnd(t *testing.T) {
 		b.fatalf("the approved tool's status: %q", got)
 	}
 	b.shot("integrations.png", false, "")
+	// Scheduled jobs (issue 14): the admin creates a job on the Jobs page;
+	// its page shows the schedule in words and the next runs.
+	b.do("open the jobs page", chromedp.Navigate(s.base+"/jobs"), chromedp.WaitVisible(chromedp.CSS(`#jobform`)))
+	b.do("fill in a job", chromedp.SendKeys(`#jobform input[name="name"]`, "morning"),
+		chromedp.SendKeys(`#jobform textarea[name="prompt"]`, "Summarise my feeds"),
+		chromedp.Click(chromedp.CSS(`#jobform button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`main p.flash`)))
+	if got := b.text("main p.flash"); !strings.Contains(got, "Created the job morning") {
+		b.fatalf("creating a job: %q", got)
+	}
+	if got := b.text("main section.card"); !strings.Contains(got, "at 08:00 on Monday to Friday") || !strings.Contains(got, "Worst case") {
+		b.fatalf("the job's review: %q", got)
+	}
+	b.shot("job.png", false, "")
 
 	// On a phone no page scrolls sideways as a whole (wide tables scroll
 	// inside their own box).
 	b.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-	for _, page := range []string{"/", "/chat", "/scripts", review, "/secrets", "/memory", "/memory/history", "/settings", "/audit", "/account",
+	for _, page := range []string{"/", "/chat", "/scripts", review, "/secrets", "/memory", "/memory/history", "/jobs", "/settings", "/audit", "/account",
 		"/integrations"} {
 		b.do("open "+page+" on a phone", chromedp.Navigate(s.base+page), chromedp.WaitVisible(chromedp.CSS("main")))
 		wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`))

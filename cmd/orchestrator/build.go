@@ -16,6 +16,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/config"
 	"github.com/airlockhq/airlock/orchestrator/discord"
 	"github.com/airlockhq/airlock/orchestrator/integration"
+	"github.com/airlockhq/airlock/orchestrator/jobs"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
@@ -51,6 +52,7 @@ type app struct {
 	hub     *live.Hub
 	core    *orchestrator.Core
 	bot     *discord.Runner
+	jobs    *jobs.Service
 	auth    *auth.Service
 	csrfKey []byte
 	proxies []netip.Prefix
@@ -77,6 +79,9 @@ func build(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 		return nil, err
 	}
 	if err := a.buildCore(ctx, opts); err != nil {
+		return nil, err
+	}
+	if err := a.buildJobs(opts); err != nil {
 		return nil, err
 	}
 	a.auth, a.csrfKey, err = newAuth(ctx, cfg, a.st, a.auditFn, logger.With("component", "auth"))

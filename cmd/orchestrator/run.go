@@ -28,6 +28,8 @@ type options struct {
 	// discordHTTPClient carries the Discord bot's requests; nil means
 	// discordgo's own client.
 	discordHTTPClient *http.Client
+	// jobsTick is how often the job scheduler looks for due jobs (0: 1 s).
+	jobsTick time.Duration
 }
 
 // run loads the configuration, builds every component, serves until ctx

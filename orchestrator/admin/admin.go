@@ -53,6 +53,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/auth"
 	"github.com/airlockhq/airlock/orchestrator/integration"
+	"github.com/airlockhq/airlock/orchestrator/jobs"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
@@ -65,6 +66,9 @@ import (
 
 // Deps are what the server needs.
 type Deps struct {
+	// Jobs holds the scheduled jobs (issue 14); nil: the Jobs page and
+	// API answer 404.
+	Jobs     *jobs.Service
 	Core     *orchestrator.Core
 	Store    *store.Store
 	Audit    *audit.Log

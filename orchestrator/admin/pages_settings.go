@@ -131,6 +131,10 @@ func settingsForm(r *http.Request, cur settings.Settings) (settings.Settings, ma
 		cur.Memory.RequireApproval = slices.Contains(v, "on")
 	}
 	list("egress_allow", &cur.EgressAllow)
+	// Scheduled jobs (issue 14).
+	str("jobs.time_zone", &cur.Jobs.TimeZone)
+	num("jobs.min_interval_seconds", &cur.Jobs.MinIntervalSeconds)
+	num("jobs.max_failures", &cur.Jobs.MaxFailures)
 	return cur, problems
 }
 

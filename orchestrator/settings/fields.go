@@ -44,6 +44,10 @@ var fields = []field{
 	duration{"scripts.notify_window", func(s *Settings) *time.Duration { return &s.Scripts.NotifyWindow }},
 	scalar[bool]{"memory.require_approval", func(s *Settings) *bool { return &s.Memory.RequireApproval }},
 	list{"egress_allow", func(s *Settings) *[]string { return &s.EgressAllow }},
+	// Scheduled jobs (issue 14).
+	scalar[string]{"jobs.time_zone", func(s *Settings) *string { return &s.Jobs.TimeZone }},
+	scalar[int]{"jobs.min_interval_seconds", func(s *Settings) *int { return &s.Jobs.MinIntervalSeconds }},
+	scalar[int]{"jobs.max_failures", func(s *Settings) *int { return &s.Jobs.MaxFailures }},
 }
 
 // Fields returns the dotted names of every setting, in document order: the

@@ -54,6 +54,8 @@ type Settings struct {
 	// EgressAllow lists hostnames, IP addresses and CIDRs the egress guard
 	// lets through even though they are private, loopback and so on.
 	EgressAllow []string `json:"egress_allow"`
+	// Jobs: scheduled jobs (issue 14).
+	Jobs Jobs `json:"jobs"`
 }
 
 // LLM selects and limits the LLM provider.
@@ -172,6 +174,7 @@ func FromConfig(c config.Config) Settings {
 		Scripts: Scripts{MaxPendingPerScript: DefaultMaxPendingPerScript, MaxPendingTotal: DefaultMaxPendingTotal,
 			NotifyWindow: DefaultNotifyWindow},
 		EgressAllow: slices.Clone(c.EgressAllow),
+		Jobs:        defaultJobs(),
 	}.Normalize()
 }
 

@@ -22,6 +22,7 @@ func TestFromConfigDefaults(t *testing.T) {
 		Workspace:   Workspace{MaxFiles: 2000},
 		Scripts:     Scripts{MaxPendingPerScript: 5, MaxPendingTotal: 50, NotifyWindow: 10 * time.Minute},
 		EgressAllow: []string{},
+		Jobs:        Jobs{MinIntervalSeconds: 60, MaxFailures: 5},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("FromConfig(Defaults) =\n%+v\nwant\n%+v", got, want)

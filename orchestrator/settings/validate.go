@@ -129,6 +129,7 @@ func (s Settings) Validate() error {
 	v.intRange("workspace.max_files", s.Workspace.MaxFiles, 1, MaxWorkspaceFiles)
 	v.scripts(s.Scripts)
 	v.egress(s.EgressAllow)
+	v.jobs(s.Jobs)
 	return v.err()
 }
 

@@ -40,6 +40,12 @@ type Result struct {
 	// Notice is a user-facing explanation set by the orchestrator itself
 	// (for example an exhausted budget); empty means "use a generic apology".
 	Notice string
+	// Capped is set when the task was stopped at its token or model-call
+	// cap (SetCapped); Tokens and LLMCalls are what it spent (AddTokens,
+	// CountLLMCall).
+	Capped   bool
+	Tokens   int
+	LLMCalls int
 }
 
 // Ticket is the submitter's handle on a task.
@@ -56,6 +62,8 @@ type entry struct {
 	notice    string
 	llmCalls  int
 	chatSends int
+	tokens    int
+	capped    bool
 }
 
 // Queue hands tasks to the worker. The zero value is not usable; call New.
@@ -310,6 +318,8 @@ func (q *Queue) finishLocked(e *entry, r Result) {
 	if r.Failed && r.Notice == "" {
 		r.Notice = e.notice
 	}
+	r.Capped = r.Capped || e.capped
+	r.Tokens, r.LLMCalls = e.tokens, min(e.llmCalls, max(e.task.MaxRounds, 0))
 	delete(q.inflight, e.task.ID)
 	e.done <- r
 }
@@ -325,4 +335,37 @@ func (q *Queue) CountChatSend(id string, max int) bool {
 	}
 	e.chatSends++
 	return e.chatSends <= max
+}
+
+// AddTokens adds n to the tokens an in-flight task has spent and returns
+// its total.
+func (q *Queue) AddTokens(id string, n int) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	e, ok := q.inflight[id]
+	if !ok {
+		return 0
+	}
+	e.tokens += n
+	return e.tokens
+}
+
+// Tokens returns the tokens an in-flight task has spent.
+func (q *Queue) Tokens(id string) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if e, ok := q.inflight[id]; ok {
+		return e.tokens
+	}
+	return 0
+}
+
+// SetCapped marks an in-flight task as stopped at its cap, with the
+// notice the user reads.
+func (q *Queue) SetCapped(id, notice string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if e, ok := q.inflight[id]; ok {
+		e.capped, e.notice = true, notice
+	}
 }
