@@ -44,10 +44,17 @@ type Tool struct {
 	InputSchema json.RawMessage
 }
 
-// Usage counts the tokens of one call.
+// Usage counts the tokens of one call. InputTokens is every input token,
+// cached or not; CacheReadTokens and CacheWriteTokens are the parts of it
+// the provider read from or wrote to its prompt cache (Anthropic's
+// cache_read_input_tokens and cache_creation_input_tokens; OpenAI's
+// prompt_tokens_details.cached_tokens is a cache read). Zero where the
+// provider does not report them.
 type Usage struct {
-	InputTokens  int
-	OutputTokens int
+	InputTokens      int
+	OutputTokens     int
+	CacheReadTokens  int
+	CacheWriteTokens int
 }
 
 // Response is the answer to one call: one assistant message.
