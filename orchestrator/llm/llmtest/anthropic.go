@@ -60,7 +60,7 @@ func parseAnthropic(body []byte, rec *RecordedRequest) error {
 	}
 	for i, m := range req.Messages {
 		for j, b := range rawList(m.Content) {
-			rec.addSegment(fmt.Sprintf("messages[%d].content[%d]", i, j), append(json.RawMessage(m.Role+":"), b...))
+			rec.addSegment(fmt.Sprintf("messages[%d].content[%d]", i, j), b)
 		}
 		msgs, err := antMessages(m.Role, m.Content)
 		if err != nil {
