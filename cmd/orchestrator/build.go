@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/netip"
 	"path/filepath"
 	"time"
@@ -185,8 +186,18 @@ func (a *app) refreshLLM(ctx context.Context, conf settings.LLM) error {
 	if err != nil {
 		return err
 	}
+	a.models.Gateway().SetPrices(llmPrices(conf.Prices))
 	return a.models.Apply(a.llmConfig(key, conf), llm.Budget{RequestsPerDay: conf.RequestsPerDay,
-		TokensPerDay: int(conf.TokensPerDay)})
+		TokensPerDay: int(conf.TokensPerDay), MoneyPerDay: int64(math.Round(conf.MoneyPerDay * llm.NanosPerUnit))})
+}
+
+// llmPrices is the settings' price table as the gateway takes it.
+func llmPrices(ps []settings.ModelPrice) llm.Prices {
+	out := make(llm.Prices, len(ps))
+	for _, p := range ps {
+		out[p.Model] = llm.Price{Input: p.Input, Output: p.Output, CacheRead: p.CacheRead, CacheWrite: p.CacheWrite}
+	}
+	return out
 }
 
 // llmConfig is the client configuration of key and conf.

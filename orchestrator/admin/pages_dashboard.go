@@ -45,6 +45,11 @@ type dashboardData struct {
 	Setup    bool // the model is not configured yet: point to the wizard
 	ReqClass string
 	TokClass string
+	// Usage is the cost section: today, this month, the chart of the
+	// last 30 days and the costliest conversations.
+	Usage      usageView
+	Chart      usageChart
+	MoneyClass string
 }
 
 func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
@@ -70,6 +75,11 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Setup = !d.LLM.Configured
+	if d.Usage, err = s.usageView(r); err != nil {
+		return err
+	}
+	d.Chart = newUsageChart(d.Usage.Days)
+	d.MoneyClass = usageClass(d.Usage.Today.CostNanos, d.Usage.MoneyPerDayNanos)
 	d.ReqClass, d.TokClass = usageClass(d.LLM.Requests, d.LLM.RequestsPerDay), usageClass(d.LLM.Tokens, d.LLM.TokensPerDay)
 	if s.DiscordStatus != nil {
 		ds := s.DiscordStatus()

@@ -108,6 +108,8 @@ func (s *Server) Handler() http.Handler {
 			r.Put("/settings", s.handle(s.apiSaveSettings))
 			r.Get("/audit", s.handle(s.apiListAudit))
 			r.Get("/audit/verify", s.handle(s.apiVerifyAudit))
+			// Cost and tokens (issue 16).
+			r.Get("/usage", s.handle(s.apiUsage))
 		})
 	})
 	return r

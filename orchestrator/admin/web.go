@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/airlockhq/airlock/internal/logref"
+	"github.com/airlockhq/airlock/orchestrator/llm"
+	"github.com/airlockhq/airlock/orchestrator/settings"
 )
 
 //go:embed templates static
@@ -37,10 +39,12 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"ago":   ago,
-	"join":  strings.Join,
-	"lines": lines,
-	"role":  roleClass,
+	"ago":    ago,
+	"join":   strings.Join,
+	"lines":  lines,
+	"role":   roleClass,
+	"money":  llm.FormatMoney,
+	"prices": settings.FormatPrices,
 }
 
 // ago renders how long ago t was, roughly.
