@@ -30,11 +30,11 @@ const (
 	maxModelBytes       = 200
 	// MaxPrice bounds a price per million tokens, and MaxMoneyPerDay the
 	// daily money budget: larger values are typing mistakes.
-	MaxPrice       = 10_000.0
-	MaxMoneyPerDay = 1_000_000.0
-	maxURLBytes         = 2048
-	minSnowflakeBytes   = 17
-	maxSnowflakeBytes   = 20
+	MaxPrice          = 10_000.0
+	MaxMoneyPerDay    = 1_000_000.0
+	maxURLBytes       = 2048
+	minSnowflakeBytes = 17
+	maxSnowflakeBytes = 20
 )
 
 // FieldError is one problem with one setting. Message is safe to show to
