@@ -18,6 +18,7 @@ import (
 	"github.com/airlockhq/airlock/internal/logref"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/settings"
+	"github.com/airlockhq/airlock/orchestrator/store"
 )
 
 //go:embed templates static
@@ -44,7 +45,17 @@ var funcs = template.FuncMap{
 	"lines":  lines,
 	"role":   roleClass,
 	"money":  llm.FormatMoney,
+	"cost":   costText,
 	"prices": settings.FormatPrices,
+}
+
+// costText renders the cost of t: "unknown" when none of its calls had a
+// price, else the known part.
+func costText(t store.UsageTotals) string {
+	if t.CostNanos == 0 && t.UnknownCostCalls > 0 {
+		return "unknown"
+	}
+	return llm.FormatMoney(t.CostNanos)
 }
 
 // ago renders how long ago t was, roughly.

@@ -276,3 +276,21 @@ func TestOpenAICachedTokensFromFake(t *testing.T) {
 		t.Error("cache_control sent to an OpenAI-compatible server")
 	}
 }
+
+func TestHostileUsageIsSane(t *testing.T) {
+	s := newFake(t)
+	c, _ := newTestClient(t, ProviderAnthropic, s)
+	s.Enqueue(llmtest.Reply{Text: "x", InputTokens: 10, OutputTokens: 2, CacheReadTokens: -5, CacheWriteTokens: 1 << 40})
+	resp, err := c.Complete(context.Background(), conversation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Anthropic adds cache counts to the input: 10 + 2⁴⁰ - 5.
+	u := resp.Usage
+	if u.CacheReadTokens != 0 || u.CacheWriteTokens > u.InputTokens || u.InputTokens < 0 {
+		t.Errorf("usage %+v", u)
+	}
+	if n, ok := sonnet.Cost(Usage{InputTokens: 1 << 62, CacheWriteTokens: 1 << 62}); !ok || n <= 0 {
+		t.Errorf("huge cost = %d, %v; want capped, positive", n, ok)
+	}
+}

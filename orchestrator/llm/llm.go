@@ -157,6 +157,7 @@ func (c *Client) complete(ctx context.Context, req Request, onText func(string))
 	if err != nil {
 		return Response{}, c.scrubErr(err)
 	}
+	resp.Usage = resp.Usage.sane()
 	c.logger.DebugContext(ctx, "llm call done", "provider", c.cfg.Provider, "model", c.cfg.Model,
 		"stream", onText != nil, "input_tokens", resp.Usage.InputTokens, "output_tokens", resp.Usage.OutputTokens,
 		"tool_calls", len(resp.Message.ToolCalls), "stop_reason", resp.StopReason,

@@ -63,3 +63,13 @@ type Response struct {
 	StopReason string
 	Usage      Usage
 }
+
+// sane returns u with negative counts (a broken or hostile server) made 0
+// and the cache counts capped to the input, so that recording it and
+// pricing it cannot fail or go negative.
+func (u Usage) sane() Usage {
+	u.InputTokens, u.OutputTokens = max(u.InputTokens, 0), max(u.OutputTokens, 0)
+	u.CacheReadTokens = min(max(u.CacheReadTokens, 0), u.InputTokens)
+	u.CacheWriteTokens = min(max(u.CacheWriteTokens, 0), u.InputTokens-u.CacheReadTokens)
+	return u
+}

@@ -42,7 +42,8 @@ func (p Price) Cost(u Usage) (nanos int64, known bool) {
 		// price per million tokens × tokens ÷ 10⁶ × 10⁹ nano-units
 		sum += *part.price * float64(part.tokens) * (NanosPerUnit / 1e6)
 	}
-	return int64(math.Round(sum)), true
+	// A cost that does not fit (absurd counts) is capped, not wrapped.
+	return int64(math.Min(math.Round(sum), math.MaxInt64/2)), true
 }
 
 // Cost returns what u cost with model, as Price.Cost; a model without an
