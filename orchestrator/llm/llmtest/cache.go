@@ -33,9 +33,12 @@ type segment struct {
 }
 
 // cacheState holds the prefix hashes requests have written, per provider.
+// It forgets everything past maxCacheEntries, as a real cache evicts.
 type cacheState map[string]bool
 
-// cacheUsage computes the cache read and write of rec (in tokens) and the
+const maxCacheEntries = 100_000
+
+// usage computes the cache read and write of rec (in tokens) and the
 // request's token total, and records what rec writes.
 func (c cacheState) usage(rec *RecordedRequest) (read, write, total int) {
 	total = len(rec.Body) / 4
@@ -51,6 +54,9 @@ func (c cacheState) usage(rec *RecordedRequest) (read, write, total int) {
 		hashes[i] = string(h[:])
 	}
 	total = max(total, sum)
+	if len(c) > maxCacheEntries {
+		clear(c)
+	}
 	last := len(segs) - 1
 	if rec.Provider == anthropic.name {
 		last = -1
