@@ -132,6 +132,10 @@ func TestSettingsPricesForm(t *testing.T) {
 	if got := e.settings.Get(); got.LLM.MoneyPerDay != before.LLM.MoneyPerDay || len(got.LLM.Prices) != 0 || got.LLM.Model != before.LLM.Model {
 		t.Fatalf("refused forms changed settings: %+v", got.LLM)
 	}
+	b.post("/settings", url.Values{"llm.model": {"claude"}})
+	if _, page := b.get("/settings"); !strings.Contains(page, `id="model-unpriced"`) {
+		t.Error("the settings page does not say the current model has no price")
+	}
 	c, loc, _ := b.post("/settings", url.Values{"llm.model": {"claude"}, "llm.money_per_day": {"2.50"},
 		"llm.prices": {"claude 3 15 0.30 3.75\nllama3.1 0 0 0 0\n"}})
 	if c != http.StatusSeeOther || loc != "/settings" {
@@ -142,7 +146,8 @@ func TestSettingsPricesForm(t *testing.T) {
 		t.Errorf("saved %+v", got)
 	}
 	_, page := b.get("/settings")
-	if !strings.Contains(page, "claude 3 15 0.3 3.75\nllama3.1 0 0 0 0") || !strings.Contains(page, `name="llm.money_per_day"`) {
+	if !strings.Contains(page, "claude 3 15 0.3 3.75\nllama3.1 0 0 0 0") || !strings.Contains(page, `name="llm.money_per_day"`) ||
+		strings.Contains(page, `id="model-unpriced"`) {
 		t.Error("the settings page does not show the saved prices")
 	}
 	// The JSON API names the field too.

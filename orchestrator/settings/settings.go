@@ -105,6 +105,13 @@ func cloneFloat(f *float64) *float64 {
 	return &v
 }
 
+// ModelPriced reports whether the current model has an input and an
+// output price, so that the cost of its calls can be known.
+func (l LLM) ModelPriced() bool {
+	p, ok := l.PriceOf(l.Model)
+	return ok && p.Input != nil && p.Output != nil
+}
+
 // PriceOf returns the entry of model, if the table has one.
 func (l LLM) PriceOf(model string) (ModelPrice, bool) {
 	for _, p := range l.Prices {
