@@ -18,10 +18,6 @@ type usageView struct {
 	store.UsageReport
 	// MoneyPerDayNanos is the daily money budget; 0: unlimited.
 	MoneyPerDayNanos int64 `json:"money_per_day_nanos"`
-	// TopJobs will list scheduled jobs by cost once jobs exist: a job's
-	// runs are attributed through their conversation ids
-	// (TopConversations' grouping). Always empty for now.
-	TopJobs []store.ConversationCost `json:"top_jobs"`
 }
 
 func (s *Server) usageView(r *http.Request) (usageView, error) {
@@ -29,7 +25,7 @@ func (s *Server) usageView(r *http.Request) (usageView, error) {
 	if err != nil {
 		return usageView{}, err
 	}
-	v := usageView{UsageReport: rep, TopJobs: []store.ConversationCost{}}
+	v := usageView{UsageReport: rep}
 	if s.LLM != nil {
 		v.MoneyPerDayNanos = s.LLM.Budget().MoneyPerDay
 	}

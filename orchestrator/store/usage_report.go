@@ -47,6 +47,19 @@ type UsageReport struct {
 	// ReportTop. A scheduled job's runs are attributed through their
 	// conversation.
 	TopConversations []ConversationCost `json:"top_conversations"`
+	// TopJobs are the scheduled jobs with the highest cost in the same
+	// window, at most ReportTop: a job's runs are tasks in the job's own
+	// conversation, so its usage is that conversation's. Empty while the
+	// database has no jobs table.
+	TopJobs []JobCost `json:"top_jobs"`
+}
+
+// JobCost is the usage of one scheduled job's conversation.
+type JobCost struct {
+	JobID          string `json:"job_id"`
+	Name           string `json:"name"`
+	ConversationID string `json:"conversation_id"`
+	UsageTotals
 }
 
 // Bounds of a UsageReport.
@@ -107,7 +120,55 @@ func (s *Store) UsageReport(ctx context.Context, now time.Time) (UsageReport, er
 	if r.TopConversations, err = s.topConversations(ctx, first); err != nil {
 		return UsageReport{}, err
 	}
+	if r.TopJobs, err = s.topJobs(ctx, first); err != nil {
+		return UsageReport{}, err
+	}
 	return r, nil
+}
+
+// conversationSums sums usage per conversation since ?, highest cost
+// first, then the most tokens; calls outside any conversation are left
+// out.
+const conversationSums = "SELECT conversation_id, COUNT(*) AS requests, SUM(input_tokens) AS input_tokens," +
+	" SUM(output_tokens) AS output_tokens, SUM(cache_read_tokens) AS cache_read_tokens," +
+	" SUM(cache_write_tokens) AS cache_write_tokens, COALESCE(SUM(cost_nanos), 0) AS cost_nanos," +
+	" COUNT(*) - COUNT(cost_nanos) AS unknown" +
+	" FROM usage WHERE created_at >= ? AND conversation_id != '' GROUP BY conversation_id"
+
+// topJobs returns the ReportTop jobs whose conversations cost the most
+// since first. The jobs table (scheduled jobs, issue 14) is looked up at
+// run time, so this works with or without it; its rows are read through
+// their conversation_id only.
+func (s *Store) topJobs(ctx context.Context, first time.Time) ([]JobCost, error) {
+	out := []JobCost{}
+	var n int
+	if err := s.reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").
+		Scan(&n); err != nil {
+		return nil, fmt.Errorf("store: top jobs by cost: %w", err)
+	}
+	if n == 0 {
+		return out, nil
+	}
+	rows, err := s.reader.QueryContext(ctx,
+		"SELECT j.id, j.name, u.conversation_id, u.requests, u.input_tokens, u.output_tokens, u.cache_read_tokens,"+
+			" u.cache_write_tokens, u.cost_nanos, u.unknown FROM ("+conversationSums+") AS u"+
+			" JOIN jobs j ON j.conversation_id = u.conversation_id"+
+			" ORDER BY u.cost_nanos DESC, u.input_tokens + u.output_tokens DESC, j.id LIMIT ?", toDB(first), ReportTop)
+	if err != nil {
+		return nil, fmt.Errorf("store: top jobs by cost: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var j JobCost
+		if err := rows.Scan(append([]any{&j.JobID, &j.Name, &j.ConversationID}, j.dest()...)...); err != nil {
+			return nil, fmt.Errorf("store: top jobs by cost: %w", err)
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: top jobs by cost: %w", err)
+	}
+	return out, nil
 }
 
 // usageDays sums usage per UTC day since first, keyed by days since the
@@ -136,17 +197,12 @@ func (s *Store) usageDays(ctx context.Context, first time.Time) (map[int64]Usage
 
 // topConversations returns the ReportTop conversations with the highest
 // cost since first (then the most tokens). Calls outside any conversation
-// are left out. The grouping is by conversation id, so a later table
-// (scheduled jobs) can name a job's conversation by joining on it.
+// are left out.
 func (s *Store) topConversations(ctx context.Context, first time.Time) ([]ConversationCost, error) {
 	rows, err := s.reader.QueryContext(ctx,
 		"SELECT u.conversation_id, COALESCE(c.title, ''), COALESCE(c.source, ''), u.requests, u.input_tokens,"+
 			" u.output_tokens, u.cache_read_tokens, u.cache_write_tokens, u.cost_nanos, u.unknown"+
-			" FROM (SELECT conversation_id, COUNT(*) AS requests, SUM(input_tokens) AS input_tokens,"+
-			"  SUM(output_tokens) AS output_tokens, SUM(cache_read_tokens) AS cache_read_tokens,"+
-			"  SUM(cache_write_tokens) AS cache_write_tokens, COALESCE(SUM(cost_nanos), 0) AS cost_nanos,"+
-			"  COUNT(*) - COUNT(cost_nanos) AS unknown"+
-			"  FROM usage WHERE created_at >= ? AND conversation_id != '' GROUP BY conversation_id"+
+			" FROM ("+conversationSums+
 			"  ORDER BY cost_nanos DESC, input_tokens + output_tokens DESC, conversation_id LIMIT ?) AS u"+
 			" LEFT JOIN conversations c ON c.id = u.conversation_id"+
 			" ORDER BY u.cost_nanos DESC, u.input_tokens + u.output_tokens DESC, u.conversation_id",

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"strings"
 	"testing"
 	"time"
 )
@@ -99,5 +101,93 @@ func TestUsageReportTopIsCapped(t *testing.T) {
 	}
 	if len(r.TopConversations) != ReportTop || r.TopConversations[0].ConversationID != ids[len(ids)-1] {
 		t.Errorf("top: %d entries, first %+v", len(r.TopConversations), r.TopConversations[0])
+	}
+}
+
+// TestUsageReportTopJobs: once a jobs table exists (scheduled jobs,
+// issue 14), a job's cost is its conversation's. Without the table the
+// list is empty; the test makes a minimal one, or fills the real one's
+// required columns with zero values if a migration already made it.
+func TestUsageReportTopJobs(t *testing.T) {
+	s, clk, path := newTestStore(t)
+	ctx := context.Background()
+	r, err := s.UsageReport(ctx, clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobsTable := false
+	if err := s.reader.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM sqlite_master WHERE name = 'jobs'").Scan(&jobsTable); err != nil {
+		t.Fatal(err)
+	}
+	if !jobsTable && (r.TopJobs == nil || len(r.TopJobs) != 0) {
+		t.Fatalf("without a jobs table: %+v", r.TopJobs)
+	}
+	jobConv, chat := mustConversation(t, s), mustConversation(t, s)
+	db := rawDB(t, path)
+	if !jobsTable {
+		if _, err := db.Exec("CREATE TABLE jobs (id TEXT PRIMARY KEY, name TEXT NOT NULL, conversation_id TEXT NOT NULL)"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	insertJob(t, db, "j_1", "morning digest", jobConv.ID)
+	insertJob(t, db, "j_2", "idle job", mustConversation(t, s).ID)
+	for _, c := range []LLMCall{
+		{ConversationID: jobConv.ID, InputTokens: 100, OutputTokens: 10, CostNanos: cost(500)},
+		{ConversationID: jobConv.ID, InputTokens: 100, OutputTokens: 10},
+		{ConversationID: chat.ID, InputTokens: 100, OutputTokens: 10, CostNanos: cost(9000)},
+	} {
+		if err := s.RecordLLMCall(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, err = s.UsageReport(ctx, clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.TopJobs) != 1 {
+		t.Fatalf("top jobs %+v", r.TopJobs)
+	}
+	j := r.TopJobs[0]
+	if j.JobID != "j_1" || j.Name != "morning digest" || j.ConversationID != jobConv.ID || j.Requests != 2 ||
+		j.CostNanos != 500 || j.UnknownCostCalls != 1 {
+		t.Errorf("top job %+v", j)
+	}
+}
+
+// insertJob adds a job row, giving every other required column of the
+// table a zero value of its declared type.
+func insertJob(t *testing.T, db *sql.DB, id, name, conv string) {
+	t.Helper()
+	rows, err := db.Query("SELECT name, type, \"notnull\", dflt_value IS NOT NULL FROM pragma_table_info('jobs')")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cols, args := []string{}, []any{}
+	for rows.Next() {
+		var col, typ string
+		var notNull, hasDefault bool
+		if err := rows.Scan(&col, &typ, &notNull, &hasDefault); err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		switch {
+		case col == "id":
+			v = id
+		case col == "name":
+			v = name
+		case col == "conversation_id":
+			v = conv
+		case !notNull || hasDefault:
+			continue
+		case strings.Contains(strings.ToUpper(typ), "INT"):
+			v = 0
+		default:
+			v = ""
+		}
+		cols, args = append(cols, col), append(args, v)
+	}
+	rows.Close()
+	q := "INSERT INTO jobs (" + strings.Join(cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")"
+	if _, err := db.Exec(q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
 	}
 }
