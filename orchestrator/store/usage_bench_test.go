@@ -19,7 +19,7 @@ func BenchmarkUsageReport(b *testing.B) {
 	const n = 100_000
 	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
 		for i := range n {
-			s.now = func() time.Time { return now.Add(-time.Duration(i) * 60 * 24 * time.Hour / n) }
+			s.now = func() time.Time { return now.Add(-time.Duration(i) * (60 * 24 * time.Hour / n)) }
 			c := LLMCall{ConversationID: fmt.Sprintf("c_%04d", i%2000), TaskID: "t", Provider: "anthropic", Model: "m",
 				InputTokens: 3000, OutputTokens: 200, CacheReadTokens: 2500}
 			if i%10 != 0 {
