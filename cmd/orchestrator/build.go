@@ -203,7 +203,8 @@ func llmPrices(ps []settings.ModelPrice) llm.Prices {
 // llmConfig is the client configuration of key and conf.
 func (a *app) llmConfig(key string, conf settings.LLM) llm.Config {
 	return llm.Config{Provider: conf.Provider, BaseURL: conf.BaseURL, Model: conf.Model, APIKey: key,
-		MaxTokens: conf.MaxTokens, Timeout: a.cfg.LLM.Timeout, MaxRetries: a.cfg.LLM.MaxRetries}
+		MaxTokens: conf.MaxTokens, Timeout: a.cfg.LLM.Timeout, MaxRetries: a.cfg.LLM.MaxRetries,
+		NoPromptCache: !conf.PromptCache}
 }
 
 // testLLM tries conf with key (empty: the current key), for the settings

@@ -104,6 +104,9 @@ func settingsForm(r *http.Request, cur settings.Settings) (settings.Settings, ma
 			cur.LLM.Prices = ps
 		}
 	}
+	if v, ok := r.PostForm["llm.prompt_cache"]; ok { // a hidden "off" precedes the checkbox
+		cur.LLM.PromptCache = slices.Contains(v, "on")
+	}
 	if v, ok := r.PostForm["llm.money_per_day"]; ok {
 		t := strings.TrimPrefix(strings.TrimSpace(v[0]), "$")
 		if t == "" {

@@ -142,6 +142,12 @@ func TestSettingsPricesForm(t *testing.T) {
 		t.Fatalf("good prices: %d %s", c, loc)
 	}
 	got := e.settings.Get().LLM
+	if !got.PromptCache {
+		t.Error("a form without the prompt cache checkbox turned it off")
+	}
+	if c, _, _ := b.post("/settings", url.Values{"llm.prompt_cache": {"off"}}); c != http.StatusSeeOther || e.settings.Get().LLM.PromptCache {
+		t.Errorf("turning prompt caching off: %d", c)
+	}
 	if p, ok := got.PriceOf("claude"); !ok || *p.CacheRead != 0.30 || got.MoneyPerDay != 2.5 || len(got.Prices) != 2 {
 		t.Errorf("saved %+v", got)
 	}

@@ -30,6 +30,7 @@ var fields = []field{
 	scalar[int64]{"llm.tokens_per_day", func(s *Settings) *int64 { return &s.LLM.TokensPerDay }},
 	prices{"llm.prices", func(s *Settings) *[]ModelPrice { return &s.LLM.Prices }},
 	scalar[float64]{"llm.money_per_day", func(s *Settings) *float64 { return &s.LLM.MoneyPerDay }},
+	scalar[bool]{"llm.prompt_cache", func(s *Settings) *bool { return &s.LLM.PromptCache }},
 	scalar[int]{"agent.max_rounds", func(s *Settings) *int { return &s.Agent.MaxRounds }},
 	duration{"agent.task_timeout", func(s *Settings) *time.Duration { return &s.Agent.TaskTimeout }},
 	scalar[int]{"agent.history_tokens", func(s *Settings) *int { return &s.Agent.HistoryTokens }},

@@ -71,6 +71,10 @@ type LLM struct {
 	// without a price count as nothing toward it, so it needs a price for
 	// the current model.
 	MoneyPerDay float64 `json:"money_per_day"`
+	// PromptCache sends Anthropic's cache_control breakpoints (on by
+	// default); turn it off for an Anthropic-compatible server that
+	// refuses them.
+	PromptCache bool `json:"prompt_cache"`
 }
 
 // ModelPrice is what one million tokens of a model cost. A nil price is
@@ -210,6 +214,7 @@ func FromConfig(c config.Config) Settings {
 			MaxTokens:      c.LLM.MaxTokens,
 			RequestsPerDay: c.LLM.RequestsPerDay,
 			TokensPerDay:   c.LLM.TokensPerDay,
+			PromptCache:    true,
 		},
 		Agent: Agent{MaxRounds: c.Agent.MaxRounds, TaskTimeout: c.Agent.TaskTimeout,
 			HistoryTokens: DefaultHistoryTokens},
