@@ -187,8 +187,13 @@ func (a *app) refreshLLM(ctx context.Context, conf settings.LLM) error {
 		return err
 	}
 	a.models.Gateway().SetPrices(llmPrices(conf.Prices))
-	return a.models.Apply(a.llmConfig(key, conf), llm.Budget{RequestsPerDay: conf.RequestsPerDay,
-		TokensPerDay: int(conf.TokensPerDay), MoneyPerDay: int64(math.Round(conf.MoneyPerDay * llm.NanosPerUnit))})
+	return a.models.Apply(a.llmConfig(key, conf), llmBudget(conf))
+}
+
+// llmBudget is the gateway's budget of conf; money in nano-units.
+func llmBudget(conf settings.LLM) llm.Budget {
+	return llm.Budget{RequestsPerDay: conf.RequestsPerDay, TokensPerDay: int(conf.TokensPerDay),
+		MoneyPerDay: int64(math.Round(conf.MoneyPerDay * llm.NanosPerUnit))}
 }
 
 // llmPrices is the settings' price table as the gateway takes it.
