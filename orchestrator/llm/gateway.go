@@ -76,6 +76,7 @@ func (g *Gateway) SetBudget(b Budget) {
 }
 
 // SetPrices replaces the price table (model name to price); Cost uses it.
+// The gateway keeps p: the caller must not change it afterwards.
 func (g *Gateway) SetPrices(p Prices) {
 	g.mu.Lock()
 	defer g.mu.Unlock()

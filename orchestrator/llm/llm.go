@@ -3,8 +3,10 @@
 // Request into an Anthropic Messages or OpenAI Chat Completions
 // call, whole (Complete) or streamed as server-sent events with the text
 // passed on as it arrives (CompleteStream), retries transient failures
-// with backoff, and enforces daily request and token budgets (Gateway). It knows nothing about MCP or storage:
-// recording usage is the caller's job.
+// with backoff, and enforces daily request, token and money budgets (Gateway). It knows nothing about MCP or storage:
+// recording usage is the caller's job. Anthropic requests carry prompt
+// cache breakpoints (markCache); usage reports cache reads and writes, and
+// a price table (Price, Prices) turns usage into cost.
 //
 // Invariants:
 //   - The API key is sent only in the provider's auth header. It never
