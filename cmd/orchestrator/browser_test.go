@@ -466,6 +466,8 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if got := b.text(`textarea[name="llm.prices"]`); !strings.Contains(got, "claude-sonnet-4-5 3 15 0.3 3.75") {
 		b.fatalf("saved prices shown as %q", got)
 	}
+	b.do("scroll to the prices", chromedp.ScrollIntoView(chromedp.CSS(`#prices`)))
+	b.shot("settings-prices.png", false, "")
 
 	// On a phone no page scrolls sideways as a whole (wide tables scroll
 	// inside their own box).
