@@ -94,7 +94,7 @@ func newUsageChart(days []store.UsageDay) usageChart {
 	for i, d := range days {
 		h := 0
 		if v := val(d); v > 0 && peak > 0 {
-			h = max(1, int(v*chartHeight/peak))
+			h = max(1, int(float64(v)/float64(peak)*chartHeight))
 		}
 		c.Bars = append(c.Bars, usageBar{X: i*chartSlot + (chartSlot-chartBar)/2, Y: c.Base - h, W: chartBar, H: h,
 			Label: fmt.Sprintf("%s: %s, %d tokens, %d calls", d.Day, llm.FormatMoney(d.CostNanos), d.Tokens(), d.Requests),

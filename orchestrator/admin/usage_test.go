@@ -166,3 +166,30 @@ func TestSettingsPricesForm(t *testing.T) {
 		t.Errorf("API bad price: %d %+v", c, bad)
 	}
 }
+
+func TestUsageChart(t *testing.T) {
+	day := func(d string, cost, in int64) store.UsageDay {
+		return store.UsageDay{Day: d, UsageTotals: store.UsageTotals{CostNanos: cost, InputTokens: in, Requests: 1}}
+	}
+	c := newUsageChart([]store.UsageDay{day("2026-03-01", 0, 0), day("2026-03-02", 2*llm.NanosPerUnit, 10),
+		day("2026-03-03", llm.NanosPerUnit, 10), day("2026-03-04", 1, 10)})
+	if c.Metric != "cost" || c.Peak != "2.00" || c.First != "2026-03-01" || c.Last != "2026-03-04" || c.W != 4*chartSlot {
+		t.Fatalf("chart %+v", c)
+	}
+	// Heights are proportional; a tiny non-zero day still shows; bars
+	// stand on the baseline; only the last is today's.
+	for i, want := range []int{0, chartHeight, chartHeight / 2, 1} {
+		b := c.Bars[i]
+		if b.H != want || b.Y+b.H != c.Base || b.Today != (i == 3) {
+			t.Errorf("bar %d = %+v, want height %d", i, b, want)
+		}
+	}
+	// Without any cost, tokens are drawn.
+	c = newUsageChart([]store.UsageDay{day("2026-03-01", 0, 300), day("2026-03-02", 0, 100)})
+	if c.Metric != "tokens" || c.Bars[0].H != chartHeight || c.Bars[1].H != chartHeight/3 {
+		t.Errorf("tokens chart %+v", c)
+	}
+	if c := newUsageChart(nil); len(c.Bars) != 0 || c.Peak != "0 tokens" {
+		t.Errorf("empty chart %+v", c)
+	}
+}
