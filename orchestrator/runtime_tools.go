@@ -175,8 +175,13 @@ func (c *Core) callLLM(ctx context.Context, task tools.Task, pid int, args tools
 	}
 	c.redactCalls(resp.Message.ToolCalls)
 	c.queue.AddTokens(task.ID, resp.Usage.InputTokens+resp.Usage.OutputTokens)
+	model := c.llm.Model()
 	rec := store.LLMCall{ConversationID: task.ConversationID, TaskID: task.ID, Provider: c.llm.Provider(),
-		Model: c.llm.Model(), InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens}
+		Model: model, InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens,
+		CacheReadTokens: resp.Usage.CacheReadTokens, CacheWriteTokens: resp.Usage.CacheWriteTokens}
+	if nanos, known := c.llm.Cost(model, llm.Usage(resp.Usage)); known {
+		rec.CostNanos = &nanos
+	}
 	if len(resp.Message.ToolCalls) > 0 {
 		rec.Message = &store.Message{ConversationID: task.ConversationID, TaskID: task.ID,
 			Role: tools.RoleAssistant, Content: c.redact(resp.Message.Content), ToolCalls: storeCalls(resp.Message.ToolCalls)}

@@ -508,6 +508,39 @@ func TestBrowserEndToEnd(t *testing.T) {
 		b.fatalf("the job's review: %q", got)
 	}
 	b.shot("job.png", false, "")
+	// Cost and tokens (issue 16): the dashboard draws the last 30 days as
+	// an inline SVG chart (no script; the CSP is unchanged, and any
+	// violation would be in pageProblems), with today's bar drawn from the
+	// calls above, and lists the conversations by cost. Prices are set on
+	// the settings page.
+	b.do("open the dashboard for usage", chromedp.Navigate(s.base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#usage-chart`)))
+	bars, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`Array.from(document.querySelectorAll(
+		"#usage-chart rect.bar")).map((r) => r.getBBox().height)`))
+	if err != nil || len(bars) != 30 || bars[29] <= 0 {
+		b.fatalf("usage chart bars %v (%v): want 30, today's drawn", bars, err)
+	}
+	if got := b.text("#usage-top tbody"); !strings.Contains(got, "Please greet Ada") && !strings.Contains(got, "Write me a script") {
+		b.fatalf("the costliest conversations do not list the chats: %q", got)
+	}
+	b.do("scroll to the chart", chromedp.ScrollIntoView(chromedp.CSS(`#usage`)))
+	b.shot("dashboard-usage.png", false, "")
+	b.do("open the settings for prices", chromedp.Navigate(s.base+"/settings"),
+		chromedp.WaitVisible(chromedp.CSS(`textarea[name="llm.prices"]`)),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="llm.prices"]`), "claude-sonnet-4-5 3 15 oops 3.75"),
+		chromedp.Click(chromedp.CSS(`form[action="/settings"] button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#prices [role="alert"]`)))
+	if got := b.text("#prices"); !strings.Contains(got, `cache_read: "oops" is not a number`) {
+		b.fatalf("a bad price's error does not name the column: %q", got)
+	}
+	b.do("fix the price", chromedp.SetValue(chromedp.CSS(`textarea[name="llm.prices"]`), "claude-sonnet-4-5 3 15 0.30 3.75"),
+		chromedp.Click(chromedp.CSS(`form[action="/settings"] button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`main p.flash`)))
+	if got := b.text(`textarea[name="llm.prices"]`); !strings.Contains(got, "claude-sonnet-4-5 3 15 0.3 3.75") {
+		b.fatalf("saved prices shown as %q", got)
+	}
+	b.do("scroll to the prices", chromedp.ScrollIntoView(chromedp.CSS(`#prices`)))
+	b.shot("settings-prices.png", false, "")
 
 	// On a phone no page scrolls sideways as a whole (wide tables scroll
 	// inside their own box).

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/netip"
 	"path/filepath"
 	"time"
@@ -200,14 +201,30 @@ func (a *app) refreshLLM(ctx context.Context, conf settings.LLM) error {
 	if err != nil {
 		return err
 	}
-	return a.models.Apply(a.llmConfig(key, conf), llm.Budget{RequestsPerDay: conf.RequestsPerDay,
-		TokensPerDay: int(conf.TokensPerDay)})
+	a.models.Gateway().SetPrices(llmPrices(conf.Prices))
+	return a.models.Apply(a.llmConfig(key, conf), llmBudget(conf))
+}
+
+// llmBudget is the gateway's budget of conf; money in nano-units.
+func llmBudget(conf settings.LLM) llm.Budget {
+	return llm.Budget{RequestsPerDay: conf.RequestsPerDay, TokensPerDay: int(conf.TokensPerDay),
+		MoneyPerDay: int64(math.Round(conf.MoneyPerDay * llm.NanosPerUnit))}
+}
+
+// llmPrices is the settings' price table as the gateway takes it.
+func llmPrices(ps []settings.ModelPrice) llm.Prices {
+	out := make(llm.Prices, len(ps))
+	for _, p := range ps {
+		out[p.Model] = llm.Price{Input: p.Input, Output: p.Output, CacheRead: p.CacheRead, CacheWrite: p.CacheWrite}
+	}
+	return out
 }
 
 // llmConfig is the client configuration of key and conf.
 func (a *app) llmConfig(key string, conf settings.LLM) llm.Config {
 	return llm.Config{Provider: conf.Provider, BaseURL: conf.BaseURL, Model: conf.Model, APIKey: key,
-		MaxTokens: conf.MaxTokens, Timeout: a.cfg.LLM.Timeout, MaxRetries: a.cfg.LLM.MaxRetries}
+		MaxTokens: conf.MaxTokens, Timeout: a.cfg.LLM.Timeout, MaxRetries: a.cfg.LLM.MaxRetries,
+		NoPromptCache: !conf.PromptCache}
 }
 
 // testLLM tries conf with key (empty: the current key), for the settings

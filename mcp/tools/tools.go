@@ -94,8 +94,12 @@ type ToolDef struct {
 
 // Usage counts the tokens of one LLM call.
 type Usage struct {
-	InputTokens  int `json:"input_tokens"`
+	InputTokens  int `json:"input_tokens"` // all input tokens, cached ones included
 	OutputTokens int `json:"output_tokens"`
+	// The parts of InputTokens read from and written to the provider's
+	// prompt cache, where it reports them.
+	CacheReadTokens  int `json:"cache_read_tokens,omitempty"`
+	CacheWriteTokens int `json:"cache_write_tokens,omitempty"`
 }
 
 // The default bounds of a task, where the configuration sets none: the

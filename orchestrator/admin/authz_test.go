@@ -165,7 +165,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /memory/pending/{id}/reject", "PUT /api/v1/memory/{id}", "POST /api/v1/memory/{id}/pin",
 		"GET /api/v1/memory/versions", "GET /api/v1/memory/versions/{id}", "GET /api/v1/memory/versions/{id}/diff",
 		"POST /api/v1/memory/versions/{id}/restore", "GET /api/v1/memory/pending",
-		"POST /api/v1/memory/pending/{id}/approve", "POST /api/v1/memory/pending/{id}/reject"} {
+		"POST /api/v1/memory/pending/{id}/approve", "POST /api/v1/memory/pending/{id}/reject",
+		"GET /api/v1/usage", // issue 16: cost and tokens
+	} {
 		if !walked[want] {
 			t.Errorf("route %s is not in the router", want)
 		}

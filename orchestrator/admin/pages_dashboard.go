@@ -48,6 +48,11 @@ type dashboardData struct {
 	TokClass string
 	// MCPServers are the external MCP servers and their state (issue 15).
 	MCPServers []integration.ServerView
+	// Usage is the cost section: today, this month, the chart of the
+	// last 30 days and the costliest conversations.
+	Usage      usageView
+	Chart      usageChart
+	MoneyClass string
 }
 
 func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
@@ -73,6 +78,11 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.Setup = !d.LLM.Configured
+	if d.Usage, err = s.usageView(r); err != nil {
+		return err
+	}
+	d.Chart = newUsageChart(d.Usage.Days)
+	d.MoneyClass = usageClass(d.Usage.Today.CostNanos, d.Usage.MoneyPerDayNanos)
 	d.ReqClass, d.TokClass = usageClass(d.LLM.Requests, d.LLM.RequestsPerDay), usageClass(d.LLM.Tokens, d.LLM.TokensPerDay)
 	if s.DiscordStatus != nil {
 		ds := s.DiscordStatus()

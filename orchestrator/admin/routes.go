@@ -155,6 +155,8 @@ func (s *Server) Handler() http.Handler {
 			r.Post("/jobs/{id}/{action}", s.handle(s.apiJobAction))
 			r.Get("/audit", s.handle(s.apiListAudit))
 			r.Get("/audit/verify", s.handle(s.apiVerifyAudit))
+			// Cost and tokens (issue 16).
+			r.Get("/usage", s.handle(s.apiUsage))
 		})
 	})
 	return r

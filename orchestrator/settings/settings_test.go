@@ -15,7 +15,8 @@ import (
 func TestFromConfigDefaults(t *testing.T) {
 	got := FromConfig(config.Defaults(false))
 	want := Settings{
-		LLM:   LLM{Provider: "openai", MaxTokens: 4096, RequestsPerDay: 2000, TokensPerDay: 5_000_000},
+		LLM: LLM{Provider: "openai", MaxTokens: 4096, RequestsPerDay: 2000, TokensPerDay: 5_000_000,
+			Prices: []ModelPrice{}, PromptCache: true},
 		Agent: Agent{MaxRounds: 8, TaskTimeout: 3 * time.Minute, HistoryTokens: 8000},
 		Discord: Discord{AllowedUsers: []string{}, AllowedChannels: []string{}, Admins: []string{}, RateLimitPerMinute: 10,
 			MaxMessagesPerReply: 5, LinkPreviewHosts: []string{}},

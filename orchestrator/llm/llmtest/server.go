@@ -50,6 +50,7 @@ type Server struct {
 	requests   []RecordedRequest
 	responder  func(RecordedRequest) (Reply, bool)
 	chunkDelay time.Duration
+	cache      cacheState
 
 	hs  *http.Server
 	url string
@@ -58,7 +59,7 @@ type Server struct {
 // NewHandler returns a Server that is not listening anywhere: serve it with
 // your own http.Server. URL returns "" for such a server.
 func NewHandler() *Server {
-	s := &Server{mux: http.NewServeMux()}
+	s := &Server{mux: http.NewServeMux(), cache: cacheState{}}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.mux.HandleFunc("POST /v1/chat/completions", s.serveLLM(openAI))
 	s.mux.HandleFunc("POST /v1/messages", s.serveLLM(anthropic))
@@ -125,12 +126,13 @@ func (s *Server) Requests() []RecordedRequest {
 	return out
 }
 
-// Reset drops queued replies, recorded requests, the responder and the
-// chunk delay.
+// Reset drops queued replies, recorded requests, the responder, the
+// chunk delay and the simulated prompt cache.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.queue, s.requests, s.responder, s.chunkDelay = nil, nil, nil, 0
+	s.cache = cacheState{}
 }
 
 // record stores rec and returns its zero-based sequence number.
