@@ -29,17 +29,18 @@ import (
 // credentials, Origin/Referer, Host, path, body cap), never instead of them.
 
 // fastPeek is what fastToolCall decodes to decide: one pass over the body,
-// mirroring the fields mcp-go's streamable server looks at.
+// mirroring the fields mcp-go's streamable server looks at. A body that
+// mentions "_meta" anywhere is left to mcp-go, which decides from it
+// whether the request belongs to protocol version 2026-07-28.
 type fastPeek struct {
 	JSONRPC string          `json:"jsonrpc"`
 	ID      json.RawMessage `json:"id"`
 	Method  string          `json:"method"`
 	Result  json.RawMessage `json:"result"`
 	Error   json.RawMessage `json:"error"`
-	Params  struct {
-		Meta *mcp.Meta `json:"_meta"`
-	} `json:"params"`
 }
+
+var metaKey = []byte(`"_meta"`)
 
 // fastToolCall answers r if it is a tools/call it can serve directly and
 // reports whether it did. If it did not, r.Body still holds the whole body
@@ -61,11 +62,13 @@ func (s *Server) fastToolCall(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	if bytes.Contains(body, metaKey) {
+		return false
+	}
 	var peek fastPeek
 	if json.Unmarshal(body, &peek) != nil || peek.JSONRPC != mcp.JSONRPC_VERSION ||
 		peek.Method != string(mcp.MethodToolsCall) || !isRequestID(peek.ID) ||
-		peek.Result != nil || peek.Error != nil ||
-		mcp.IsModernProtocol(peek.Params.Meta.ProtocolVersion()) {
+		peek.Result != nil || peek.Error != nil {
 		return false
 	}
 	resp := s.mcp.HandleMessage(r.Context(), body)

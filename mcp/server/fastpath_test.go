@@ -58,6 +58,7 @@ func TestFastToolCallMatchesStreamable(t *testing.T) {
 		"unknown":    `{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"nope"}}`,
 		"bad params": `{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":["echo"]}}`,
 		"counted":    `{"jsonrpc":"2.0","id":13,"method":"tools/call","params":{"name":"count","arguments":{"text":"x"}}}`,
+		"meta":       `{"jsonrpc":"2.0","id":14,"method":"tools/call","params":{"name":"echo","_meta":{"progressToken":1},"arguments":{"text":"_meta"}}}`,
 	}
 	for name, body := range bodies {
 		fastStatus, fastType, fast := postMCP(t, path, body,
