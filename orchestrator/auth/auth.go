@@ -67,6 +67,16 @@ const (
 // 64 MiB, and a flood of logins must not exhaust memory.
 const maxHashers = 2
 
+// maxLoginsQueued bounds the unknown-device logins waiting for a hashing
+// slot: beyond it a login is refused at once with ErrBusy (429, retry in
+// busyRetry) instead of holding its connection. Known-device logins,
+// setup and password changes always queue, so a flood cannot lock the
+// admin's own devices out.
+const (
+	maxLoginsQueued = 8
+	busyRetry       = time.Second
+)
+
 // After each hash the Service reclaims its memory before the next hash may
 // start (issue 13, item 3): Go would otherwise keep the finished hash's
 // 64 MiB as garbage until the heap doubled, and return it to the OS only
@@ -175,9 +185,10 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// verify runs the hasher's Verify, at most maxHashers at a time.
-func (s *Service) verify(ctx context.Context, password, encoded string) (bool, error) {
-	if err := s.acquire(ctx); err != nil {
+// verify runs the hasher's Verify, at most maxHashers at a time. With
+// bounded, it is refused with ErrBusy when maxLoginsQueued others wait.
+func (s *Service) verify(ctx context.Context, password, encoded string, bounded bool) (bool, error) {
+	if err := s.acquire(ctx, bounded); err != nil {
 		return false, err
 	}
 	defer s.release()
@@ -186,7 +197,7 @@ func (s *Service) verify(ctx context.Context, password, encoded string) (bool, e
 
 // hash runs the hasher's Hash, at most maxHashers at a time.
 func (s *Service) hash(ctx context.Context, password string) (string, error) {
-	if err := s.acquire(ctx); err != nil {
+	if err := s.acquire(ctx, false); err != nil {
 		return "", err
 	}
 	defer s.release()
@@ -197,9 +208,14 @@ func (s *Service) hash(ctx context.Context, password string) (string, error) {
 	return h, nil
 }
 
-// acquire takes a hashing slot, waiting until ctx ends.
-func (s *Service) acquire(ctx context.Context) error {
+// acquire takes a hashing slot, waiting until ctx ends. With bounded, it
+// refuses at once when maxLoginsQueued are already waiting.
+func (s *Service) acquire(ctx context.Context, bounded bool) error {
 	s.hashMu.Lock()
+	if bounded && s.hashing >= maxHashers+maxLoginsQueued {
+		s.hashMu.Unlock()
+		return &LimitError{Err: ErrBusy, RetryAfter: busyRetry}
+	}
 	s.hashing++
 	s.hashMu.Unlock()
 	select {

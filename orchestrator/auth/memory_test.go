@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -63,7 +66,7 @@ func TestHashingMemoryReturned(t *testing.T) {
 	errs := make(chan error, logins)
 	for range logins {
 		wg.Go(func() {
-			ok, err := e.svc.verify(context.Background(), goodPassword, encoded)
+			ok, err := e.svc.verify(context.Background(), goodPassword, encoded, false)
 			if err == nil && !ok {
 				t.Error("the right password did not verify")
 			}
@@ -100,3 +103,93 @@ func TestHashingMemoryReturned(t *testing.T) {
 }
 
 func mb(n int64) float64 { return float64(n) / 1e6 }
+
+// gateHasher is a hasher whose Verify waits for the gate to open once
+// gated is set; it counts the verifications waiting.
+type gateHasher struct {
+	inner   Argon2id
+	gated   atomic.Bool
+	gate    chan struct{}
+	waiting atomic.Int64
+}
+
+func (h *gateHasher) Hash(pw string) (string, error) { return h.inner.Hash(pw) }
+
+func (h *gateHasher) Verify(pw, encoded string) (bool, error) {
+	if h.gated.Load() {
+		h.waiting.Add(1)
+		<-h.gate
+	}
+	return h.inner.Verify(pw, encoded)
+}
+
+// TestLoginFloodIsRefusedNotQueued: with maxHashers logins hashing and
+// maxLoginsQueued more waiting, another login from an unknown device is
+// refused at once with ErrBusy (a LimitError, 429 for the admin UI), and
+// audited as such; the admin's known device still queues and signs in.
+func TestLoginFloodIsRefusedNotQueued(t *testing.T) {
+	e := newEnv(t)
+	e.withAdmin(t)
+	first, err := e.signIn(goodPassword, "192.0.2.1", "")
+	if err != nil || first.Device == "" {
+		t.Fatalf("first sign-in: %+v %v", first, err)
+	}
+	h := &gateHasher{inner: Argon2id{Params: cheapParams}, gate: make(chan struct{})}
+	e.svc.hasher = h
+	h.gated.Store(true)
+
+	ctx := context.Background()
+	const flood = maxHashers + maxLoginsQueued
+	var wg sync.WaitGroup
+	for i := range flood {
+		wg.Go(func() {
+			_, err := e.svc.SignIn(ctx, LoginRequest{Username: fmt.Sprintf("nobody%d", i), Password: "x",
+				IP: fmt.Sprintf("203.0.113.%d", i), Type: TypeSession})
+			if !errors.Is(err, ErrInvalidCredentials) {
+				t.Errorf("flooding login %d: %v, want it checked and refused as invalid", i, err)
+			}
+		})
+	}
+	// Wait until all of them hold or wait for a slot.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		e.svc.hashMu.Lock()
+		n := e.svc.hashing
+		e.svc.hashMu.Unlock()
+		if n == flood {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d logins reached the hashing queue", n, flood)
+		}
+		time.Sleep(time.Millisecond)
+	}
+
+	_, err = e.svc.SignIn(ctx, LoginRequest{Username: "nobody-else", Password: "x", IP: "203.0.113.200", Type: TypeSession})
+	var le *LimitError
+	if !errors.Is(err, ErrBusy) || !errors.As(err, &le) || le.RetryAfter <= 0 {
+		t.Fatalf("login beyond the queue: %v, want a LimitError matching ErrBusy", err)
+	}
+	if got := h.waiting.Load(); got != maxHashers {
+		t.Errorf("%d verifications running, want %d", got, maxHashers)
+	}
+
+	known := make(chan error, 1)
+	go func() {
+		_, err := e.signIn(goodPassword, "192.0.2.1", first.Device)
+		known <- err
+	}()
+	select {
+	case err := <-known:
+		t.Fatalf("known-device login returned before the queue moved: %v", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(h.gate)
+	if err := <-known; err != nil {
+		t.Errorf("known-device login during the flood: %v", err)
+	}
+	wg.Wait()
+	if got := e.failureCount(t, ActionLogin, reasonBusy); got != 1 {
+		t.Errorf("%d busy refusals audited, want 1", got)
+	}
+}
