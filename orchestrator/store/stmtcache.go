@@ -97,14 +97,17 @@ func (s *Store) readStmt(ctx context.Context, query string) *sql.Stmt {
 	if st != nil {
 		return st
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st := c.stmts[query]; st != nil {
-		return st
-	}
-	st, err := s.reader.PrepareContext(context.WithoutCancel(ctx), query)
+	// Prepared without the lock: preparing waits for a free connection of
+	// the pool, and cached statements must stay usable meanwhile.
+	st, err := s.reader.PrepareContext(ctx, query)
 	if err != nil {
 		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.stmts[query]; old != nil {
+		_ = st.Close()
+		return old
 	}
 	if c.stmts == nil {
 		c.stmts = make(map[string]*sql.Stmt)
