@@ -237,12 +237,22 @@ func (s *Service) release() {
 	s.hashing--
 	last := s.hashing == 0
 	s.hashMu.Unlock()
-	if last {
+	switch {
+	case !bigHashes(s.hasher):
+	case last:
 		returnMemory()
-	} else {
+	default:
 		releaseMemory()
 	}
 	<-s.hashSlots
+}
+
+// bigHashes reports whether h's hashes hold enough memory (1 MiB or more)
+// for reclaiming it to be worth a forced GC: the production argon2id
+// parameters do, the cheap ones of tests and other hashers do not.
+func bigHashes(h Hasher) bool {
+	a, ok := h.(Argon2id)
+	return ok && a.Params.MemoryKiB >= 1<<10
 }
 
 // newTokenKey returns 32 random bytes.
