@@ -65,6 +65,7 @@ func TestContainerE2E(t *testing.T) {
 	t.Run("airlock-ai", func(t *testing.T) { checkWorkerConfinement(ctx, t, s) })
 	t.Run("socket", func(t *testing.T) { checkSocket(ctx, t, s) })
 	t.Run("idle-rss", func(t *testing.T) { measureRSS(ctx, t, s) })
+	t.Run("rss-after-login", func(t *testing.T) { measureLoginRSS(ctx, t, s, a) })
 	// After idle-rss: its script run starts the warm sandbox children.
 	t.Run("kernel-confinement", func(t *testing.T) { checkKernelConfinement(ctx, t, s, a) })
 	var convID string

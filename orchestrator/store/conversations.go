@@ -81,7 +81,7 @@ func (s *Store) TitleIfEmpty(ctx context.Context, id, title string) error {
 // GetConversation returns the conversation with the given id, or an error
 // matching ErrNotFound.
 func (s *Store) GetConversation(ctx context.Context, id string) (Conversation, error) {
-	row := s.reader.QueryRowContext(ctx,
+	row := s.readQueryRow(ctx,
 		"SELECT "+conversationColumns+" FROM conversations WHERE id = ?", id)
 	c, err := scanConversation(row)
 	if err != nil {
