@@ -51,6 +51,7 @@ func (a *app) start(ctx context.Context) (*servers, error) {
 	go flushAuthFailures(ctx, a.auth)
 	go a.bot.Refresh()
 	go reap(ctx, a.queue, a.logger)
+	go a.publishLive(ctx)
 	s := &servers{http: httpSrv, httpErr: httpErr, mcp: mcpSrv, workerDone: make(chan struct{})}
 	if a.cfg.Dev {
 		go func() {
@@ -79,7 +80,8 @@ func (a *app) adminDeps() admin.Deps {
 		LLM: a.models.Gateway(), CSRFKey: a.csrfKey, Confinement: a.own, TrustedProxies: a.proxies,
 		DiscordStatus: func() admin.DiscordStatus { return admin.DiscordStatus(a.bot.Status()) },
 		Logger:        a.logger.With("component", "http"), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes,
-		BodyReadTimeout: a.cfg.HTTP.BodyReadTimeout, AllowedHosts: allowedHosts(a.cfg), Redactor: a.holder}
+		BodyReadTimeout: a.cfg.HTTP.BodyReadTimeout, AllowedHosts: allowedHosts(a.cfg), Redactor: a.holder,
+		Doctor: a.doctorReport}
 }
 
 // watch applies vault and settings changes at run time, and tells the

@@ -52,6 +52,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/auth"
+	"github.com/airlockhq/airlock/orchestrator/doctor"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
@@ -105,6 +106,10 @@ type Deps struct {
 	// Redactor scrubs secret values from every response body. Nil means
 	// the shape detectors only.
 	Redactor *redact.Holder
+
+	// Doctor audits the deployment (orchestrator/doctor), for
+	// GET /api/v1/doctor and the dashboard's Security card; nil hides both.
+	Doctor func(ctx context.Context, deep bool) doctor.Report
 }
 
 // DiscordStatus is the Discord bot's state, for the dashboard.
@@ -122,6 +127,7 @@ type Server struct {
 	pages    pageSet
 	hostLog  hostRefusalLog
 	logLimit logLimiter
+	doctor   doctorCache
 
 	// life is the server's lifetime, cancelled by Close; work that
 	// outlives a request (background) runs under it, counted in wg and

@@ -45,6 +45,7 @@ type dashboardData struct {
 	Setup    bool // the model is not configured yet: point to the wizard
 	ReqClass string
 	TokClass string
+	Security *securityCard // nil: no doctor
 }
 
 func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
@@ -78,6 +79,7 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) error {
 	if d.Pending, err = s.pendingScripts(r.Context()); err != nil {
 		return err
 	}
+	d.Security = s.securityCard(r.Context())
 	recent := hideFailures(audit.Filter{Limit: 12})
 	if d.Recent, err = s.Audit.List(r.Context(), recent); err != nil {
 		return err

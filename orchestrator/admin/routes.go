@@ -108,6 +108,9 @@ func (s *Server) Handler() http.Handler {
 			r.Put("/settings", s.handle(s.apiSaveSettings))
 			r.Get("/audit", s.handle(s.apiListAudit))
 			r.Get("/audit/verify", s.handle(s.apiVerifyAudit))
+
+			// Issue 17: the deployment audit.
+			r.Get("/doctor", s.handle(s.apiDoctor))
 		})
 	})
 	return r

@@ -41,6 +41,8 @@ var funcs = template.FuncMap{
 	"join":  strings.Join,
 	"lines": lines,
 	"role":  roleClass,
+	// anchor is a check ID as a GitHub heading anchor in docs/doctor.md.
+	"anchor": func(id string) string { return strings.ReplaceAll(id, ".", "") },
 }
 
 // ago renders how long ago t was, roughly.

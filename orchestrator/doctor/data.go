@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"strings"
 	"time"
@@ -210,6 +211,9 @@ func dataChecks() []check {
 					return skipf("no disk probe")
 				}
 				free, total, err := e.DiskFree(e.Config.DataDir)
+				if errors.Is(err, fs.ErrNotExist) {
+					return skipf("%s does not exist yet", e.Config.DataDir)
+				}
 				if err != nil {
 					return failf("statfs %s: %v", e.Config.DataDir, err)
 				}

@@ -75,6 +75,9 @@ func stat(path string) (fs.FileInfo, *syscall.Stat_t, error) {
 
 func dirMode(e *Env, dir string) (Status, string) {
 	fi, st, err := stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return skipf("%s does not exist yet (the orchestrator creates it at its first start)", dir)
+	}
 	if err != nil {
 		return failf("%v", err)
 	}
