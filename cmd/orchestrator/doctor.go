@@ -66,7 +66,8 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 		if svc, err := settings.New(ctx, st, noAudit, settings.FromConfig(cfg), settings.LockedByEnv(getenv)); err == nil {
 			env.Settings = svc.Get()
 		}
-	} else {
+	} else if !errors.Is(err, os.ErrNotExist) {
+		env.StoreErr = err
 		fmt.Fprintf(stderr, "doctor: the database is not readable (%v); its checks are skipped\n", err)
 	}
 	llmKey, discordToken := cliSecret(ctx, cfg, st, secrets.LLMAPIKey), cliSecret(ctx, cfg, st, secrets.DiscordToken)

@@ -188,6 +188,9 @@ func dataChecks() []check {
 		{"data.integrity", "SQLite's integrity check passes", Critical,
 			"stop the container and restore the database from a backup",
 			func(ctx context.Context, e *Env) (Status, string) {
+				if e.StoreErr != nil {
+					return failf("the database does not open: %v", e.StoreErr)
+				}
 				if e.Store == nil {
 					return skipf("no database")
 				}

@@ -166,7 +166,9 @@ type Env struct {
 	// ProcRoot is /proc; CgroupRoot is /sys/fs/cgroup.
 	ProcRoot, CgroupRoot string
 	// Store is the database, read only; nil skips the checks that need it.
-	Store *store.Store
+	// StoreErr says why it could not be opened (nil: it does not exist).
+	Store    *store.Store
+	StoreErr error
 	// Live is the running orchestrator's view.
 	Live Live
 	// SecretsSet says whether the Discord token and LLM key are set (in

@@ -16,10 +16,10 @@ func fileChecks() []check {
 	return []check{
 		{"files.data_dir", "The data directory is 0700 and the orchestrator's", High,
 			"chmod 0700 the data directory (entrypoint.sh does it at start: restart the container)",
-			func(_ context.Context, e *Env) (Status, string) { return dirMode(e, e.Config.DataDir) }},
+			func(_ context.Context, e *Env) (Status, string) { return dirMode(e.Config.DataDir) }},
 		{"files.secure_dir", "secure/ is 0700 and the orchestrator's", High,
 			"chmod 0700 <data>/secure (entrypoint.sh does it at start: restart the container)",
-			func(_ context.Context, e *Env) (Status, string) { return dirMode(e, e.Config.SecureDir()) }},
+			func(_ context.Context, e *Env) (Status, string) { return dirMode(e.Config.SecureDir()) }},
 		{"files.master_key", "The master key is 0600 and 32 bytes", Critical,
 			"chmod 0600 the master key file; if its length is wrong, restore it from your backup",
 			func(_ context.Context, e *Env) (Status, string) { return keyFile(e.Config.MasterKeyPath()) }},
@@ -73,7 +73,7 @@ func stat(path string) (fs.FileInfo, *syscall.Stat_t, error) {
 	return fi, fi.Sys().(*syscall.Stat_t), nil
 }
 
-func dirMode(e *Env, dir string) (Status, string) {
+func dirMode(dir string) (Status, string) {
 	fi, st, err := stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return skipf("%s does not exist yet (the orchestrator creates it at its first start)", dir)
@@ -81,10 +81,9 @@ func dirMode(e *Env, dir string) (Status, string) {
 	if err != nil {
 		return failf("%v", err)
 	}
-	uid := os.Getuid()
-	if s, err := e.ownStatus(); err == nil {
-		uid = s.UID[1]
-	}
+	// The doctor runs as the orchestrator's user (the command as
+	// airlock-system, the API inside the orchestrator).
+	uid := os.Geteuid()
 	ev := fmt.Sprintf("%s %04o owner %d", dir, fi.Mode().Perm(), st.Uid)
 	if fi.Mode().Perm() != 0o700 || int(st.Uid) != uid {
 		return Fail, ev + fmt.Sprintf(" (want 0700 owner %d)", uid)
@@ -159,8 +158,8 @@ func socketMode(path string, want fs.FileMode, dir bool) (Status, string) {
 		return failf("%v", err)
 	}
 	ev := fmt.Sprintf("%s %04o owner %d group %d", path, fi.Mode().Perm(), st.Uid, st.Gid)
-	if fi.Mode().Perm() != want || int(st.Uid) != os.Getuid() && os.Getuid() != 0 {
-		return Fail, ev + fmt.Sprintf(" (want %04o, owner %d)", want, os.Getuid())
+	if fi.Mode().Perm() != want || int(st.Uid) != os.Geteuid() {
+		return Fail, ev + fmt.Sprintf(" (want %04o, owner %d)", want, os.Geteuid())
 	}
 	if !dir {
 		_, dst, err := stat(filepath.Dir(path))
