@@ -74,6 +74,9 @@ func TestBrokenConditions(t *testing.T) {
 		{"process.pids_limit", Fail, "pids.max is max", func(t *testing.T, f *fixture) {
 			must(t, os.WriteFile(filepath.Join(f.env.CgroupRoot, "pids.max"), []byte("max\n"), 0o644))
 		}},
+		{"process.container_caps", Fail, "CAP_NET_ADMIN", func(t *testing.T, f *fixture) {
+			f.proc(t, 1, func(p *procFile) { p.uid, p.capBnd = "0\t0\t0\t0", "00000000000011e1" })
+		}},
 		{"process.landlock", Warn, "not limited", func(t *testing.T, f *fixture) {
 			f.env.Live.LandlockFiles, f.env.Live.LandlockNotes = false, []string{"ENOSYS"}
 		}},

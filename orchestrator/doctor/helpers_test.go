@@ -34,6 +34,7 @@ const (
 type procFile struct {
 	uid, gid, groups   string
 	capEff, capPrm     string
+	capBnd             string
 	noNewPrivs         int
 	seccomp, filters   int
 	mountOpts, cgroups string
@@ -41,7 +42,7 @@ type procFile struct {
 
 func goodOrch() procFile {
 	return procFile{uid: "10001\t10001\t10001\t10001", gid: "10001\t10001\t10001\t10001", groups: "",
-		capEff: "0000000000000000", capPrm: "0000000000000000", noNewPrivs: 1, seccomp: 2, filters: 1,
+		capEff: "0000000000000000", capPrm: "0000000000000000", capBnd: "0000000000000000", noNewPrivs: 1, seccomp: 2, filters: 1,
 		mountOpts: "ro,relatime", cgroups: "0::/\n"}
 }
 
@@ -57,8 +58,8 @@ func writeProc(t *testing.T, root string, pid int, p procFile) {
 	t.Helper()
 	dir := filepath.Join(root, fmt.Sprint(pid))
 	must(t, os.MkdirAll(dir, 0o755))
-	status := fmt.Sprintf("Name:\tx\nUid:\t%s\nGid:\t%s\nGroups:\t%s\nCapPrm:\t%s\nCapEff:\t%s\nNoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n",
-		p.uid, p.gid, p.groups, p.capPrm, p.capEff, p.noNewPrivs, p.seccomp, p.filters)
+	status := fmt.Sprintf("Name:\tx\nUid:\t%s\nGid:\t%s\nGroups:\t%s\nCapBnd:\t%s\nCapPrm:\t%s\nCapEff:\t%s\nNoNewPrivs:\t%d\nSeccomp:\t%d\nSeccomp_filters:\t%d\n",
+		p.uid, p.gid, p.groups, p.capBnd, p.capPrm, p.capEff, p.noNewPrivs, p.seccomp, p.filters)
 	must(t, os.WriteFile(filepath.Join(dir, "status"), []byte(status), 0o644))
 	mounts := "20 1 0:5 / /proc rw,nosuid - proc proc rw\n" +
 		"17 1 8:1 / / " + p.mountOpts + " - overlay overlay rw\n"
@@ -127,6 +128,9 @@ func newFixture(t *testing.T) *fixture {
 	proc, cg := filepath.Join(root, "proc"), filepath.Join(root, "cgroup")
 	sockGID := statGID(t, filepath.Dir(cfg.Socket))
 	writeProc(t, proc, orchPID, goodOrch())
+	init := goodOrch()
+	init.uid, init.capBnd = "0\t0\t0\t0", "00000000000001e1"
+	writeProc(t, proc, 1, init)
 	writeProc(t, proc, workerPID, goodWorker(sockGID))
 	must(t, os.MkdirAll(cg, 0o755))
 	must(t, os.WriteFile(filepath.Join(cg, "memory.max"), []byte("536870912\n"), 0o644))

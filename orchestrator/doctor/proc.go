@@ -15,6 +15,7 @@ type procStatus struct {
 	UID, GID       []int // real, effective, saved, filesystem
 	Groups         []int
 	CapEff, CapPrm uint64
+	CapBnd         uint64
 	NoNewPrivs     int
 	Seccomp        int
 	SeccompFilters int // -1: the kernel does not show it
@@ -42,6 +43,8 @@ func readStatus(root, pid string) (procStatus, error) {
 			st.Groups = ints(v)
 		case "CapEff":
 			st.CapEff, _ = strconv.ParseUint(v, 16, 64)
+		case "CapBnd":
+			st.CapBnd, _ = strconv.ParseUint(v, 16, 64)
 		case "CapPrm":
 			st.CapPrm, _ = strconv.ParseUint(v, 16, 64)
 		case "NoNewPrivs":

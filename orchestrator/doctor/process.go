@@ -75,6 +75,18 @@ func processChecks() []check {
 		{"process.pids_limit", "The container has a process-count limit", Medium,
 			"keep `pids_limit: 256` in compose",
 			containerOnly(func(e *Env) (Status, string) { return cgroupCheck(e, "pids.max") })},
+		{"process.container_caps", "The container grants only entrypoint.sh's capabilities", High,
+			"remove every cap_add beyond CHOWN, SETUID, SETGID, SETPCAP and KILL from compose (keep cap_drop: [ALL])",
+			containerOnly(func(e *Env) (Status, string) {
+				st, err := readStatus(e.ProcRoot, "1")
+				if err != nil {
+					return skipf("cannot read the container's first process: %v", err)
+				}
+				if extra := st.CapBnd &^ entrypointCaps; extra != 0 {
+					return failf("the container's bounding set also holds %s", capNames(extra))
+				}
+				return okf("bounding set %s", capNames(st.CapBnd))
+			})},
 		{"process.landlock", "The orchestrator's files are limited by Landlock", Low,
 			"run on a kernel with Landlock (5.13+) and do not set AIRLOCK_ORCHESTRATOR_LANDLOCK=off",
 			func(_ context.Context, e *Env) (Status, string) {
@@ -121,3 +133,7 @@ func cgroupCheck(e *Env, file string) (Status, string) {
 	}
 	return okf("%s %s", file, v)
 }
+
+// entrypointCaps are the capabilities compose grants entrypoint.sh:
+// CHOWN (0), KILL (5), SETGID (6), SETUID (7), SETPCAP (8).
+const entrypointCaps = 1<<0 | 1<<5 | 1<<6 | 1<<7 | 1<<8
