@@ -61,7 +61,7 @@ func (s *Server) apiDoctor(w http.ResponseWriter, r *http.Request) error {
 // pass, worst first, and the counts.
 type securityCard struct {
 	Problems []doctor.Result
-	Counts   map[doctor.Status]int
+	Counts   map[string]int // by status
 	Total    int
 }
 
@@ -70,7 +70,10 @@ func (s *Server) securityCard(ctx context.Context) *securityCard {
 		return nil
 	}
 	rep := s.doctorReport(ctx, false)
-	c := &securityCard{Counts: rep.Counts(), Total: len(rep.Checks)}
+	c := &securityCard{Counts: map[string]int{}, Total: len(rep.Checks)}
+	for st, n := range rep.Counts() {
+		c.Counts[string(st)] = n
+	}
 	for _, r := range rep.Worst() {
 		if r.Status == doctor.Warn || r.Status == doctor.Fail {
 			c.Problems = append(c.Problems, r)
