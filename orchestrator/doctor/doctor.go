@@ -261,3 +261,13 @@ func listed(items []string) string {
 	}
 	return strings.Join(items[:5], ", ") + fmt.Sprintf(" and %d more", len(items)-5)
 }
+
+// Catalog lists every check's fixed parts (ID, title, severity, fix), in
+// order, without running anything: for docs/doctor.md and its test.
+func Catalog() []Result {
+	var out []Result
+	for _, c := range all() {
+		out = append(out, Result{ID: c.id, Title: c.title, Severity: c.severity, Fix: c.fix})
+	}
+	return out
+}
