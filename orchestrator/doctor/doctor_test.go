@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -96,6 +97,14 @@ func TestBrokenConditions(t *testing.T) {
 		{"worker.confinement", Fail, "network refused off", func(t *testing.T, f *fixture) {
 			f.env.Live.WorkerConfinement.Reported = &tools.Confinement{Seccomp: true, LandlockABI: 0,
 				Problems: []string{"landlock: not supported"}}
+		}},
+		// Only Landlock missing: the network is still refused, a warning.
+		{"worker.confinement", Warn, "Landlock's file rules are not applied", func(t *testing.T, f *fixture) {
+			f.env.Live.WorkerConfinement.Reported = &tools.Confinement{Seccomp: true, NetworkRefused: true,
+				Problems: []string{"landlock: not supported"}}
+		}},
+		{"worker.confinement", Fail, "kernel seccomp off", func(t *testing.T, f *fixture) {
+			f.env.Live.WorkerConfinement.KernelSeccomp = false
 		}},
 		{"worker.data_access", Fail, "can read", func(t *testing.T, f *fixture) {
 			must(t, os.Chmod(f.env.Config.DataDir, 0o755))
@@ -205,9 +214,9 @@ func TestBrokenConditions(t *testing.T) {
 		}},
 	}
 	covered := map[string]bool{"data.integrity": true} // TestIntegrityCheck
-	for _, tt := range tests {
+	for i, tt := range tests {
 		covered[tt.id] = true
-		t.Run(tt.id, func(t *testing.T) {
+		t.Run(tt.id+"_"+string(tt.want)+"_"+strconv.Itoa(i), func(t *testing.T) {
 			f := newFixture(t)
 			if r := f.result(t, tt.id); r.Status != Pass {
 				t.Fatalf("before breaking: %+v", r)

@@ -135,10 +135,15 @@ func confinementCheck(e *Env) (Status, string) {
 			ev += "; problems: " + strings.Join(r.Problems, "; ")
 		}
 	}
-	if !c.Confined() {
-		return Fail, ev
+	switch {
+	case c.Confined():
+		return Pass, ev
+	case c.KernelSeccomp && r != nil && r.Seccomp && r.NetworkRefused:
+		// The network is refused; only Landlock's file rules are missing
+		// (a kernel before 5.13, or an engine refusing its system calls).
+		return Warn, ev + "; the network is refused, Landlock's file rules are not applied"
 	}
-	return Pass, ev
+	return Fail, ev
 }
 
 func onOff(b bool) string {
