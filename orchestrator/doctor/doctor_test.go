@@ -445,3 +445,21 @@ func dropTriggers(tx *sql.Tx) error {
 	}
 	return nil
 }
+
+// The text report: problems first, each with what was seen and its fix;
+// a summary line at the end.
+func TestWriteText(t *testing.T) {
+	f := newFixture(t)
+	f.env.Settings.LLM.TokensPerDay = 0
+	var b bytes.Buffer
+	must(t, f.run(t).WriteText(&b))
+	out := b.String()
+	first, _, _ := strings.Cut(out, "\n")
+	if !strings.HasPrefix(first, "WARN") || !strings.Contains(first, "ai.budgets") {
+		t.Fatalf("first line %q, want the budgets warning", first)
+	}
+	if !strings.Contains(out, "fix: set requests and tokens per day") ||
+		!strings.Contains(out, "checks: ") || !strings.Contains(out, "1 warn, 0 fail") {
+		t.Fatalf("text report:\n%s", out)
+	}
+}
