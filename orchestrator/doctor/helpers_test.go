@@ -53,7 +53,7 @@ func goodWorker(sockGID int) procFile {
 	return p
 }
 
-func writeProc(t *testing.T, root string, pid int, p procFile) {
+func writeProc(t testing.TB, root string, pid int, p procFile) {
 	t.Helper()
 	dir := filepath.Join(root, fmt.Sprint(pid))
 	must(t, os.MkdirAll(dir, 0o755))
@@ -66,7 +66,7 @@ func writeProc(t *testing.T, root string, pid int, p procFile) {
 	must(t, os.WriteFile(filepath.Join(dir, "cgroup"), []byte(p.cgroups), 0o644))
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +82,7 @@ type fixture struct {
 	st   *store.Store
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	root := t.TempDir()
@@ -154,7 +154,7 @@ func newFixture(t *testing.T) *fixture {
 	return f
 }
 
-func statGID(t *testing.T, path string) int {
+func statGID(t testing.TB, path string) int {
 	fi, err := os.Stat(path)
 	must(t, err)
 	return int(fi.Sys().(*syscall.Stat_t).Gid)
