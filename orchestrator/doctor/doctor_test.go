@@ -463,3 +463,31 @@ func TestWriteText(t *testing.T) {
 		t.Fatalf("text report:\n%s", out)
 	}
 }
+
+// cgroup v1 (Docker on a v1 host): the limits are read from the memory and
+// pids controllers; v1's "unlimited" memory value is no limit.
+func TestCgroupV1Limits(t *testing.T) {
+	f := newFixture(t)
+	f.proc(t, orchPID, func(p *procFile) {
+		p.cgroups = "11:memory:/docker/abc\n8:pids:/docker/abc\n1:name=systemd:/docker/abc\n"
+	})
+	cg := f.env.CgroupRoot
+	must(t, os.MkdirAll(filepath.Join(cg, "memory"), 0o755))
+	must(t, os.MkdirAll(filepath.Join(cg, "pids"), 0o755))
+	must(t, os.WriteFile(filepath.Join(cg, "memory", "memory.limit_in_bytes"), []byte("536870912\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(cg, "pids", "pids.max"), []byte("256\n"), 0o644))
+	rep := f.run(t)
+	for _, id := range []string{"process.memory_limit", "process.pids_limit"} {
+		if r, _ := rep.Find(id); r.Status != Pass {
+			t.Errorf("v1 %s: %+v", id, r)
+		}
+	}
+	must(t, os.WriteFile(filepath.Join(cg, "memory", "memory.limit_in_bytes"), []byte("9223372036854771712\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(cg, "pids", "pids.max"), []byte("max\n"), 0o644))
+	rep = f.run(t)
+	for _, id := range []string{"process.memory_limit", "process.pids_limit"} {
+		if r, _ := rep.Find(id); r.Status != Fail || !strings.Contains(r.Evidence, "is max") {
+			t.Errorf("v1 unlimited %s: %+v", id, r)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -99,39 +100,73 @@ func rootMountOptions(root, pid string) ([]string, error) {
 	return opts, nil
 }
 
-// cgroupLimit reads a cgroup v2 limit file (memory.max, pids.max) of
-// process pid: its cgroup path from /proc/<pid>/cgroup, under cgroupRoot.
-// Inside a container's cgroup namespace the path is "/", the root of the
-// namespace. "max" is returned as is.
-func cgroupLimit(procRoot, cgroupRoot, pid, file string) (string, error) {
+// cgroupFile is one limit in both cgroup versions.
+type cgroupFile struct {
+	v2         string // memory.max, pids.max
+	controller string // v1 controller: memory, pids
+	v1         string // memory.limit_in_bytes, pids.max
+}
+
+var (
+	memoryMax = cgroupFile{"memory.max", "memory", "memory.limit_in_bytes"}
+	pidsMax   = cgroupFile{"pids.max", "pids", "pids.max"}
+)
+
+// cgroupLimit reads a limit of process pid: its cgroup path from
+// /proc/<pid>/cgroup, the file under cgroupRoot (cgroup v2), or under
+// cgroupRoot/<controller> (v1). Inside a container the path may not exist
+// in the container's view (cgroup namespace or a bind of its own
+// subtree): the walk goes up to the root, where a container sees its own
+// cgroup. "max" means no limit (v1's huge memory value too).
+func cgroupLimit(procRoot, cgroupRoot, pid string, f cgroupFile) (string, error) {
 	b, err := os.ReadFile(filepath.Join(procRoot, pid, "cgroup"))
 	if err != nil {
 		return "", err
 	}
-	var path string
-	found := false
+	base, file, path, found := cgroupRoot, f.v2, "", false
 	for line := range strings.Lines(string(b)) {
-		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "0::"); ok {
-			path, found = rest, true
+		parts := strings.SplitN(strings.TrimSpace(line), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[0] == "0" && parts[1] == "" && !found {
+			path, found = parts[2], true
+		}
+		if slices.Contains(strings.Split(parts[1], ","), f.controller) {
+			base, file, path, found = filepath.Join(cgroupRoot, f.controller), f.v1, parts[2], true
+			break
 		}
 	}
 	if !found {
-		return "", fmt.Errorf("not a cgroup v2 process (no 0:: line in /proc/%s/cgroup)", pid)
+		return "", fmt.Errorf("no %s cgroup in /proc/%s/cgroup", f.controller, pid)
 	}
-	// Walk up: a limit set on an ancestor holds too (the namespace root is
-	// the container's own cgroup).
+	var firstErr error
 	for dir := filepath.Clean("/" + path); ; dir = filepath.Dir(dir) {
-		v, err := os.ReadFile(filepath.Join(cgroupRoot, dir, file))
-		if err == nil && strings.TrimSpace(string(v)) != "max" {
-			return strings.TrimSpace(string(v)), nil
+		v, err := os.ReadFile(filepath.Join(base, dir, file))
+		if err == nil {
+			if lim := limitValue(string(v)); lim != "max" {
+				return lim, nil
+			}
+		} else if firstErr == nil || dir == "/" {
+			firstErr = err
 		}
 		if dir == "/" {
 			if err != nil {
-				return "", err
+				return "", firstErr
 			}
 			return "max", nil
 		}
 	}
+}
+
+// limitValue normalizes a limit file's content: cgroup v1 says "no
+// memory limit" with a number near 2^63.
+func limitValue(s string) string {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseUint(s, 10, 64); err == nil && n >= 1<<62 {
+		return "max"
+	}
+	return s
 }
 
 // capNames lists the capabilities set in mask by number (names for the

@@ -71,10 +71,10 @@ func processChecks() []check {
 			})},
 		{"process.memory_limit", "The container has a memory limit", Medium,
 			"keep `mem_limit` (AIRLOCK_MEM_LIMIT, default 512m) in compose",
-			containerOnly(func(e *Env) (Status, string) { return cgroupCheck(e, "memory.max") })},
+			containerOnly(func(e *Env) (Status, string) { return cgroupCheck(e, memoryMax) })},
 		{"process.pids_limit", "The container has a process-count limit", Medium,
 			"keep `pids_limit: 256` in compose",
-			containerOnly(func(e *Env) (Status, string) { return cgroupCheck(e, "pids.max") })},
+			containerOnly(func(e *Env) (Status, string) { return cgroupCheck(e, pidsMax) })},
 		{"process.container_caps", "The container grants only entrypoint.sh's capabilities", High,
 			"remove every cap_add beyond CHOWN, SETUID, SETGID, SETPCAP and KILL from compose (keep cap_drop: [ALL])",
 			containerOnly(func(e *Env) (Status, string) {
@@ -123,8 +123,9 @@ func containerOnly(f func(*Env) (Status, string)) func(context.Context, *Env) (S
 	}
 }
 
-func cgroupCheck(e *Env, file string) (Status, string) {
-	v, err := cgroupLimit(e.ProcRoot, e.CgroupRoot, e.orchPID(), file)
+func cgroupCheck(e *Env, f cgroupFile) (Status, string) {
+	file := f.v2
+	v, err := cgroupLimit(e.ProcRoot, e.CgroupRoot, e.orchPID(), f)
 	if err != nil {
 		return warnf("cannot read %s: %v", file, err)
 	}
