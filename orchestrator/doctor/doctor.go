@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/airlockhq/airlock/orchestrator/config"
 	"github.com/airlockhq/airlock/orchestrator/settings"
@@ -196,10 +197,22 @@ func Run(ctx context.Context, e Env) Report {
 	var rep Report
 	for _, c := range all() {
 		st, ev := runOne(ctx, &e, c)
+		ev = printable(ev)
 		rep.Checks = append(rep.Checks, Result{ID: c.id, Title: c.title, Severity: c.severity, Status: st,
 			Evidence: ev, Fix: c.fix})
 	}
 	return rep
+}
+
+// printable replaces control characters: evidence may quote what the
+// worker reported (untrusted), and is printed to a terminal.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 func runOne(ctx context.Context, e *Env, c check) (st Status, ev string) {

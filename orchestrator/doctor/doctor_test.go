@@ -491,3 +491,15 @@ func TestCgroupV1Limits(t *testing.T) {
 		}
 	}
 }
+
+// The worker's own words (its confinement problems) reach the evidence
+// without control characters: no terminal escape from a hostile worker.
+func TestWorkerWordsArePrintable(t *testing.T) {
+	f := newFixture(t)
+	f.env.Live.WorkerConfinement.Reported.Problems = []string{"landlock\x1b[2J\x1b]0;pwned\x07 refused\nline"}
+	f.env.Live.WorkerConfinement.Reported.LandlockFiles = false
+	r := f.result(t, "worker.confinement")
+	if strings.ContainsAny(r.Evidence, "\x1b\x07\n") || !strings.Contains(r.Evidence, "refused") {
+		t.Fatalf("evidence %q", r.Evidence)
+	}
+}
