@@ -338,6 +338,11 @@ func TestBrowserEndToEnd(t *testing.T) {
 	b.do("open the dashboard", chromedp.Navigate(s.base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#pending a[href="`+review+`"]`)))
 	b.shot("dashboard.png", false, "dashboard.png")
+	// Issue 17: the Security card, worst first; dev mode is one warning.
+	if card := b.text(`#security`); !strings.Contains(card, "ai.dev_mode") || !strings.Contains(card, "Dev mode is off") {
+		t.Errorf("the dashboard's Security card lacks the dev-mode warning: %q", card)
+	}
+	b.do("see the Security card's link to the fix", chromedp.WaitVisible(chromedp.CSS(`#security a[href$="docs/doctor.md#aidev_mode"]`)))
 	b.do("open the review page", chromedp.Click(chromedp.CSS(`#pending a[href="`+review+`"]`)))
 	b.path("/scripts/greet", "")
 	if got := b.text("h1 .badge"); strings.TrimSpace(got) != tools.ScriptPending {

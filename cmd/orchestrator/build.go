@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/http"
 	"net/netip"
 	"path/filepath"
 	"time"
@@ -59,6 +60,8 @@ type app struct {
 	proxies []netip.Prefix
 	own     *confine.Report // the orchestrator's own Landlock; nil when off
 
+	discordHTTP *http.Client // the bot's HTTP client (tests), for the doctor's Discord probe
+
 	closers []func() // run in reverse order by close
 }
 
@@ -67,7 +70,7 @@ type app struct {
 // error, what was opened is closed again.
 func build(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *redact.Holder,
 	getenv func(string) string, stderr io.Writer, opts options) (a *app, err error) {
-	a = &app{cfg: cfg, logger: logger, holder: holder, stderr: stderr}
+	a = &app{cfg: cfg, logger: logger, holder: holder, stderr: stderr, discordHTTP: opts.discordHTTPClient}
 	defer func() {
 		if err != nil {
 			a.close()

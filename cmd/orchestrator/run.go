@@ -30,11 +30,23 @@ type options struct {
 	discordHTTPClient *http.Client
 	// jobsTick is how often the job scheduler looks for due jobs (0: 1 s).
 	jobsTick time.Duration
+	// out is where subcommands (doctor) print; nil means os.Stdout.
+	out io.Writer
+}
+
+func (o options) stdout() io.Writer {
+	if o.out == nil {
+		return os.Stdout
+	}
+	return o.out
 }
 
 // run loads the configuration, builds every component, serves until ctx
 // ends, and shuts down.
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, opts options) error {
+	if isDoctor(args) {
+		return runDoctor(ctx, args[2:], getenv, opts.stdout(), stderr)
+	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dev := fs.Bool("dev", false, "development mode: run as the current user, data under ./.airlock, start the worker")

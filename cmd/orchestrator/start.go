@@ -54,6 +54,7 @@ func (a *app) start(ctx context.Context) (*servers, error) {
 	go flushAuthFailures(ctx, a.auth)
 	go a.bot.Refresh()
 	go reap(ctx, a.queue, a.logger)
+	go a.publishLive(ctx)
 	s := &servers{http: httpSrv, httpErr: httpErr, mcp: mcpSrv, workerDone: make(chan struct{}), jobsDone: make(chan struct{})}
 	go func() {
 		defer close(s.jobsDone)
@@ -88,7 +89,7 @@ func (a *app) adminDeps() admin.Deps {
 		DiscordStatus: func() admin.DiscordStatus { return admin.DiscordStatus(a.bot.Status()) },
 		Logger:        a.logger.With("component", "http"), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes,
 		BodyReadTimeout: a.cfg.HTTP.BodyReadTimeout, AllowedHosts: allowedHosts(a.cfg), Redactor: a.holder,
-		Integrations: a.remote}
+		Integrations: a.remote, Doctor: a.doctorReport}
 }
 
 // watch applies vault and settings changes at run time, and tells the

@@ -52,6 +52,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/auth"
+	"github.com/airlockhq/airlock/orchestrator/doctor"
 	"github.com/airlockhq/airlock/orchestrator/integration"
 	"github.com/airlockhq/airlock/orchestrator/jobs"
 	"github.com/airlockhq/airlock/orchestrator/live"
@@ -113,6 +114,10 @@ type Deps struct {
 	// Integrations holds the external MCP servers (issue 15); nil hides
 	// the Integrations page and API (404).
 	Integrations *integration.Service
+
+	// Doctor audits the deployment (orchestrator/doctor), for
+	// GET /api/v1/doctor and the dashboard's Security card; nil hides both.
+	Doctor func(ctx context.Context, deep bool) doctor.Report
 }
 
 // DiscordStatus is the Discord bot's state, for the dashboard.
@@ -130,6 +135,7 @@ type Server struct {
 	pages    pageSet
 	hostLog  hostRefusalLog
 	logLimit logLimiter
+	doctor   doctorCache
 
 	// life is the server's lifetime, cancelled by Close; work that
 	// outlives a request (background) runs under it, counted in wg and

@@ -166,7 +166,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"GET /api/v1/memory/versions", "GET /api/v1/memory/versions/{id}", "GET /api/v1/memory/versions/{id}/diff",
 		"POST /api/v1/memory/versions/{id}/restore", "GET /api/v1/memory/pending",
 		"POST /api/v1/memory/pending/{id}/approve", "POST /api/v1/memory/pending/{id}/reject",
-		"GET /api/v1/usage", // issue 16: cost and tokens
+		"GET /api/v1/usage",  // issue 16: cost and tokens
+		"GET /api/v1/doctor", // issue 17
 	} {
 		if !walked[want] {
 			t.Errorf("route %s is not in the router", want)

@@ -147,6 +147,8 @@ func newEnv(t testing.TB, edit ...func(*Deps)) *env {
 	}
 	d := Deps{Core: core, Store: st, Audit: al, Queue: q, Vault: vlt, Approval: appr, Auth: au, Settings: set,
 		Logger: logger, Integrations: integ, Jobs: js}
+	// Issue 17: the real checks over this env's store and directory.
+	d.Doctor = testDoctor(st, dir)
 	for _, f := range edit {
 		f(&d)
 	}

@@ -53,6 +53,7 @@ type dashboardData struct {
 	Usage      usageView
 	Chart      usageChart
 	MoneyClass string
+	Security   *securityCard // nil: no doctor
 }
 
 func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
@@ -96,6 +97,7 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	d.Security = s.securityCard(r.Context())
 	recent := hideFailures(audit.Filter{Limit: 12})
 	if d.Recent, err = s.Audit.List(r.Context(), recent); err != nil {
 		return err

@@ -157,6 +157,9 @@ func (s *Server) Handler() http.Handler {
 			r.Get("/audit/verify", s.handle(s.apiVerifyAudit))
 			// Cost and tokens (issue 16).
 			r.Get("/usage", s.handle(s.apiUsage))
+
+			// Issue 17: the deployment audit.
+			r.Get("/doctor", s.handle(s.apiDoctor))
 		})
 	})
 	return r

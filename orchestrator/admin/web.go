@@ -47,6 +47,8 @@ var funcs = template.FuncMap{
 	"money":  llm.FormatMoney,
 	"cost":   costText,
 	"prices": settings.FormatPrices,
+	// anchor is a check ID as a GitHub heading anchor in docs/doctor.md.
+	"anchor": func(id string) string { return strings.ReplaceAll(id, ".", "") },
 }
 
 // costText renders the cost of t: "unknown" when none of its calls had a
