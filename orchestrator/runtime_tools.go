@@ -154,7 +154,16 @@ func (c *Core) callLLM(ctx context.Context, task tools.Task, pid int, args tools
 	for i := range args.Messages {
 		c.redactCalls(args.Messages[i].ToolCalls)
 	}
-	resp, err := c.complete(ctx, task, args)
+	// The call is reserved under the daily budget before it is made and
+	// settled only once its usage is stored, so calls running at once
+	// cannot overshoot the budget (see llm.Gateway).
+	req := llmRequest(args)
+	call, err := c.llm.Reserve(ctx, req)
+	if err != nil {
+		return tools.LLMResponse{}, c.llmFailed(ctx, task, err)
+	}
+	defer call.Settle()
+	resp, err := c.complete(ctx, call, task, req)
 	if err != nil {
 		return tools.LLMResponse{}, c.llmFailed(ctx, task, err)
 	}

@@ -6,6 +6,11 @@
 // a task is bound to the process (peer PID, read by the kernel from the
 // socket) that took it, it can be completed once, and the orchestrator fails
 // it by itself when that process dies or the task's deadline passes.
+//
+// Tasks are handed out round-robin by conversation: each conversation with
+// queued tasks takes its turn, and one with a task in flight is skipped
+// until that task ends, so a conversation with many queued messages cannot
+// starve the others, and no conversation ever has two tasks running.
 package worker
 
 import (
@@ -64,8 +69,9 @@ type Queue struct {
 	alive func(pid int) bool
 
 	mu       sync.Mutex
-	pending  []*entry
+	pending  fairQueue
 	inflight map[string]*entry
+	running  map[string]bool // conversations (laneOf) with a task in flight
 	wake     chan struct{} // closed and replaced whenever a task is queued
 	pollers  int
 	lastPID  int
@@ -80,6 +86,8 @@ func New(now func() time.Time, alive func(pid int) bool) *Queue {
 		now:      now,
 		alive:    alive,
 		inflight: make(map[string]*entry),
+		running:  make(map[string]bool),
+		pending:  fairQueue{lanes: make(map[string][]*entry)},
 		wake:     make(chan struct{}),
 	}
 }
@@ -88,11 +96,16 @@ func New(now func() time.Time, alive func(pid int) bool) *Queue {
 func (q *Queue) Submit(t tools.Task, deadline time.Time) Ticket {
 	e := &entry{task: t, done: make(chan Result, 1), deadline: deadline}
 	q.mu.Lock()
-	q.pending = append(q.pending, e)
-	close(q.wake)
-	q.wake = make(chan struct{})
+	q.pending.push(e)
+	q.wakeLocked()
 	q.mu.Unlock()
 	return Ticket{ID: t.ID, Done: e.done}
+}
+
+// wakeLocked wakes every waiting Next. Callers hold q.mu.
+func (q *Queue) wakeLocked() {
+	close(q.wake)
+	q.wake = make(chan struct{})
 }
 
 // Next waits until a task is queued or ctx ends, and binds the task it
@@ -111,11 +124,10 @@ func (q *Queue) Next(ctx context.Context, pid int) (t tools.Task, ok bool) {
 		q.mu.Unlock()
 	}()
 	for {
-		if len(q.pending) > 0 {
-			e := q.pending[0]
-			q.pending = q.pending[1:]
+		if e := q.pending.pop(q.running); e != nil {
 			e.pid = pid
 			q.inflight[e.task.ID] = e
+			q.running[laneOf(e.task)] = true
 			return e.task, true
 		}
 		wake := q.wake
@@ -183,12 +195,8 @@ func (q *Queue) Cancel(id string, reason string) {
 		q.finishLocked(e, Result{Failed: true, Reason: reason})
 		return
 	}
-	for i, e := range q.pending {
-		if e.task.ID == id {
-			q.pending = append(q.pending[:i], q.pending[i+1:]...)
-			e.done <- Result{Failed: true, Reason: reason}
-			return
-		}
+	if e := q.pending.remove(id); e != nil {
+		e.done <- Result{Failed: true, Reason: reason}
 	}
 }
 
@@ -211,16 +219,10 @@ func (q *Queue) Reap() []string {
 		}
 		failed = append(failed, id)
 	}
-	kept := q.pending[:0]
-	for _, e := range q.pending {
-		if now.After(e.deadline) {
-			e.done <- Result{Failed: true, Reason: "no worker took the task before its deadline"}
-			failed = append(failed, e.task.ID)
-			continue
-		}
-		kept = append(kept, e)
+	for _, e := range q.pending.removeIf(func(e *entry) bool { return now.After(e.deadline) }) {
+		e.done <- Result{Failed: true, Reason: "no worker took the task before its deadline"}
+		failed = append(failed, e.task.ID)
 	}
-	q.pending = kept
 	return failed
 }
 
@@ -292,7 +294,7 @@ func (q *Queue) Status(grace time.Duration) Status {
 	connected := q.pollers > 0 ||
 		(q.lastPID != 0 && q.now().Sub(q.lastSeen) <= grace && q.alive(q.lastPID))
 	return Status{Connected: connected, PID: q.lastPID, LastSeen: q.lastSeen,
-		Queued: len(q.pending), InFlight: len(q.inflight), Confinement: q.conf}
+		Queued: q.pending.n, InFlight: len(q.inflight), Confinement: q.conf}
 }
 
 func (q *Queue) lookup(id string, pid int) (*entry, error) {
@@ -311,6 +313,11 @@ func (q *Queue) finishLocked(e *entry, r Result) {
 		r.Notice = e.notice
 	}
 	delete(q.inflight, e.task.ID)
+	lane := laneOf(e.task)
+	delete(q.running, lane)
+	if len(q.pending.lanes[lane]) > 0 {
+		q.wakeLocked() // its next task may go now
+	}
 	e.done <- r
 }
 
