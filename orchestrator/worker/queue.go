@@ -72,7 +72,7 @@ type Queue struct {
 	pending  fairQueue
 	inflight map[string]*entry
 	running  map[string]bool // conversations (laneOf) with a task in flight
-	wake     chan struct{} // closed and replaced whenever a task is queued
+	wake     chan struct{}   // closed and replaced whenever a task is queued
 	pollers  int
 	lastPID  int
 	lastSeen time.Time
