@@ -13,13 +13,20 @@ import (
 // pollWait is how long one runtime_next_task call waits for work.
 const pollWait = 25 * time.Second
 
+// DefaultParallel is how many tasks a worker runs at once unless told
+// otherwise (AIRLOCK_WORKER_PARALLEL). A task spends nearly all its time
+// waiting for the model, so the cap is set by memory (see MaxToolResultBytes
+// and docs/performance.md), not by CPU.
+const DefaultParallel = 64
+
+// MaxParallel is the highest cap Serve accepts.
+const MaxParallel = 4096
+
 // Serve takes tasks until ctx ends, running up to parallel of them at once,
 // and reports every outcome with runtime_complete_task. Connection errors
 // are retried with backoff; the loop ends only with ctx.
 func (a *Agent) Serve(ctx context.Context, parallel int) error {
-	if parallel < 1 {
-		parallel = 1
-	}
+	parallel = min(max(parallel, 1), MaxParallel)
 	slots := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	defer wg.Wait()
