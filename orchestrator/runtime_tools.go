@@ -85,6 +85,7 @@ func (c *Core) nextTask(ctx context.Context, cred peercred.Cred, args tools.Next
 	if conf := worker.ReadConfinement(cred.PID, args.Confinement); c.queue.SetConfinement(cred.PID, conf) {
 		c.logConfinement(cred.PID, conf)
 	}
+	c.queue.SetParallel(cred.PID, args.Parallel)
 	wait := min(max(time.Duration(args.WaitMS)*time.Millisecond, 0), maxPollWait)
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()

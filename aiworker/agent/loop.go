@@ -38,7 +38,7 @@ func (a *Agent) Serve(ctx context.Context, parallel int) error {
 			return ctx.Err()
 		}
 		var res tools.NextTaskResult
-		err := a.conn.Call(ctx, tools.RuntimeNextTask, tools.NextTaskArgs{WaitMS: pollWait.Milliseconds(), Confinement: a.conf}, &res)
+		err := a.conn.Call(ctx, tools.RuntimeNextTask, tools.NextTaskArgs{WaitMS: pollWait.Milliseconds(), Confinement: a.conf, Parallel: parallel}, &res)
 		if err != nil || res.Task == nil {
 			<-slots
 			if ctx.Err() != nil {

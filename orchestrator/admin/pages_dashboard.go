@@ -45,6 +45,7 @@ type dashboardData struct {
 	Setup    bool // the model is not configured yet: point to the wizard
 	ReqClass string
 	TokClass string
+	Load     load // messages waiting their turn, model calls in flight
 }
 
 func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
@@ -64,7 +65,7 @@ func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
 }
 
 func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) error {
-	d := dashboardData{Worker: s.Queue.Status(s.WorkerGrace), Own: s.Confinement}
+	d := dashboardData{Worker: s.Queue.Status(s.WorkerGrace), Own: s.Confinement, Load: s.load()}
 	var err error
 	if d.LLM, err = s.llmStatus(r); err != nil {
 		return err

@@ -77,6 +77,7 @@ type Queue struct {
 	lastPID  int
 	lastSeen time.Time
 	conf     Confinement // of lastPID
+	parallel int         // the task cap lastPID reported; 0: unknown
 }
 
 // New returns an empty queue. alive reports whether a worker process still
@@ -115,7 +116,7 @@ func (q *Queue) Next(ctx context.Context, pid int) (t tools.Task, ok bool) {
 	q.mu.Lock()
 	q.pollers++
 	if pid != q.lastPID {
-		q.conf = Confinement{} // a new process says its own
+		q.conf, q.parallel = Confinement{}, 0 // a new process says its own
 	}
 	q.lastPID, q.lastSeen = pid, q.now()
 	defer func() {
@@ -233,6 +234,9 @@ type Status struct {
 	LastSeen  time.Time
 	Queued    int
 	InFlight  int
+	// Parallel is the most tasks the last worker process said it runs at
+	// once; 0 when it did not say.
+	Parallel int
 	// Confinement is what the last worker process reported, and what the
 	// kernel showed of it.
 	Confinement Confinement
@@ -274,6 +278,19 @@ func (q *Queue) SetConfinement(pid int, c Confinement) (changed bool) {
 	return changed
 }
 
+// SetParallel records the task cap worker process pid reports (see
+// Status.Parallel); a value out of range is kept as unknown.
+func (q *Queue) SetParallel(pid, n int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if pid == q.lastPID {
+		q.parallel = 0
+		if n > 0 && n <= 1<<20 {
+			q.parallel = n
+		}
+	}
+}
+
 func sameConfinement(a, b Confinement) bool {
 	if a.KernelSeccomp != b.KernelSeccomp || a.KernelNoNewPrivs != b.KernelNoNewPrivs || (a.Reported == nil) != (b.Reported == nil) {
 		return false
@@ -294,7 +311,7 @@ func (q *Queue) Status(grace time.Duration) Status {
 	connected := q.pollers > 0 ||
 		(q.lastPID != 0 && q.now().Sub(q.lastSeen) <= grace && q.alive(q.lastPID))
 	return Status{Connected: connected, PID: q.lastPID, LastSeen: q.lastSeen,
-		Queued: q.pending.n, InFlight: len(q.inflight), Confinement: q.conf}
+		Queued: q.pending.n, InFlight: len(q.inflight), Parallel: q.parallel, Confinement: q.conf}
 }
 
 func (q *Queue) lookup(id string, pid int) (*entry, error) {
