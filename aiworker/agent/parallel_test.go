@@ -103,11 +103,11 @@ func (g *gateConn) CallText(context.Context, string, map[string]any) (string, bo
 	return "", false, nil
 }
 
-// TestServeRunsManyAtOnce: with the default cap, 200 tasks waiting for
+// TestServeRunsManyAtOnce: with the default cap, more tasks waiting for
 // the model are DefaultParallel in flight at once, never more, and all
 // finish.
 func TestServeRunsManyAtOnce(t *testing.T) {
-	const n = 200
+	const n = DefaultParallel + 100
 	g := &gateConn{open: make(chan struct{}), want: DefaultParallel, done: make(chan string, n)}
 	for i := range n {
 		tk := task

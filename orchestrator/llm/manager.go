@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/airlockhq/airlock/secure/redact"
 )
@@ -31,8 +32,12 @@ type Manager struct {
 }
 
 // maxIdlePerHost is how many idle connections to the provider are kept:
-// enough for the worker's default task cap.
-const maxIdlePerHost = 128
+// enough for the worker's default task cap (256). They are let go after
+// idleConnTimeout without a call.
+const (
+	maxIdlePerHost  = 256
+	idleConnTimeout = 30 * time.Second
+)
 
 // NewManager returns a Manager of g. The clients it makes pass every
 // request body through r (nil: the shape detectors) and log to logger (nil:
@@ -42,7 +47,7 @@ func NewManager(g *Gateway, r *redact.Holder, logger *slog.Logger) *Manager {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = maxIdlePerHost, maxIdlePerHost
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tr.IdleConnTimeout = maxIdlePerHost, maxIdlePerHost, idleConnTimeout
 	return &Manager{gateway: g, redactor: r, logger: logger, hc: &http.Client{Transport: tr}}
 }
 
