@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -263,5 +264,52 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// BenchmarkBurst sends one message to each of 16, 64 or 200 conversations
+// at once through the real socket and agent (default task cap), the model
+// answering after 1 s, and reports the wall time until every reply is back
+// and the p99 of one reply (issue 13: 200 at once, wall ≤ 2 s).
+func BenchmarkBurst(b *testing.B) {
+	for _, n := range []int{16, 64, 200} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			h := newHarness(b, orchestrator.Config{TaskTimeout: time.Minute}, llm.Budget{})
+			h.llm.SetRecording(false)
+			h.llm.SetResponder(func(r llmtest.RecordedRequest) (llmtest.Reply, bool) {
+				return llmtest.Reply{Text: "ok", Delay: time.Second}, true
+			})
+			h.runAgents(b, agent.DefaultParallel)
+			var walls, p99s time.Duration
+			for range b.N {
+				b.StopTimer()
+				convs := make([]string, n)
+				for i := range convs {
+					convs[i] = h.conversation(b)
+				}
+				b.StartTimer()
+				start := time.Now()
+				lat := make([]time.Duration, n)
+				var wg sync.WaitGroup
+				for i, c := range convs {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						r, err := h.core.HandleMessage(context.Background(), orchestrator.Message{ConversationID: c,
+							Source: "api", Author: "bench", Text: "hello"})
+						lat[i] = time.Since(start)
+						if err != nil || r.Failed {
+							b.Errorf("%+v %v", r, err)
+						}
+					}()
+				}
+				wg.Wait()
+				walls += time.Since(start)
+				slices.Sort(lat)
+				p99s += lat[(n*99+99)/100-1]
+			}
+			b.ReportMetric(walls.Seconds()/float64(b.N), "wall-s")
+			b.ReportMetric(p99s.Seconds()/float64(b.N), "p99-s")
+		})
 	}
 }

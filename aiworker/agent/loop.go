@@ -24,6 +24,12 @@ const DefaultParallel = 256
 // MaxParallel is the highest cap Serve accepts.
 const MaxParallel = 4096
 
+// maxPollers is how many runtime_next_task long-polls a worker keeps open
+// at once (fewer when its cap is lower). Taking a task costs a round trip
+// and a write on the orchestrator's side; several pollers take a burst of
+// tasks in parallel instead of one after the other.
+const maxPollers = 8
+
 // Serve takes tasks until ctx ends, running up to parallel of them at once,
 // and reports every outcome with runtime_complete_task. Connection errors
 // are retried with backoff; the loop ends only with ctx.
@@ -32,24 +38,40 @@ func (a *Agent) Serve(ctx context.Context, parallel int) error {
 	slots := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var pollers sync.WaitGroup
+	for range min(parallel, maxPollers) {
+		pollers.Add(1)
+		go func() {
+			defer pollers.Done()
+			a.poll(ctx, parallel, slots, &wg)
+		}()
+	}
+	pollers.Wait()
+	return ctx.Err()
+}
+
+// poll takes tasks while a slot is free, until ctx ends, and starts each
+// in its own goroutine counted in wg.
+func (a *Agent) poll(ctx context.Context, parallel int, slots chan struct{}, wg *sync.WaitGroup) {
 	wait := backoff.Doubling{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
-			return ctx.Err()
+			return
 		}
 		var res tools.NextTaskResult
-		err := a.conn.Call(ctx, tools.RuntimeNextTask, tools.NextTaskArgs{WaitMS: pollWait.Milliseconds(), Confinement: a.conf, Parallel: parallel}, &res)
+		err := a.conn.Call(ctx, tools.RuntimeNextTask, tools.NextTaskArgs{WaitMS: pollWait.Milliseconds(),
+			Confinement: a.conf, Parallel: parallel}, &res)
 		if err != nil || res.Task == nil {
 			<-slots
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return
 			}
 			if err != nil {
 				a.logger.Warn("waiting for work failed; retrying", "err", err)
 				if backoff.Sleep(ctx, wait.Next()) != nil {
-					return ctx.Err()
+					return
 				}
 			}
 			continue

@@ -62,6 +62,7 @@ type gateConn struct {
 	waiting int
 	most    int
 	open    chan struct{}
+	opened  bool
 	want    int
 	done    chan string
 }
@@ -82,7 +83,8 @@ func (g *gateConn) Call(ctx context.Context, name string, args any, out any) err
 		g.mu.Lock()
 		g.waiting++
 		g.most = max(g.most, g.waiting)
-		if g.waiting == g.want {
+		if g.waiting == g.want && !g.opened {
+			g.opened = true
 			close(g.open)
 		}
 		g.mu.Unlock()
