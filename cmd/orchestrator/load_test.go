@@ -42,6 +42,7 @@ type loadRun struct {
 
 	mu   sync.Mutex
 	lat  []time.Duration // of chat messages
+	logl []time.Duration // of logins
 	errs []string
 	done int // chat replies back
 }
@@ -103,7 +104,11 @@ func (l *loadRun) chat(conv, text, want string) {
 // login signs in through the API with a known-device cookie and returns
 // the renewed cookie.
 func (l *loadRun) login(dev *http.Cookie) *http.Cookie {
+	start := time.Now()
 	resp, raw, err := l.post("/api/v1/auth/login", "", map[string]string{"username": testAdmin, "password": testPassword}, dev)
+	l.mu.Lock()
+	l.logl = append(l.logl, time.Since(start))
+	l.mu.Unlock()
 	if err != nil {
 		l.fail("login: %v", err)
 		return dev
@@ -242,7 +247,7 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return ds[min(max(i, 0), len(ds)-1)]
 }
 
-// figures sorts and resets the latencies gathered so far and returns
+// figures sorts and resets the chat latencies gathered so far and returns
 // their count, p50 and p99.
 func (l *loadRun) figures() (n int, p50, p99 time.Duration) {
 	l.mu.Lock()
@@ -251,6 +256,20 @@ func (l *loadRun) figures() (n int, p50, p99 time.Duration) {
 	l.lat = nil
 	slices.Sort(ds)
 	return len(ds), percentile(ds, 0.50), percentile(ds, 0.99)
+}
+
+// loginFigures is figures for the logins.
+func (l *loadRun) loginFigures() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ds := l.logl
+	l.logl = nil
+	if len(ds) == 0 {
+		return "no logins"
+	}
+	slices.Sort(ds)
+	return fmt.Sprintf("%d logins: p50 %s, max %s", len(ds), percentile(ds, 0.5).Round(time.Millisecond),
+		ds[len(ds)-1].Round(time.Millisecond))
 }
 
 // conversations creates n conversations.
@@ -331,41 +350,50 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("warm-up: %v", l.errs)
 	}
 	l.figures()
+	l.loginFigures()
 	pid := s.workerPID()
 	idle := l.settle(t, nil)
 	t.Logf("idle: %d goroutines, orchestrator RSS %s, worker RSS %s", idle.goroutines, mib(idle.orchRSS), mib(idle.workerRSS))
 
-	sizes := []int{200}
-	if full {
-		sizes = []int{16, 64, 200}
+	// The bursts: in full, first 16, 64 and 200 conversations alone (the
+	// issue's figures), then always 200 with the logins and script runs.
+	type burst struct {
+		n       int
+		scripts []string
+		devices []*http.Cookie
 	}
-	for _, n := range sizes {
-		convs := l.conversations(n)
+	bursts := []burst{{200, scriptConvs, devices}}
+	if full {
+		bursts = append([]burst{{16, nil, nil}, {64, nil, nil}, {200, nil, nil}}, bursts...)
+	}
+	for _, b := range bursts {
+		convs := l.conversations(b.n)
 		sm := l.startSampler(pid)
 		l.mu.Lock()
 		l.done = 0
 		l.mu.Unlock()
-		bd, bs := devices, scriptConvs
-		if os.Getenv("XX_NOLOGIN") != "" {
-			bd, bs = nil, nil
-		}
-		wall := l.burst(convs, bs, bd)
+		wall := l.burst(convs, b.scripts, b.devices)
 		peak := sm.end()
 		if len(l.errs) > 0 {
-			t.Fatalf("%d conversations at once: %d errors: %s", n, len(l.errs), strings.Join(l.errs, "\n"))
+			t.Fatalf("%d conversations at once: %d errors: %s", b.n, len(l.errs), strings.Join(l.errs, "\n"))
 		}
-		if l.done != n+len(bs) {
-			t.Fatalf("%d conversations at once: %d replies back, want %d", n, l.done, n+len(scriptConvs))
+		if want := b.n + len(b.scripts); l.done != want {
+			t.Fatalf("%d conversations at once: %d replies back, want %d", b.n, l.done, want)
 		}
 		got, p50, p99 := l.figures()
 		t.Logf("%d conversations at once (+%d script runs, %d logins), model %s: wall %s, p50 %s, p99 %s over %d replies; "+
-			"peak %d goroutines, %d tasks in flight, orchestrator RSS %s, worker RSS %s",
-			n, len(scriptConvs), len(devices), modelDelay, wall.Round(time.Millisecond), p50.Round(time.Millisecond),
-			p99.Round(time.Millisecond), got, peak.goroutines, peak.inFlight, mib(peak.orchRSS), mib(peak.workerRSS))
+			"%s; peak %d goroutines, %d tasks in flight, orchestrator RSS %s, worker RSS %s",
+			b.n, len(b.scripts), len(b.devices), modelDelay, wall.Round(time.Millisecond), p50.Round(time.Millisecond),
+			p99.Round(time.Millisecond), got, l.loginFigures(), peak.goroutines, peak.inFlight, mib(peak.orchRSS), mib(peak.workerRSS))
 		l.checkPeak(t, peak)
 		l.settle(t, &idle)
 	}
 	if full {
+		// 200 conversations for a minute ask more than the default daily
+		// budget allows.
+		if code := s.do("PUT", "/api/v1/settings", map[string]any{"llm": map[string]any{"requests_per_day": 0, "tokens_per_day": 0}}, nil); code != http.StatusOK {
+			t.Fatalf("PUT settings: %d", code)
+		}
 		l.sustained(t, pid, idle, 200, scriptConvs, devices, 60*time.Second)
 	}
 	s.verifyAudit()
@@ -401,7 +429,6 @@ func (l *loadRun) sustained(t *testing.T, pid int, idle sample, n int, scriptCon
 			}
 		}()
 	}
-	logins := 0
 	for time.Now().Before(stop) {
 		var lw sync.WaitGroup
 		for i := range devices {
@@ -409,7 +436,6 @@ func (l *loadRun) sustained(t *testing.T, pid int, idle sample, n int, scriptCon
 			go func() { defer lw.Done(); devices[i] = l.login(devices[i]) }()
 		}
 		lw.Wait()
-		logins += len(devices)
 		time.Sleep(min(10*time.Second, time.Until(stop)))
 	}
 	wg.Wait()
@@ -418,10 +444,10 @@ func (l *loadRun) sustained(t *testing.T, pid int, idle sample, n int, scriptCon
 		t.Fatalf("sustained: %d errors: %s", len(l.errs), strings.Join(l.errs, "\n"))
 	}
 	got, p50, p99 := l.figures()
-	t.Logf("sustained %s: %d conversations + %d script loops, %d logins: %d replies (%.0f/s), p50 %s, p99 %s; "+
-		"peak %d goroutines, %d tasks in flight, orchestrator RSS %s, worker RSS %s",
-		d, n, len(scriptConvs), logins, got, float64(got)/d.Seconds(), p50.Round(time.Millisecond), p99.Round(time.Millisecond),
-		peak.goroutines, peak.inFlight, mib(peak.orchRSS), mib(peak.workerRSS))
+	t.Logf("sustained %s: %d conversations + %d script loops, logins in bursts of %d: %d replies (%.0f/s), p50 %s, p99 %s; "+
+		"%s; peak %d goroutines, %d tasks in flight, orchestrator RSS %s, worker RSS %s",
+		d, n, len(scriptConvs), len(devices), got, float64(got)/d.Seconds(), p50.Round(time.Millisecond), p99.Round(time.Millisecond),
+		l.loginFigures(), peak.goroutines, peak.inFlight, mib(peak.orchRSS), mib(peak.workerRSS))
 	l.checkPeak(t, peak)
 	l.settle(t, &idle)
 }
