@@ -95,9 +95,15 @@ func (c *Core) nextTask(ctx context.Context, cred peercred.Cred, args tools.Next
 		if t.ScriptTest != nil {
 			return res, nil
 		}
-		if err := c.store.SetTaskStatus(context.WithoutCancel(ctx), t.ID, store.TaskRunning, ""); err != nil {
-			c.logger.Error("marking task running failed", "task_id", t.ID, "err", err)
-		}
+		// Marked off the worker's path: during a burst the write waits
+		// its turn at the one writer, and the worker need not.
+		go func(id string) {
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := c.store.MarkTaskRunning(wctx, id); err != nil {
+				c.logger.Error("marking task running failed", "task_id", id, "err", err)
+			}
+		}(t.ID)
 	}
 	return res, nil
 }
