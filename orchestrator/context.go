@@ -48,8 +48,7 @@ func (c *Core) taskContext(ctx context.Context, convID, audience string) (string
 		return "", nil, fmt.Errorf("orchestrator: read memory: %w", err)
 	}
 	if len(notes) > 0 {
-		fmt.Fprintf(&b, "\n\n## Your memory (notes saved with memory_write that this conversation may read)\n%s",
-			untrusted("memory", formatNotes(notes, audience, maxContextFileBytes)))
+		b.WriteString(memoryPrompt(notes, audience, maxContextFileBytes))
 	}
 
 	limit, budget := c.historyLimits()

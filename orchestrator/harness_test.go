@@ -72,6 +72,13 @@ func alive(pid int) bool {
 
 func newHarness(tb testing.TB, cfg orchestrator.Config, budget llm.Budget) *harness {
 	tb.Helper()
+	return newHarnessWith(tb, cfg, budget, llm.ProviderOpenAI)
+}
+
+// newHarnessWith is newHarness with the model called through provider's
+// API (the fake LLM speaks both).
+func newHarnessWith(tb testing.TB, cfg orchestrator.Config, budget llm.Budget, provider string) *harness {
+	tb.Helper()
 	ctx := context.Background()
 	dir := tb.TempDir()
 	st, err := store.Open(ctx, filepath.Join(dir, "airlock.db"), quiet())
@@ -89,7 +96,7 @@ func newHarness(tb testing.TB, cfg orchestrator.Config, budget llm.Budget) *harn
 		tb.Fatal(err)
 	}
 	tb.Cleanup(fake.Close)
-	client, err := llm.New(llm.Config{Provider: llm.ProviderOpenAI, BaseURL: fake.URL() + "/v1", Model: "fake",
+	client, err := llm.New(llm.Config{Provider: provider, BaseURL: fake.URL() + "/v1", Model: "fake",
 		APIKey: "sk-harness-key-000000"}, nil, nil, quiet())
 	if err != nil {
 		tb.Fatal(err)

@@ -52,6 +52,9 @@ func (c *Core) memoryWrite(ctx context.Context, task tools.Task, raw json.RawMes
 	if a.Mode == "append" && strings.TrimSpace(a.Content) == "" {
 		return "", publicf("nothing to save: content is empty")
 	}
+	if c.memoryApproval.Load() {
+		return c.pendingMemoryWrite(ctx, task, a)
+	}
 	n, deleted, err := c.store.WriteMemory(ctx, store.MemoryNote{Audience: task.Audience, Text: a.Content,
 		ConversationID: task.ConversationID, TaskID: task.ID}, a.Mode == "replace", c.cfg.MemoryBytes)
 	if errors.Is(err, store.ErrMemoryFull) {

@@ -22,6 +22,7 @@ func (c *Core) modelHandlers() map[string]modelHandler {
 	return map[string]modelHandler{
 		tools.MemoryRead:     c.memoryRead,
 		tools.MemoryWrite:    c.memoryWrite,
+		tools.MemorySearch:   c.memorySearch,
 		tools.WorkspaceList:  c.workspaceList,
 		tools.WorkspaceRead:  c.workspaceRead,
 		tools.WorkspaceWrite: c.workspaceWrite,
@@ -94,6 +95,11 @@ func (c *Core) workspaceWrite(ctx context.Context, task tools.Task, raw json.Raw
 	}
 	if err := c.workspace.Write(ctx, a.Path, a.Content); err != nil {
 		return "", workspaceError(err)
+	}
+	// The version (and the search index) of what the model wrote.
+	if err := c.store.RecordFileVersion(ctx, workspaceKey(a.Path), a.Content, store.Change{Actor: store.ActorModel, Action: "write",
+		ConversationID: task.ConversationID, TaskID: task.ID}); err != nil {
+		c.logger.Error("recording a workspace file's version failed", "task_id", task.ID, "err", err)
 	}
 	c.audit(ctx, audit.Event{Actor: "worker", Action: "workspace.write", Target: a.Path, Outcome: "ok",
 		Details: map[string]any{"task_id": task.ID, "bytes": len(a.Content)}})

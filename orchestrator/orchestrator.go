@@ -17,12 +17,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/integration"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/scriptbroker"
@@ -95,6 +97,10 @@ type Deps struct {
 	// task failed. With a hub the model is always called streamed; nil
 	// means no events and whole calls.
 	Live *live.Hub
+	// Remote holds the external MCP servers (issue 15): their approved
+	// tools are offered to the model as <server>__<tool> and reached
+	// through runtime_mcp_call. Nil: none.
+	Remote *integration.Service
 }
 
 // Core handles conversations.
@@ -111,7 +117,11 @@ type Core struct {
 	approval  *approval.Service    // nil: no scripts
 	scripts   *scriptbroker.Broker // set exactly when approval is
 	live      *live.Hub            // nil: no events
+	remote    *integration.Service // nil: no external MCP servers
 	cfg       Config
+	// memoryApproval: memory_write waits for the admin (setting
+	// memory.require_approval).
+	memoryApproval atomic.Bool
 
 	mu      sync.Mutex
 	convs   map[string]*convLock // one task at a time per conversation
@@ -149,7 +159,7 @@ func New(cfg Config, d Deps) (*Core, error) {
 	}
 	c := &Core{store: d.Store, log: d.Audit, queue: d.Queue, workspace: d.Workspace, logger: d.Logger, llm: d.LLM,
 		web: d.Web, now: d.Now, redactor: d.Redactor, approval: d.Approval, live: d.Live, cfg: cfg,
-		convs: make(map[string]*convLock)}
+		convs: make(map[string]*convLock), remote: d.Remote}
 	if d.Approval != nil {
 		b, err := scriptbroker.New(scriptbroker.Deps{Approval: d.Approval, Web: d.Web, Secret: d.Secret,
 			Audit: d.Audit, Logger: d.Logger})
@@ -233,6 +243,10 @@ func (c *Core) beginMessage(ctx context.Context, m Message,
 		return nil, ErrReadOnly
 	}
 	if m.Audience, err = audienceOf(conv, m); err != nil {
+		return nil, err
+	}
+	// memory_search finds this conversation only for its audience's readers.
+	if err := c.store.SetConversationAudience(ctx, conv.ID, m.Audience); err != nil {
 		return nil, err
 	}
 	unlock, err := lock(ctx, conv.ID)

@@ -41,6 +41,9 @@ func (c *Core) runtimeTools() []server.ServerTool {
 		{Tool: tool(tools.RuntimeScriptHTTP, "Worker plumbing: one HTTP request of a running approved script."),
 			Handler: taskTool(c, tools.RuntimeScriptHTTP, func(a *tools.ScriptHTTPArgs) string { return a.TaskID },
 				withoutPID(c.scriptHTTP))},
+		{Tool: tool(tools.RuntimeMCPCall, "Worker plumbing: one call of an approved tool of an external MCP server."),
+			Handler: taskTool(c, tools.RuntimeMCPCall, func(a *tools.MCPCallArgs) string { return a.TaskID },
+				withoutPID(c.remoteCall))},
 	}
 }
 
@@ -155,6 +158,7 @@ func (c *Core) callLLM(ctx context.Context, task tools.Task, pid int, args tools
 	args.Tools = slices.DeleteFunc(tools.Model(), func(d tools.ToolDef) bool {
 		return !slices.ContainsFunc(args.Tools, func(w tools.ToolDef) bool { return w.Name == d.Name })
 	})
+	args.Tools = append(args.Tools, c.remoteTools(ctx)...)
 	// Tool-call arguments are redacted after decoding both ways: those the
 	// worker sends back, and those the model makes, before they are
 	// stored or reach the worker (and so the tools and the next request).

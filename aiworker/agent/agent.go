@@ -147,6 +147,10 @@ func (a *Agent) dispatch(ctx context.Context, taskID string, call tools.ToolCall
 	reply := func(text string, isErr bool) tools.Message {
 		return tools.Message{Role: tools.RoleTool, ToolCallID: call.ID, ToolName: call.Name, Content: text, IsError: isErr}
 	}
+	if tools.IsRemoteTool(call.Name) {
+		text, isErr := a.callRemote(ctx, taskID, call)
+		return reply(text, isErr)
+	}
 	if !tools.IsModelTool(call.Name) {
 		a.logger.Warn("model asked for a tool it may not call", "tool", call.Name, "task_id", taskID)
 		return reply(fmt.Sprintf("error: there is no tool named %q; available tools: %v", call.Name, tools.ModelNames()), true)
@@ -168,4 +172,17 @@ func (a *Agent) dispatch(ctx context.Context, taskID string, call tools.ToolCall
 		return reply(fmt.Sprintf("error: the %s tool could not be reached; try again later", call.Name), true)
 	}
 	return reply(text, isErr)
+}
+
+// callRemote runs a tool of an external MCP server, which the model knows
+// as <server>__<tool>, through runtime_mcp_call: the orchestrator holds the
+// server's credential, checks the tool is approved and makes the call.
+func (a *Agent) callRemote(ctx context.Context, taskID string, call tools.ToolCall) (string, bool) {
+	var res tools.MCPCallResult
+	err := a.conn.Call(ctx, tools.RuntimeMCPCall, tools.MCPCallArgs{TaskID: taskID, Tool: call.Name, Arguments: call.Arguments}, &res)
+	if err != nil {
+		a.logger.Warn("external tool call failed", "tool", call.Name, "task_id", taskID, "err", err)
+		return fmt.Sprintf("error: the %s tool could not be reached; try again later", call.Name), true
+	}
+	return res.Text, res.IsError
 }

@@ -23,6 +23,7 @@ type fakeConn struct {
 	toolCalls []toolCall
 	tasks     []*tools.Task
 	completed []tools.CompleteTaskArgs
+	mcpCalls  []tools.MCPCallArgs
 	done      chan struct{}
 }
 
@@ -56,6 +57,9 @@ func (f *fakeConn) Call(ctx context.Context, name string, args any, out any) err
 		if f.done != nil {
 			f.done <- struct{}{}
 		}
+	case tools.RuntimeMCPCall:
+		f.mcpCalls = append(f.mcpCalls, args.(tools.MCPCallArgs))
+		*out.(*tools.MCPCallResult) = tools.MCPCallResult{Text: "remote result"}
 	default:
 		return errors.New("unexpected runtime tool " + name)
 	}
@@ -112,7 +116,8 @@ func TestRunToolThenAnswer(t *testing.T) {
 }
 
 func TestDispatchRefusesNonModelTools(t *testing.T) {
-	for _, name := range []string{tools.RuntimeLLM, tools.RuntimeCompleteTask, tools.RuntimeNextTask, "shell_exec", ""} {
+	for _, name := range []string{tools.RuntimeLLM, tools.RuntimeCompleteTask, tools.RuntimeNextTask, tools.RuntimeMCPCall,
+		"shell_exec", "", "gh__" + strings.Repeat("x", 70), "Bad__x", "a__"} {
 		t.Run(name, func(t *testing.T) {
 			f := &fakeConn{llm: []tools.LLMResponse{toolReply(call("x", name, `{}`)), textReply("ok")}}
 			if _, err := New(f, quiet(), Limits{}).Run(context.Background(), task); err != nil {
@@ -221,4 +226,25 @@ func (s scriptConn) Call(ctx context.Context, name string, args any, out any) er
 		return nil
 	}
 	return s.fakeConn.Call(ctx, name, args, out)
+}
+
+// A namespaced external tool goes through runtime_mcp_call with the
+// worker's task id, never as a direct tool call.
+func TestDispatchRemoteTool(t *testing.T) {
+	f := &fakeConn{llm: []tools.LLMResponse{
+		toolReply(call("r", "github__search_issues", `{"q":"bug","task_id":"t_other"}`)), textReply("done")}}
+	if _, err := New(f, quiet(), Limits{}).Run(context.Background(), task); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.toolCalls) != 0 || len(f.mcpCalls) != 1 {
+		t.Fatalf("direct %+v, runtime_mcp_call %+v", f.toolCalls, f.mcpCalls)
+	}
+	c := f.mcpCalls[0]
+	if c.TaskID != "t_1" || c.Tool != "github__search_issues" || !strings.Contains(string(c.Arguments), `"q":"bug"`) {
+		t.Errorf("runtime_mcp_call args %+v", c)
+	}
+	last := f.llmReqs[1].Messages[len(f.llmReqs[1].Messages)-1]
+	if last.Content != "remote result" || last.ToolName != "github__search_issues" {
+		t.Errorf("tool message %+v", last)
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/airlockhq/airlock/mcp/tools"
+	"github.com/airlockhq/airlock/orchestrator/integration/mcptest"
 	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
 )
 
@@ -245,7 +246,8 @@ func TestBrowserEndToEnd(t *testing.T) {
 	ctx, cancelTab := chromedp.NewContext(ctx)
 	defer cancelTab()
 
-	s := startStack(t, stackOpts{dev: true, noSignIn: true})
+	// Loopback is allowlisted for the MCP server of the integrations step.
+	s := startStack(t, stackOpts{dev: true, noSignIn: true, env: []string{"AIRLOCK_EGRESS_ALLOW=127.0.0.1"}})
 	b := &browser{t: t, ctx: ctx, base: s.base, artifacts: artifacts,
 		docs: os.Getenv("AIRLOCK_UPDATE_SCREENSHOTS") == "1"}
 	defer func() {
@@ -435,10 +437,70 @@ func TestBrowserEndToEnd(t *testing.T) {
 		b.fatalf("the shared note's audience: %q", got)
 	}
 
+	// Memory under review (issue 16): the history lists the note's write
+	// and its share; the oldest version of the admin's notes shows the
+	// note added in its diff, and restoring it brings the note back as the
+	// admin's (the shared copy stays).
+	b.do("open the memory history", chromedp.Navigate(s.base+"/memory/history?subject=admin"),
+		chromedp.WaitVisible(chromedp.CSS(`#memory-versions tbody tr`)))
+	if rows := b.text("#memory-versions tbody"); !strings.Contains(rows, "append") || !strings.Contains(rows, "share") ||
+		!strings.Contains(rows, "model") {
+		b.fatalf("the memory history: %q", rows)
+	}
+	b.shot("memory-history.png", false, "")
+	b.do("open the oldest version", chromedp.Click(chromedp.CSS(`#memory-versions tbody tr:last-child a[href^="/memory/versions/"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#version-diff`)))
+	if diff := b.text("#version-diff"); !strings.Contains(diff, "+"+garage) {
+		b.fatalf("the version's diff: %q", diff)
+	}
+	b.shot("memory-version.png", false, "")
+	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.confirm = () => true; true`)); err != nil || !ok {
+		b.fatalf("answering the confirmation: %v", err)
+	}
+	b.do("restore the version", chromedp.Click(chromedp.CSS(`#restore-version`)), chromedp.WaitVisible(chromedp.CSS(`main p.flash`)))
+	b.path("/memory/history", "subject=admin")
+	if got := b.text("main p.flash"); !strings.Contains(got, "Restored") {
+		b.fatalf("restoring the version: %q", got)
+	}
+	b.do("open the memory page after the restore", chromedp.Navigate(s.base+"/memory"),
+		chromedp.WaitVisible(chromedp.CSS(`main table tbody tr`)))
+	badges, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll(
+		"main table tbody tr td:nth-child(2) .badge")).map((b) => b.textContent.trim()).sort()`))
+	if err != nil || !slices.Equal(badges, []string{"admin", "everyone"}) {
+		b.fatalf("the notes after the restore: %q (%v)", badges, err)
+	}
+	// Integrations (issue 15): the admin adds an MCP server on loopback and
+	// approves one of its tools; nothing is approved before.
+	mcpSrv := mcptest.Mark(t, mcptest.Options{})
+	b.do("open the integrations page", chromedp.Navigate(s.base+"/integrations"),
+		chromedp.WaitVisible(chromedp.CSS(`#add-mcp-server`)))
+	b.do("add an MCP server",
+		chromedp.SendKeys(chromedp.CSS(`#add-mcp-server input[name="name"]`), "notes"),
+		chromedp.SendKeys(chromedp.CSS(`#add-mcp-server input[name="url"]`), mcpSrv.URL),
+		chromedp.Submit(chromedp.CSS(`#add-mcp-server input[name="url"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`main p.flash`)))
+	b.path("/integrations", "")
+	if got := b.text("main p.flash"); !strings.Contains(got, "Connected to notes") {
+		b.fatalf("adding the MCP server: %q", got)
+	}
+	if got := b.text("#tool-notes-echo .badge"); strings.TrimSpace(got) != "pending" {
+		b.fatalf("a new tool's status: %q", got)
+	}
+	b.do("approve the echo tool", chromedp.Click(chromedp.CSS(`#tool-notes-echo form.approve-tool button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#tool-notes-echo .badge.ok`)))
+	if got := b.text("main p.flash"); !strings.Contains(got, "Approved notes / echo") {
+		b.fatalf("approving the tool: %q", got)
+	}
+	if got := b.text("#tool-notes-echo .badge"); strings.TrimSpace(got) != "approved" {
+		b.fatalf("the approved tool's status: %q", got)
+	}
+	b.shot("integrations.png", false, "")
+
 	// On a phone no page scrolls sideways as a whole (wide tables scroll
 	// inside their own box).
 	b.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-	for _, page := range []string{"/", "/chat", "/scripts", review, "/secrets", "/memory", "/settings", "/audit", "/account"} {
+	for _, page := range []string{"/", "/chat", "/scripts", review, "/secrets", "/memory", "/memory/history", "/settings", "/audit", "/account",
+		"/integrations"} {
 		b.do("open "+page+" on a phone", chromedp.Navigate(s.base+page), chromedp.WaitVisible(chromedp.CSS("main")))
 		wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`))
 		if err != nil || wide {

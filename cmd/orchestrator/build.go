@@ -15,6 +15,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/auth"
 	"github.com/airlockhq/airlock/orchestrator/config"
 	"github.com/airlockhq/airlock/orchestrator/discord"
+	"github.com/airlockhq/airlock/orchestrator/integration"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
@@ -42,14 +43,18 @@ type app struct {
 	models   *llm.Manager
 	web      *egress.Client
 	scripts  *approval.Service
-	queue    *worker.Queue
-	hub      *live.Hub
-	core     *orchestrator.Core
-	bot      *discord.Runner
-	auth     *auth.Service
-	csrfKey  []byte
-	proxies  []netip.Prefix
-	own      *confine.Report // the orchestrator's own Landlock; nil when off
+	// mcpWeb is the egress guard of the external MCP servers (issue 15):
+	// the same allowlist as web, and the admin server's own address denied.
+	mcpWeb  *egress.Client
+	remote  *integration.Service
+	queue   *worker.Queue
+	hub     *live.Hub
+	core    *orchestrator.Core
+	bot     *discord.Runner
+	auth    *auth.Service
+	csrfKey []byte
+	proxies []netip.Prefix
+	own     *confine.Report // the orchestrator's own Landlock; nil when off
 
 	closers []func() // run in reverse order by close
 }
@@ -137,7 +142,7 @@ func (a *app) buildServices(ctx context.Context, getenv func(string) string) err
 	}
 	a.scripts = approval.New(a.st, a.audit, time.Now)
 	a.scripts.SetPendingCaps(cur.Scripts.MaxPendingPerScript, cur.Scripts.MaxPendingTotal)
-	return nil
+	return a.buildIntegrations(cur)
 }
 
 // buildCore builds the task queue, the live hub, the core and the Discord
@@ -152,9 +157,14 @@ func (a *app) buildCore(ctx context.Context, opts options) error {
 		MemoryBytes:   a.cfg.Workspace.MaxMemoryBytes},
 		orchestrator.Deps{Store: a.st, Audit: a.audit, Queue: a.queue, Workspace: a.ws, LLM: a.models.Gateway(), Web: a.web,
 			Logger: a.logger.With("component", "core"), Approval: a.scripts, Secret: a.vault.Get,
-			Live: a.hub, Redactor: a.holder})
+			Live: a.hub, Redactor: a.holder, Remote: a.remote})
 	if err != nil {
 		return err
+	}
+	a.core.SetMemoryApproval(cur.Memory.RequireApproval)
+	// memory_search reads the workspace's files as they are now.
+	if err := a.core.IndexWorkspace(ctx); err != nil {
+		a.logger.Warn("indexing the workspace for memory_search failed; it finds only what the model writes from now on", "err", err)
 	}
 	// Before any task: MEMORY.md's text becomes an admin-only note.
 	if err := a.core.ImportLegacyMemory(ctx); err != nil {

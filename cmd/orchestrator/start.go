@@ -46,6 +46,8 @@ func (a *app) start(ctx context.Context) (*servers, error) {
 		mcpSrv.Shutdown(context.Background())
 		return nil, err
 	}
+	a.denyAdmin(httpSrv.Addr)
+	go a.remote.Run(ctx)
 	go announceSetup(ctx, a.auth, uiURL(httpSrv.Addr), a.logger.With("component", "auth"), a.stderr)
 	go pruneSessions(ctx, a.auth, a.logger)
 	go flushAuthFailures(ctx, a.auth)
@@ -79,7 +81,8 @@ func (a *app) adminDeps() admin.Deps {
 		LLM: a.models.Gateway(), CSRFKey: a.csrfKey, Confinement: a.own, TrustedProxies: a.proxies,
 		DiscordStatus: func() admin.DiscordStatus { return admin.DiscordStatus(a.bot.Status()) },
 		Logger:        a.logger.With("component", "http"), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes,
-		BodyReadTimeout: a.cfg.HTTP.BodyReadTimeout, AllowedHosts: allowedHosts(a.cfg), Redactor: a.holder}
+		BodyReadTimeout: a.cfg.HTTP.BodyReadTimeout, AllowedHosts: allowedHosts(a.cfg), Redactor: a.holder,
+		Integrations: a.remote}
 }
 
 // watch applies vault and settings changes at run time, and tells the
@@ -123,6 +126,7 @@ func (a *app) applySettings(ctx context.Context, next settings.Settings, notices
 	}
 	a.core.SetLimits(next.Agent.MaxRounds, next.Agent.TaskTimeout)
 	a.core.SetHistoryTokens(next.Agent.HistoryTokens)
+	a.core.SetMemoryApproval(next.Memory.RequireApproval)
 	if err := a.ws.SetMaxFiles(next.Workspace.MaxFiles); err != nil {
 		a.logger.Error("applying the workspace file limit failed; the previous one stays", "err", err)
 	}
@@ -130,6 +134,9 @@ func (a *app) applySettings(ctx context.Context, next settings.Settings, notices
 	notices.SetWindow(next.Scripts.NotifyWindow)
 	if err := a.web.SetAllow(next.EgressAllow); err != nil {
 		a.logger.Error("applying the egress allowlist failed; the previous one stays", "err", err)
+	}
+	if err := a.mcpWeb.SetAllow(next.EgressAllow); err != nil {
+		a.logger.Error("applying the egress allowlist to MCP servers failed; the previous one stays", "err", err)
 	}
 	go a.bot.Refresh()
 }

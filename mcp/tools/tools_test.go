@@ -2,6 +2,7 @@ package tools
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -38,5 +39,28 @@ func TestModelToolSchemas(t *testing.T) {
 	}
 	if n := Names(Model()); len(n) != len(Model()) || n[0].InputSchema != nil || n[0].Name != MemoryRead {
 		t.Errorf("Names = %+v", n)
+	}
+}
+
+func TestRemoteName(t *testing.T) {
+	tests := []struct{ server, tool, want string }{
+		{"github", "search_issues", "github__search_issues"},
+		{"home", "light.turn_on", "home__light_turn_on"},
+		{"gh", "", ""},
+		{"gh", strings.Repeat("x", 61), ""},
+		{"gh", strings.Repeat("x", 60), "gh__" + strings.Repeat("x", 60)},
+	}
+	for _, tt := range tests {
+		if got := RemoteName(tt.server, tt.tool); got != tt.want {
+			t.Errorf("RemoteName(%q, %q) = %q, want %q", tt.server, tt.tool, got, tt.want)
+		}
+		if tt.want != "" && !IsRemoteTool(tt.want) {
+			t.Errorf("IsRemoteTool(%q) = false", tt.want)
+		}
+	}
+	for _, name := range []string{MemoryRead, RuntimeMCPCall, "GH__x", "gh_x", "gh__", "gh__a b"} {
+		if IsRemoteTool(name) {
+			t.Errorf("IsRemoteTool(%q) = true", name)
+		}
 	}
 }

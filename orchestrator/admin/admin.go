@@ -52,6 +52,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/auth"
+	"github.com/airlockhq/airlock/orchestrator/integration"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
@@ -105,6 +106,9 @@ type Deps struct {
 	// Redactor scrubs secret values from every response body. Nil means
 	// the shape detectors only.
 	Redactor *redact.Holder
+	// Integrations holds the external MCP servers (issue 15); nil hides
+	// the Integrations page and API (404).
+	Integrations *integration.Service
 }
 
 // DiscordStatus is the Discord bot's state, for the dashboard.

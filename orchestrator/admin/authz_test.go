@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/airlockhq/airlock/orchestrator/auth"
+	"github.com/airlockhq/airlock/orchestrator/store"
 )
 
 // publicRoutes need no authentication; every other route must refuse
@@ -31,7 +32,7 @@ func allRoutes(t *testing.T, h http.Handler) []route {
 	t.Helper()
 	var out []route
 	err := chi.Walk(h.(chi.Routes), func(method, pattern string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		path := strings.NewReplacer("{name}", "weather", "{sha256}", strings.Repeat("a", 64), "{id}", "c_x",
+		path := strings.NewReplacer("{name}", "weather", "{tool}", "echo", "{sha256}", strings.Repeat("a", 64), "{id}", "c_x",
 			"/*", "/x").Replace(pattern)
 		out = append(out, route{method, pattern, path})
 		return nil
@@ -157,7 +158,24 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	for _, want := range []string{"GET /memory", "POST /memory/{id}/share", "POST /memory/{id}/delete",
 		"GET /api/v1/memory", "POST /api/v1/memory/{id}/share", "DELETE /api/v1/memory/{id}",
-		"GET /secrets", "POST /chat/{id}/messages", "PUT /api/v1/settings"} {
+		"GET /secrets", "POST /chat/{id}/messages", "PUT /api/v1/settings",
+		// Memory under review (issue 16).
+		"GET /memory/history", "GET /memory/versions/{id}", "POST /memory/versions/{id}/restore",
+		"POST /memory/{id}/edit", "POST /memory/{id}/pin", "POST /memory/pending/{id}/approve",
+		"POST /memory/pending/{id}/reject", "PUT /api/v1/memory/{id}", "POST /api/v1/memory/{id}/pin",
+		"GET /api/v1/memory/versions", "GET /api/v1/memory/versions/{id}", "GET /api/v1/memory/versions/{id}/diff",
+		"POST /api/v1/memory/versions/{id}/restore", "GET /api/v1/memory/pending",
+		"POST /api/v1/memory/pending/{id}/approve", "POST /api/v1/memory/pending/{id}/reject"} {
+		if !walked[want] {
+			t.Errorf("route %s is not in the router", want)
+		}
+	}
+	// External MCP servers (issue 15).
+	for _, want := range []string{"GET /integrations", "POST /integrations", "POST /integrations/{name}/delete",
+		"POST /integrations/{name}/refresh", "POST /integrations/{name}/tools/{tool}/approve",
+		"POST /integrations/{name}/tools/{tool}/deny", "GET /api/v1/mcp-servers", "POST /api/v1/mcp-servers",
+		"GET /api/v1/mcp-servers/{name}", "DELETE /api/v1/mcp-servers/{name}", "POST /api/v1/mcp-servers/{name}/refresh",
+		"POST /api/v1/mcp-servers/{name}/tools/{tool}/approve", "POST /api/v1/mcp-servers/{name}/tools/{tool}/deny"} {
 		if !walked[want] {
 			t.Errorf("route %s is not in the router", want)
 		}
@@ -230,11 +248,22 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, _, err := e.store.WriteMemory(context.Background(), store.MemoryNote{Audience: store.AudienceAdmin, Text: "n"}, false, 0); err != nil {
+		t.Fatal(err)
+	}
+	versions, err := e.store.MemoryVersions(context.Background(), store.AudienceAdmin, 1)
+	if err != nil || len(versions) != 1 {
+		t.Fatalf("memory versions: %v", err)
+	}
+	memoryVersion := versions[0].ID
 	for _, rt := range routes {
 		if rt.method != "GET" || publicRoutes[rt.method+" "+rt.pattern] || strings.HasSuffix(rt.path, "/events") {
 			continue
 		}
 		path := strings.ReplaceAll(rt.path, "c_x", conv.ID)
+		if strings.Contains(rt.pattern, "/memory/versions/{id}") { // issue 16: a real memory version
+			path = strings.ReplaceAll(rt.path, "c_x", memoryVersion)
+		}
 		if strings.Contains(rt.pattern, "{name}") {
 			continue // covered by the scripts pages' tests, with a real script
 		}

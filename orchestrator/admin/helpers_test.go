@@ -22,6 +22,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/auth"
 	"github.com/airlockhq/airlock/orchestrator/config"
+	"github.com/airlockhq/airlock/orchestrator/integration"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
 	"github.com/airlockhq/airlock/orchestrator/settings"
 	"github.com/airlockhq/airlock/orchestrator/store"
@@ -120,8 +121,20 @@ func newEnv(t testing.TB, edit ...func(*Deps)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// External MCP servers (issue 15): loopback allowlisted, for the
+	// integrations tests' local servers.
+	mcpWeb, err := egress.NewClient(egress.Policy{Allow: []string{"127.0.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	integ, err := integration.New(integration.Config{Store: st, Web: mcpWeb, Secret: vlt.Get, Logger: logger,
+		Audit: func(ctx context.Context, ev audit.Event) { al.Append(ctx, ev) }, CallTimeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(integ.Close)
 	d := Deps{Core: core, Store: st, Audit: al, Queue: q, Vault: vlt, Approval: appr, Auth: au, Settings: set,
-		Logger: logger}
+		Logger: logger, Integrations: integ}
 	for _, f := range edit {
 		f(&d)
 	}

@@ -123,7 +123,8 @@ func (s *Server) doDeleteMemory(r *http.Request) (store.MemoryNote, error) {
 
 // memoryData is the Memory page.
 type memoryData struct {
-	Notes []memoryNote
+	Notes   []memoryNote
+	Pending []store.PendingMemory
 }
 
 func (s *Server) pageMemory(w http.ResponseWriter, r *http.Request) error {
@@ -131,8 +132,12 @@ func (s *Server) pageMemory(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	pending, err := s.Store.PendingMemories(r.Context())
+	if err != nil {
+		return err
+	}
 	s.render(w, r, http.StatusOK, "memory", view{Title: "Memory", Nav: "memory", Script: "confirm.js",
-		Data: memoryData{Notes: notes}})
+		Data: memoryData{Notes: notes, Pending: pending}})
 	return nil
 }
 

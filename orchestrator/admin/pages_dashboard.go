@@ -10,6 +10,7 @@ import (
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/auth"
+	"github.com/airlockhq/airlock/orchestrator/integration"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/secure/confine"
 )
@@ -46,6 +47,8 @@ type dashboardData struct {
 	ReqClass string
 	TokClass string
 	Load     load // messages waiting their turn, model calls in flight
+	// MCPServers are the external MCP servers and their state (issue 15).
+	MCPServers []integration.ServerView
 }
 
 func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
@@ -78,6 +81,11 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) error {
 	}
 	if d.Pending, err = s.pendingScripts(r.Context()); err != nil {
 		return err
+	}
+	if s.Integrations != nil {
+		if d.MCPServers, err = s.Integrations.List(r.Context()); err != nil {
+			return err
+		}
 	}
 	recent := hideFailures(audit.Filter{Limit: 12})
 	if d.Recent, err = s.Audit.List(r.Context(), recent); err != nil {

@@ -126,6 +126,10 @@ func settingsForm(r *http.Request, cur settings.Settings) (settings.Settings, ma
 	num("scripts.max_pending_per_script", &cur.Scripts.MaxPendingPerScript)
 	num("scripts.max_pending_total", &cur.Scripts.MaxPendingTotal)
 	dur("scripts.notify_window", &cur.Scripts.NotifyWindow)
+	// Memory (issue 16): a checkbox, as discord.link_previews.
+	if v, ok := r.PostForm["memory.require_approval"]; ok {
+		cur.Memory.RequireApproval = slices.Contains(v, "on")
+	}
 	list("egress_allow", &cur.EgressAllow)
 	return cur, problems
 }

@@ -402,3 +402,17 @@ func TestAnswerDeliveredWhileStopping(t *testing.T) {
 		t.Fatalf("messages after a stop mid-answer: %+v", msgs)
 	}
 }
+
+// TestNotifyToolsWithdrawn (issue 15): a rug pull reaches the admins,
+// naming plain tool names only.
+func TestNotifyToolsWithdrawn(t *testing.T) {
+	e := newEnv(t, nil)
+	if err := e.bot.NotifyToolsWithdrawn(e.ctx, "notes", []string{"search", "@everyone <https://evil>"}); err != nil {
+		t.Fatal(err)
+	}
+	got := e.fake.MessagesIn(e.fake.DMChannel(adminID))
+	if len(got) != 1 || !strings.Contains(got[0].Content, "`search`") || !strings.Contains(got[0].Content, "1 more") ||
+		strings.Contains(got[0].Content, "@everyone") || !strings.Contains(got[0].Content, "/integrations") {
+		t.Fatalf("admin DM = %+v", got)
+	}
+}

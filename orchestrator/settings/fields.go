@@ -42,6 +42,7 @@ var fields = []field{
 	scalar[int]{"scripts.max_pending_per_script", func(s *Settings) *int { return &s.Scripts.MaxPendingPerScript }},
 	scalar[int]{"scripts.max_pending_total", func(s *Settings) *int { return &s.Scripts.MaxPendingTotal }},
 	duration{"scripts.notify_window", func(s *Settings) *time.Duration { return &s.Scripts.NotifyWindow }},
+	scalar[bool]{"memory.require_approval", func(s *Settings) *bool { return &s.Memory.RequireApproval }},
 	list{"egress_allow", func(s *Settings) *[]string { return &s.EgressAllow }},
 }
 

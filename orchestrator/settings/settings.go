@@ -49,6 +49,8 @@ type Settings struct {
 	// Workspace and Scripts bound what the assistant may pile up.
 	Workspace Workspace `json:"workspace"`
 	Scripts   Scripts   `json:"scripts"`
+	// Memory governs the assistant's long-term memory (issue 16).
+	Memory Memory `json:"memory"`
 	// EgressAllow lists hostnames, IP addresses and CIDRs the egress guard
 	// lets through even though they are private, loopback and so on.
 	EgressAllow []string `json:"egress_allow"`
@@ -132,6 +134,13 @@ type Scripts struct {
 	// NotifyWindow: the first proposal notifies the admins at once, later
 	// ones within the window are sent as one summary when it ends.
 	NotifyWindow time.Duration `json:"notify_window"`
+}
+
+// Memory governs the assistant's long-term memory.
+type Memory struct {
+	// RequireApproval makes every memory_write wait, pending, until the
+	// admin approves it on the Memory page, as scripts do.
+	RequireApproval bool `json:"require_approval"`
 }
 
 // Defaults of the Workspace and Scripts settings.

@@ -116,14 +116,19 @@ type MemoryNote struct {
 	TaskID         string    `json:"task_id,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
+	// Pinned notes are put in the system prompt first, whatever their age.
+	Pinned bool `json:"pinned"`
 }
 
 const memoryColumns = "id, audience, text, conversation_id, task_id, created_at, updated_at"
 
+// memorySelect are the columns scanMemoryNote reads.
+const memorySelect = memoryColumns + ", pinned"
+
 func scanMemoryNote(sc scanner) (MemoryNote, error) {
 	var n MemoryNote
 	var created, updated int64
-	if err := sc.Scan(&n.ID, &n.Audience, &n.Text, &n.ConversationID, &n.TaskID, &created, &updated); err != nil {
+	if err := sc.Scan(&n.ID, &n.Audience, &n.Text, &n.ConversationID, &n.TaskID, &created, &updated, &n.Pinned); err != nil {
 		return MemoryNote{}, err
 	}
 	n.CreatedAt, n.UpdatedAt = fromDB(created), fromDB(updated)
@@ -137,13 +142,13 @@ func (s *Store) MemoryNotes(ctx context.Context, reader string) ([]MemoryNote, e
 	var err error
 	switch {
 	case reader == AudienceAdmin:
-		rows, err = s.reader.QueryContext(ctx, "SELECT "+memoryColumns+" FROM memory_notes ORDER BY seq LIMIT ?",
+		rows, err = s.reader.QueryContext(ctx, "SELECT "+memorySelect+" FROM memory_notes ORDER BY seq LIMIT ?",
 			MaxMemoryNotes)
 	case CheckAudience(reader) == nil:
-		rows, err = s.reader.QueryContext(ctx, "SELECT "+memoryColumns+" FROM memory_notes"+
+		rows, err = s.reader.QueryContext(ctx, "SELECT "+memorySelect+" FROM memory_notes"+
 			" WHERE audience IN (?, ?) ORDER BY seq LIMIT ?", AudienceEveryone, reader, MaxMemoryNotes)
 	default:
-		rows, err = s.reader.QueryContext(ctx, "SELECT "+memoryColumns+" FROM memory_notes"+
+		rows, err = s.reader.QueryContext(ctx, "SELECT "+memorySelect+" FROM memory_notes"+
 			" WHERE audience = ? ORDER BY seq LIMIT ?", AudienceEveryone, MaxMemoryNotes)
 	}
 	if err != nil {
@@ -160,7 +165,7 @@ func (s *Store) MemoryNotes(ctx context.Context, reader string) ([]MemoryNote, e
 // ErrNotFound.
 func (s *Store) MemoryNote(ctx context.Context, id string) (MemoryNote, error) {
 	n, err := scanMemoryNote(s.reader.QueryRowContext(ctx,
-		"SELECT "+memoryColumns+" FROM memory_notes WHERE id = ?", id))
+		"SELECT "+memorySelect+" FROM memory_notes WHERE id = ?", id))
 	if err != nil {
 		return MemoryNote{}, fmt.Errorf("store: memory note %q: %w", truncateForError(id), errNoRows(err))
 	}
@@ -207,8 +212,13 @@ func (s *Store) WriteMemory(ctx context.Context, n MemoryNote, replace bool, max
 			}
 			deleted = int(d)
 		}
+		action := "append"
+		if replace {
+			action = "replace"
+		}
+		ch := Change{Actor: ActorModel, Action: action, ConversationID: n.ConversationID, TaskID: n.TaskID}
 		if empty {
-			return nil
+			return s.recordVersion(ctx, tx, n.Audience, ch)
 		}
 		var count, bytes, total int64
 		if err := tx.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(length(CAST(text AS BLOB))), 0)"+
@@ -229,9 +239,11 @@ func (s *Store) WriteMemory(ctx context.Context, n MemoryNote, replace bool, max
 			return fmt.Errorf("%w: the memory holds %d notes, the limit; the admin can delete notes on the Memory page",
 				ErrMemoryFull, total)
 		}
-		_, err := s.exec(ctx, tx, "INSERT INTO memory_notes ("+memoryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)",
-			n.ID, n.Audience, n.Text, n.ConversationID, n.TaskID, toDB(n.CreatedAt), toDB(n.UpdatedAt))
-		return err
+		if _, err := s.exec(ctx, tx, "INSERT INTO memory_notes ("+memoryColumns+") VALUES (?, ?, ?, ?, ?, ?, ?)",
+			n.ID, n.Audience, n.Text, n.ConversationID, n.TaskID, toDB(n.CreatedAt), toDB(n.UpdatedAt)); err != nil {
+			return err
+		}
+		return s.recordVersion(ctx, tx, n.Audience, ch)
 	})
 	if err != nil {
 		return MemoryNote{}, 0, fmt.Errorf("store: write memory: %w", err)
@@ -248,13 +260,18 @@ func (s *Store) ShareMemoryNote(ctx context.Context, id string) (MemoryNote, err
 	var before MemoryNote
 	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		before, err = scanMemoryNote(tx.QueryRowContext(ctx, "SELECT "+memoryColumns+" FROM memory_notes WHERE id = ?", id))
+		before, err = scanMemoryNote(tx.QueryRowContext(ctx, "SELECT "+memorySelect+" FROM memory_notes WHERE id = ?", id))
 		if err != nil {
 			return errNoRows(err)
 		}
-		_, err = s.exec(ctx, tx, "UPDATE memory_notes SET audience = ?, updated_at = ? WHERE id = ?",
-			AudienceEveryone, toDB(s.now()), id)
-		return err
+		if _, err = s.exec(ctx, tx, "UPDATE memory_notes SET audience = ?, updated_at = ? WHERE id = ?",
+			AudienceEveryone, toDB(s.now()), id); err != nil {
+			return err
+		}
+		if err := s.recordVersion(ctx, tx, before.Audience, Change{Actor: ActorAdmin, Action: "share"}); err != nil {
+			return err
+		}
+		return s.recordVersion(ctx, tx, AudienceEveryone, Change{Actor: ActorAdmin, Action: "share"})
 	})
 	if err != nil {
 		return MemoryNote{}, fmt.Errorf("store: share memory note %q: %w", truncateForError(id), err)
@@ -268,12 +285,14 @@ func (s *Store) DeleteMemoryNote(ctx context.Context, id string) (MemoryNote, er
 	var n MemoryNote
 	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		n, err = scanMemoryNote(tx.QueryRowContext(ctx, "SELECT "+memoryColumns+" FROM memory_notes WHERE id = ?", id))
+		n, err = scanMemoryNote(tx.QueryRowContext(ctx, "SELECT "+memorySelect+" FROM memory_notes WHERE id = ?", id))
 		if err != nil {
 			return errNoRows(err)
 		}
-		_, err = s.exec(ctx, tx, "DELETE FROM memory_notes WHERE id = ?", id)
-		return err
+		if _, err = s.exec(ctx, tx, "DELETE FROM memory_notes WHERE id = ?", id); err != nil {
+			return err
+		}
+		return s.recordVersion(ctx, tx, n.Audience, Change{Actor: ActorAdmin, Action: "delete"})
 	})
 	if err != nil {
 		return MemoryNote{}, fmt.Errorf("store: delete memory note %q: %w", truncateForError(id), err)
@@ -309,10 +328,12 @@ func (s *Store) ImportMemory(ctx context.Context, text string) (bool, error) {
 			return nil
 		}
 		now := toDB(s.now())
-		_, err := s.exec(ctx, tx, "INSERT INTO memory_notes ("+memoryColumns+") VALUES (?, ?, ?, '', '', ?, ?)",
-			newID("m_"), AudienceAdmin, text, now, now)
-		imported = err == nil
-		return err
+		if _, err := s.exec(ctx, tx, "INSERT INTO memory_notes ("+memoryColumns+") VALUES (?, ?, ?, '', '', ?, ?)",
+			newID("m_"), AudienceAdmin, text, now, now); err != nil {
+			return err
+		}
+		imported = true
+		return s.recordVersion(ctx, tx, AudienceAdmin, Change{Actor: ActorSystem, Action: "import"})
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: import memory: %w", err)

@@ -40,6 +40,10 @@ type Policy struct {
 	Ports []int
 	// UserAgent is sent when the request sets none.
 	UserAgent string
+	// Deny are addresses never dialed, allowlisted or not: the orchestrator's
+	// own admin server, say. An unspecified address (0.0.0.0, ::) stands for
+	// every loopback address and every address of this machine's interfaces.
+	Deny []netip.AddrPort
 }
 
 func (p Policy) withDefaults() Policy {
@@ -69,7 +73,9 @@ type Client struct {
 	// allow is shared by the copies Truncating makes, so SetAllow changes
 	// them all.
 	allow *atomic.Pointer[Allowlist]
-	hc    *http.Client
+	// deny is Policy.Deny, replaced by SetDeny; shared like allow.
+	deny *atomic.Pointer[[]netip.AddrPort]
+	hc   *http.Client
 	// resolver, when set by tests, replaces the system resolver.
 	resolver *net.Resolver
 }
@@ -84,8 +90,11 @@ func newClient(p Policy, resolver *net.Resolver) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{policy: p.withDefaults(), allow: new(atomic.Pointer[Allowlist]), resolver: resolver}
+	c := &Client{policy: p.withDefaults(), allow: new(atomic.Pointer[Allowlist]), resolver: resolver,
+		deny: new(atomic.Pointer[[]netip.AddrPort])}
 	c.allow.Store(&allow)
+	deny := slices.Clone(p.Deny)
+	c.deny.Store(&deny)
 	c.hc = &http.Client{
 		Transport:     c.transport(),
 		CheckRedirect: c.checkRedirect,
@@ -168,6 +177,9 @@ func (c *Client) checkDial(t dialTarget, network, address string) error {
 		return refusef("cannot check address %q", address)
 	}
 	ip := ap.Addr().WithZone("").Unmap()
+	if denied(*c.deny.Load(), ip, ap.Port()) {
+		return refusef("%s port %d is the orchestrator's own service", t.host, ap.Port())
+	}
 	if t.allowHost || c.allow.Load().AllowsAddr(ip) {
 		return nil
 	}
