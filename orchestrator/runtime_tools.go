@@ -89,6 +89,7 @@ func (c *Core) nextTask(ctx context.Context, cred peercred.Cred, args tools.Next
 	if conf := worker.ReadConfinement(cred.PID, args.Confinement); c.queue.SetConfinement(cred.PID, conf) {
 		c.logConfinement(cred.PID, conf)
 	}
+	c.queue.SetParallel(cred.PID, args.Parallel)
 	wait := min(max(time.Duration(args.WaitMS)*time.Millisecond, 0), maxPollWait)
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -98,9 +99,15 @@ func (c *Core) nextTask(ctx context.Context, cred peercred.Cred, args tools.Next
 		if t.ScriptTest != nil {
 			return res, nil
 		}
-		if err := c.store.SetTaskStatus(context.WithoutCancel(ctx), t.ID, store.TaskRunning, ""); err != nil {
-			c.logger.Error("marking task running failed", "task_id", t.ID, "err", err)
-		}
+		// Marked off the worker's path: during a burst the write waits
+		// its turn at the one writer, and the worker need not.
+		go func(id string) {
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := c.store.MarkTaskRunning(wctx, id); err != nil {
+				c.logger.Error("marking task running failed", "task_id", id, "err", err)
+			}
+		}(t.ID)
 	}
 	return res, nil
 }
@@ -169,7 +176,16 @@ func (c *Core) callLLM(ctx context.Context, task tools.Task, pid int, args tools
 	for i := range args.Messages {
 		c.redactCalls(args.Messages[i].ToolCalls)
 	}
-	resp, err := c.complete(ctx, task, args)
+	// The call is reserved under the daily budget before it is made and
+	// settled only once its usage is stored, so calls running at once
+	// cannot overshoot the budget (see llm.Gateway).
+	req := llmRequest(args)
+	call, err := c.llm.Reserve(ctx, req)
+	if err != nil {
+		return tools.LLMResponse{}, c.llmFailed(ctx, task, err)
+	}
+	defer call.Settle()
+	resp, err := c.complete(ctx, call, task, req)
 	if err != nil {
 		return tools.LLMResponse{}, c.llmFailed(ctx, task, err)
 	}

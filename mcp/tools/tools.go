@@ -153,6 +153,9 @@ type NextTaskArgs struct {
 	// claim, shown to the admin; the orchestrator checks the part the
 	// kernel shows it (the seccomp mode in /proc/<pid>/status).
 	Confinement *Confinement `json:"confinement,omitempty"`
+	// Parallel is how many tasks the worker runs at once at most, for the
+	// dashboard; 0 when it does not say.
+	Parallel int `json:"parallel,omitempty"`
 }
 
 // Confinement is the worker's report of its kernel confinement.

@@ -46,6 +46,7 @@ type dashboardData struct {
 	Setup    bool // the model is not configured yet: point to the wizard
 	ReqClass string
 	TokClass string
+	Load     load // messages waiting their turn, model calls in flight
 	// MCPServers are the external MCP servers and their state (issue 15).
 	MCPServers []integration.ServerView
 	// Usage is the cost section: today, this month, the chart of the
@@ -73,7 +74,7 @@ func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
 }
 
 func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) error {
-	d := dashboardData{Worker: s.Queue.Status(s.WorkerGrace), Own: s.Confinement}
+	d := dashboardData{Worker: s.Queue.Status(s.WorkerGrace), Own: s.Confinement, Load: s.load()}
 	var err error
 	if d.LLM, err = s.llmStatus(r); err != nil {
 		return err

@@ -51,6 +51,8 @@ type Server struct {
 	responder  func(RecordedRequest) (Reply, bool)
 	chunkDelay time.Duration
 	cache      cacheState
+	forget     bool // SetRecording(false): keep no requests
+	seen       int  // requests since start or Reset
 
 	hs  *http.Server
 	url string
@@ -131,7 +133,7 @@ func (s *Server) Requests() []RecordedRequest {
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.queue, s.requests, s.responder, s.chunkDelay = nil, nil, nil, 0
+	s.queue, s.requests, s.responder, s.chunkDelay, s.forget, s.seen = nil, nil, nil, 0, false, 0
 	s.cache = cacheState{}
 }
 
@@ -139,8 +141,38 @@ func (s *Server) Reset() {
 func (s *Server) record(rec RecordedRequest) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.seen++
+	if s.forget {
+		return s.seen - 1
+	}
 	s.requests = append(s.requests, rec)
 	return len(s.requests) - 1
+}
+
+// SetRecording(false) stops keeping the requests (Requests then returns
+// those kept before), so that a long load test does not hold every body;
+// Seen still counts them. Reset turns recording back on.
+func (s *Server) SetRecording(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forget = !on
+}
+
+// Seen returns how many model requests the Server answered or is
+// answering since it started or was Reset, recorded or not.
+func (s *Server) Seen() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seen
+}
+
+// DropIdle closes the idle keep-alive connections of a Server made by
+// New, as a provider does after a while; clients then let theirs go.
+func (s *Server) DropIdle() {
+	if s.hs != nil {
+		s.hs.SetKeepAlivesEnabled(false)
+		s.hs.SetKeepAlivesEnabled(true)
+	}
 }
 
 // next picks the reply for rec: queue, then responder, then default.
