@@ -16,6 +16,15 @@ import (
 type ledger struct {
 	mu               sync.Mutex
 	requests, tokens int
+	prices           Prices // with model, prices the calls it records
+	model            string
+	nanos            int64
+}
+
+func (l *ledger) CostSince(context.Context, time.Time) (int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.nanos, nil
 }
 
 func (l *ledger) UsageSince(context.Context, time.Time) (int, int, error) {
@@ -29,6 +38,9 @@ func (l *ledger) record(u Usage) {
 	defer l.mu.Unlock()
 	l.requests++
 	l.tokens += u.InputTokens + u.OutputTokens
+	if n, ok := l.prices.Cost(l.model, u); ok {
+		l.nanos += n
+	}
 }
 
 // race runs n calls at once through g the way the orchestrator makes them
@@ -169,5 +181,52 @@ func TestReserveWaitsForSettle(t *testing.T) {
 	l.record(Usage{})
 	if _, err := g.Reserve(context.Background(), conversation()); !errors.Is(err, ErrBudgetExhausted) {
 		t.Fatalf("after one recorded request of one: %v", err)
+	}
+}
+
+// TestMoneyBudgetBoundedUnderConcurrency: calls racing for a money budget
+// that fits about five of them: more than one runs at once, and the day
+// ends over the budget by less than one call's reservation priced at the
+// model's prices (the fake reports exactly the estimated input tokens).
+func TestMoneyBudgetBoundedUnderConcurrency(t *testing.T) {
+	s := newFake(t)
+	const maxOut = 100
+	reservation := EstimateTokens(conversation(), maxOut)
+	var running, most atomic.Int32
+	s.SetResponder(func(llmtest.RecordedRequest) (llmtest.Reply, bool) {
+		n := running.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		time.Sleep(20 * time.Millisecond)
+		running.Add(-1)
+		return llmtest.Reply{Text: "ok", InputTokens: reservation - maxOut, OutputTokens: maxOut / 2}, true
+	})
+	c, _ := newTestClient(t, ProviderOpenAI, s, func(c *Config) { c.MaxTokens = maxOut })
+	one, two := 1.0, 2.0 // per million tokens: 1,000 and 2,000 nanos a token
+	prices := Prices{c.Model(): {Input: &one, Output: &two}}
+	perCall, ok := prices.Cost(c.Model(), Usage{InputTokens: reservation - maxOut, OutputTokens: maxOut})
+	if !ok || perCall <= 0 {
+		t.Fatalf("price of a reservation: %d, %v", perCall, ok)
+	}
+	budget := 5 * perCall
+	l := &ledger{prices: prices, model: c.Model()}
+	g := NewGateway(c, Budget{MoneyPerDay: budget}, l, nil)
+	g.SetPrices(prices)
+	answered, refused := race(t, g, l, 40)
+	spent, _ := l.CostSince(context.Background(), time.Time{})
+	if answered+refused != 40 || answered < 5 {
+		t.Fatalf("answered %d, refused %d", answered, refused)
+	}
+	if spent > budget-1+perCall {
+		t.Errorf("spent %d nanos: over the budget %d by more than one reservation (%d)", spent, budget, perCall)
+	}
+	if spent < budget {
+		t.Errorf("spent %d nanos of %d: calls were refused before the budget was reached", spent, budget)
+	}
+	if most.Load() < 2 {
+		t.Errorf("at most %d call ran at once: reservations serialised the calls", most.Load())
+	}
+	if n := len(s.Requests()); n != answered {
+		t.Errorf("%d provider calls for %d answers", n, answered)
 	}
 }
