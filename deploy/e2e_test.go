@@ -65,7 +65,11 @@ func TestContainerE2E(t *testing.T) {
 	t.Run("airlock-ai", func(t *testing.T) { checkWorkerConfinement(ctx, t, s) })
 	t.Run("socket", func(t *testing.T) { checkSocket(ctx, t, s) })
 	t.Run("idle-rss", func(t *testing.T) { measureRSS(ctx, t, s) })
+	t.Run("rss-after-login", func(t *testing.T) { measureLoginRSS(ctx, t, s, a) })
 	// After idle-rss: its script run starts the warm sandbox children.
+	// Before kernel-confinement: it approves a script granted localhost,
+	// which doctor rightly warns about (scripts.hosts_egress).
+	t.Run("doctor", func(t *testing.T) { checkDoctor(ctx, t, s) })
 	t.Run("kernel-confinement", func(t *testing.T) { checkKernelConfinement(ctx, t, s, a) })
 	var convID string
 	t.Run("chat", func(t *testing.T) {
@@ -81,6 +85,7 @@ func TestContainerE2E(t *testing.T) {
 	t.Run("restart-keeps-data", func(t *testing.T) { checkRestart(ctx, t, s, a, convID) })
 	t.Run("orchestrator-death", func(t *testing.T) { checkOrchestratorDeath(ctx, t, s, a, convID) })
 	t.Run("graceful-stop", func(t *testing.T) { checkStop(ctx, t, s) })
+	t.Run("doctor-weakened", func(t *testing.T) { checkDoctorWeakened(ctx, t, s, a) })
 }
 
 var setupCodeRE = regexp.MustCompile(`setup_code=([A-Z2-7]{5}-[A-Z2-7]{5}-[A-Z2-7]{5}-[A-Z2-7]{5})`)

@@ -23,7 +23,7 @@ type proc struct {
 // procs reads every process's status in the container (status is world-readable).
 func (s *stack) procs(ctx context.Context) (map[int]proc, error) {
 	out, err := s.exec(ctx, "0", "sh", "-c",
-		`for p in /proc/[0-9]*; do echo "== ${p#/proc/}"; cat "$p/status" 2>/dev/null; done`)
+		`for p in /proc/[0-9]*; do echo "== ${p#/proc/}"; cat "$p/status" 2>/dev/null; done; exit 0`)
 	if err != nil {
 		return nil, err
 	}

@@ -29,6 +29,21 @@ const maxContextFileBytes = 16 << 10
 // next task of a conversation. The history's last message is the new one.
 // The memory in it is what audience may read (store.CanRead).
 func (c *Core) taskContext(ctx context.Context, convID, audience string) (string, []tools.Message, error) {
+	system, err := c.systemPrompt(ctx, audience)
+	if err != nil {
+		return "", nil, err
+	}
+	limit, budget := c.historyLimits()
+	stored, err := c.store.History(ctx, convID, budget, limit)
+	if err != nil {
+		return "", nil, err
+	}
+	return system, history(stored), nil
+}
+
+// systemPrompt builds the system prompt of a task whose memory audience
+// is audience: the preamble, SOUL.md, USER.md and the notes it may read.
+func (c *Core) systemPrompt(ctx context.Context, audience string) (string, error) {
 	var b strings.Builder
 	b.WriteString(preamble)
 	for _, f := range []struct{ name, title string }{
@@ -37,7 +52,7 @@ func (c *Core) taskContext(ctx context.Context, convID, audience string) (string
 	} {
 		text, err := c.workspace.ReadSystemFile(ctx, f.name)
 		if err != nil {
-			return "", nil, fmt.Errorf("orchestrator: read %s: %w", f.name, err)
+			return "", fmt.Errorf("orchestrator: read %s: %w", f.name, err)
 		}
 		if text = strings.TrimSpace(text); text != "" {
 			fmt.Fprintf(&b, "\n\n## %s\n%s", f.title, truncate(text, maxContextFileBytes))
@@ -45,18 +60,12 @@ func (c *Core) taskContext(ctx context.Context, convID, audience string) (string
 	}
 	notes, err := c.store.MemoryNotes(ctx, audience)
 	if err != nil {
-		return "", nil, fmt.Errorf("orchestrator: read memory: %w", err)
+		return "", fmt.Errorf("orchestrator: read memory: %w", err)
 	}
 	if len(notes) > 0 {
 		b.WriteString(memoryPrompt(notes, audience, maxContextFileBytes))
 	}
-
-	limit, budget := c.historyLimits()
-	stored, err := c.store.History(ctx, convID, budget, limit)
-	if err != nil {
-		return "", nil, err
-	}
-	return b.String(), history(stored), nil
+	return b.String(), nil
 }
 
 // history turns the stored messages store.History chose (user messages and

@@ -7,6 +7,7 @@ import (
 
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/live"
+	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/secure/redact"
 )
 
@@ -21,16 +22,17 @@ func (c *Core) publish(e live.Event) {
 	}
 }
 
-// complete makes one model call for task: whole without a hub; with one,
-// streamed, and the partial text published to the conversation's viewers.
-// The call is the same whether anyone watches or not.
-func (c *Core) complete(ctx context.Context, task tools.Task, req tools.LLMRequest) (tools.LLMResponse, error) {
+// complete makes one model call for task, reserved under the budget by
+// call: whole without a hub; with one, streamed, and the partial text
+// published to the conversation's viewers. The call is the same whether
+// anyone watches or not.
+func (c *Core) complete(ctx context.Context, call *llm.Reservation, task tools.Task, req llm.Request) (tools.LLMResponse, error) {
 	if c.live == nil {
-		resp, err := c.llm.Complete(ctx, llmRequest(req))
+		resp, err := call.Complete(ctx, req)
 		return wireResponse(resp), err
 	}
 	p := &partial{hub: c.live, conv: task.ConversationID, task: task.ID, redactor: c.redactor, gap: minDeltaGap}
-	resp, err := c.llm.CompleteStream(ctx, llmRequest(req), p.add)
+	resp, err := call.CompleteStream(ctx, req, p.add)
 	if err == nil {
 		p.flush()
 	}

@@ -31,6 +31,8 @@ func (c *Core) modelHandlers() map[string]modelHandler {
 		tools.ScriptList:     c.scriptList,
 		tools.ScriptStatus:   c.scriptStatus,
 		tools.ScriptPropose:  c.scriptPropose,
+		tools.JobPropose:     c.jobPropose, // scheduled jobs (issue 14)
+		tools.JobList:        c.jobList,
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,6 +25,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/integration"
+	"github.com/airlockhq/airlock/orchestrator/jobs"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/scriptbroker"
@@ -117,13 +119,15 @@ type Core struct {
 	scripts   *scriptbroker.Broker // set exactly when approval is
 	live      *live.Hub            // nil: no events
 	remote    *integration.Service // nil: no external MCP servers
+	jobs      *jobs.Service        // nil: no job tools (SetJobs)
 	cfg       Config
 	// memoryApproval: memory_write waits for the admin (setting
 	// memory.require_approval).
 	memoryApproval atomic.Bool
 
-	mu    sync.Mutex
-	convs map[string]chan struct{} // one task at a time per conversation
+	mu      sync.Mutex
+	convs   map[string]*convLock // one task at a time per conversation
+	waiting int                  // messages waiting in convs
 }
 
 // New returns a Core, or an error naming a missing dependency.
@@ -157,7 +161,7 @@ func New(cfg Config, d Deps) (*Core, error) {
 	}
 	c := &Core{store: d.Store, log: d.Audit, queue: d.Queue, workspace: d.Workspace, logger: d.Logger, llm: d.LLM,
 		web: d.Web, now: d.Now, redactor: d.Redactor, approval: d.Approval, live: d.Live, cfg: cfg,
-		convs: make(map[string]chan struct{}), remote: d.Remote}
+		convs: make(map[string]*convLock), remote: d.Remote}
 	if d.Approval != nil {
 		b, err := scriptbroker.New(scriptbroker.Deps{Approval: d.Approval, Web: d.Web, Secret: d.Secret,
 			Audit: d.Audit, Logger: d.Logger})
@@ -238,6 +242,9 @@ func (c *Core) beginMessage(ctx context.Context, m Message,
 		return nil, err
 	}
 	if ReadOnly(conv, m.Source) {
+		if conv.Source == store.SourceJob {
+			return nil, errJobReadOnly{}
+		}
 		return nil, ErrReadOnly
 	}
 	if m.Audience, err = audienceOf(conv, m); err != nil {
@@ -283,6 +290,10 @@ func (c *Core) runTask(ctx context.Context, m Message, task tools.Task) (Reply, 
 // a Discord conversation is answered in its channel, so the web and the
 // API show its transcript but do not post into it.
 func ReadOnly(conv store.Conversation, source string) bool {
+	// A scheduled job's conversation holds its runs only (issue 14).
+	if conv.Source == store.SourceJob {
+		return true
+	}
 	return conv.Source == store.SourceDiscord && source != store.SourceDiscord
 }
 
@@ -312,46 +323,87 @@ func CheckText(s string) error {
 }
 
 // lockConversation serialises tasks within one conversation, so each sees
-// the answer to the one before: it waits until no task runs in id.
+// the answer to the one before: it waits until no task runs in id. The
+// messages waiting in one conversation take their turns in the order they
+// came (first come, first served), and Waiting counts them.
 func (c *Core) lockConversation(ctx context.Context, id string) (func(), error) {
-	for {
-		unlock, busy := c.claim(id)
-		if unlock != nil {
-			return unlock, nil
-		}
-		select {
-		case <-busy:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
+	c.mu.Lock()
+	l, busy := c.convs[id]
+	if !busy {
+		c.convs[id] = &convLock{}
+		c.mu.Unlock()
+		return c.unlocker(id), nil
 	}
+	turn := make(chan struct{})
+	l.waiters = append(l.waiters, turn)
+	c.waiting++
+	c.mu.Unlock()
+	select {
+	case <-turn:
+		return c.unlocker(id), nil
+	case <-ctx.Done():
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if i := slices.Index(l.waiters, turn); i >= 0 {
+		l.waiters = slices.Delete(l.waiters, i, i+1)
+		c.waiting--
+		return nil, ctx.Err()
+	}
+	// The turn came as ctx ended: pass it on.
+	c.handOnLocked(id)
+	return nil, ctx.Err()
 }
 
 // tryLockConversation is lockConversation without the wait: ErrBusy while
 // a task runs in id.
 func (c *Core) tryLockConversation(_ context.Context, id string) (func(), error) {
-	if unlock, _ := c.claim(id); unlock != nil {
-		return unlock, nil
-	}
-	return nil, ErrBusy
-}
-
-// claim marks id busy and returns the function that frees it, or, if a
-// task runs in id already, a channel closed when it ends.
-func (c *Core) claim(id string) (unlock func(), busy <-chan struct{}) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if busy, ok := c.convs[id]; ok {
-		return nil, busy
+	if _, busy := c.convs[id]; busy {
+		return nil, ErrBusy
 	}
-	done := make(chan struct{})
-	c.convs[id] = done
+	c.convs[id] = &convLock{}
+	return c.unlocker(id), nil
+}
+
+// convLock is a conversation with a task running: the messages waiting
+// their turn behind it, oldest first.
+type convLock struct{ waiters []chan struct{} }
+
+// unlocker returns the function that ends the turn in id, once.
+func (c *Core) unlocker(id string) func() {
+	var once sync.Once
 	return func() {
-		c.mu.Lock()
+		once.Do(func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.handOnLocked(id)
+		})
+	}
+}
+
+// handOnLocked gives id's turn to its oldest waiting message, or frees id.
+// Callers hold c.mu.
+func (c *Core) handOnLocked(id string) {
+	l := c.convs[id]
+	if len(l.waiters) == 0 {
 		delete(c.convs, id)
-		c.mu.Unlock()
-		close(done)
-	}, nil
+		return
+	}
+	next := l.waiters[0]
+	l.waiters = slices.Delete(l.waiters, 0, 1)
+	c.waiting--
+	close(next)
+}
+
+// Waiting returns how many messages wait behind a task already running in
+// their conversation (they are not queued for the worker yet), and how
+// many conversations have a task running or submitted.
+func (c *Core) Waiting() (messages, conversations int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.waiting, len(c.convs)
 }
 
 // await waits for the task, failing it if even the reaper missed its deadline.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -88,6 +89,7 @@ func (c *Core) nextTask(ctx context.Context, cred peercred.Cred, args tools.Next
 	if conf := worker.ReadConfinement(cred.PID, args.Confinement); c.queue.SetConfinement(cred.PID, conf) {
 		c.logConfinement(cred.PID, conf)
 	}
+	c.queue.SetParallel(cred.PID, args.Parallel)
 	wait := min(max(time.Duration(args.WaitMS)*time.Millisecond, 0), maxPollWait)
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
@@ -97,9 +99,15 @@ func (c *Core) nextTask(ctx context.Context, cred peercred.Cred, args tools.Next
 		if t.ScriptTest != nil {
 			return res, nil
 		}
-		if err := c.store.SetTaskStatus(context.WithoutCancel(ctx), t.ID, store.TaskRunning, ""); err != nil {
-			c.logger.Error("marking task running failed", "task_id", t.ID, "err", err)
-		}
+		// Marked off the worker's path: during a burst the write waits
+		// its turn at the one writer, and the worker need not.
+		go func(id string) {
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			if err := c.store.MarkTaskRunning(wctx, id); err != nil {
+				c.logger.Error("marking task running failed", "task_id", id, "err", err)
+			}
+		}(t.ID)
 	}
 	return res, nil
 }
@@ -138,7 +146,17 @@ func (c *Core) callLLM(ctx context.Context, task tools.Task, pid int, args tools
 		return tools.LLMResponse{}, err
 	}
 	if !within {
+		if task.Job != "" {
+			c.queue.SetCapped(task.ID, fmt.Sprintf("Job %s stopped at its cap of %d model calls per run.", task.Job, rounds))
+		}
 		return tools.LLMResponse{}, publicf("this task has used all %d of its model calls", rounds)
+	}
+	if task.MaxTokens > 0 {
+		if used := c.queue.Tokens(task.ID); used >= task.MaxTokens {
+			c.queue.SetCapped(task.ID, fmt.Sprintf("Job %s stopped at its cap of %d tokens per run (%d used).",
+				task.Job, task.MaxTokens, used))
+			return tools.LLMResponse{}, publicf("this run has used all %d of its tokens", task.MaxTokens)
+		}
 	}
 	if c.llm == nil || c.llm.Client() == nil {
 		c.queue.SetNotice(task.ID, noModelNotice)
@@ -158,13 +176,28 @@ func (c *Core) callLLM(ctx context.Context, task tools.Task, pid int, args tools
 	for i := range args.Messages {
 		c.redactCalls(args.Messages[i].ToolCalls)
 	}
-	resp, err := c.complete(ctx, task, args)
+	// The call is reserved under the daily budget before it is made and
+	// settled only once its usage is stored, so calls running at once
+	// cannot overshoot the budget (see llm.Gateway).
+	req := llmRequest(args)
+	call, err := c.llm.Reserve(ctx, req)
+	if err != nil {
+		return tools.LLMResponse{}, c.llmFailed(ctx, task, err)
+	}
+	defer call.Settle()
+	resp, err := c.complete(ctx, call, task, req)
 	if err != nil {
 		return tools.LLMResponse{}, c.llmFailed(ctx, task, err)
 	}
 	c.redactCalls(resp.Message.ToolCalls)
+	c.queue.AddTokens(task.ID, resp.Usage.InputTokens+resp.Usage.OutputTokens)
+	model := c.llm.Model()
 	rec := store.LLMCall{ConversationID: task.ConversationID, TaskID: task.ID, Provider: c.llm.Provider(),
-		Model: c.llm.Model(), InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens}
+		Model: model, InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens,
+		CacheReadTokens: resp.Usage.CacheReadTokens, CacheWriteTokens: resp.Usage.CacheWriteTokens}
+	if nanos, known := c.llm.Cost(model, llm.Usage(resp.Usage)); known {
+		rec.CostNanos = &nanos
+	}
 	if len(resp.Message.ToolCalls) > 0 {
 		rec.Message = &store.Message{ConversationID: task.ConversationID, TaskID: task.ID,
 			Role: tools.RoleAssistant, Content: c.redact(resp.Message.Content), ToolCalls: storeCalls(resp.Message.ToolCalls)}

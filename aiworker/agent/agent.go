@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+	"unicode/utf8"
 
 	"github.com/airlockhq/airlock/mcp/tools"
 )
@@ -57,6 +58,16 @@ func New(conn Conn, logger *slog.Logger, limits Limits) *Agent {
 	return &Agent{conn: conn, logger: logger, limits: limits}
 }
 
+// MaxToolResultBytes caps the text of one tool result the agent keeps and
+// sends back to the model; the rest is cut with a note saying so. With the
+// task's history (the orchestrator's token budget) and its rounds, it
+// bounds what an in-flight task holds (docs/performance.md).
+const MaxToolResultBytes = 64 << 10
+
+// MaxToolCallsPerRound caps the tool calls run for one model answer; the
+// model is told the others were not run.
+const MaxToolCallsPerRound = 16
+
 // ErrRoundsExhausted is returned when the model kept calling tools past the
 // round cap.
 var ErrRoundsExhausted = errors.New("agent: round limit reached before a final answer")
@@ -80,14 +91,35 @@ func (a *Agent) Run(ctx context.Context, task tools.Task) (string, error) {
 		if len(resp.Message.ToolCalls) == 0 {
 			return resp.Message.Content, nil
 		}
-		for _, call := range resp.Message.ToolCalls {
-			msgs = append(msgs, a.dispatch(ctx, task.ID, call))
+		for i, call := range resp.Message.ToolCalls {
+			if i >= MaxToolCallsPerRound {
+				msgs = append(msgs, tools.Message{Role: tools.RoleTool, ToolCallID: call.ID, ToolName: call.Name, IsError: true,
+					Content: fmt.Sprintf("error: not run: at most %d tool calls are run per answer; ask again for the rest", MaxToolCallsPerRound)})
+				continue
+			}
+			m := a.dispatch(ctx, task.ID, call)
+			m.Content = capText(m.Content, MaxToolResultBytes)
+			msgs = append(msgs, m)
 		}
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("agent: task budget of %s used up: %w", budget, ctx.Err())
 		}
 	}
 	return "", ErrRoundsExhausted
+}
+
+// capText cuts s to at most max bytes, at a UTF-8 boundary, with a note
+// saying how much was left out.
+func capText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	note := fmt.Sprintf("\n[... %d more bytes cut: a tool result is kept to %d bytes]", len(s)-max, max)
+	cut := max - len(note)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + note
 }
 
 func (a *Agent) bounds(task tools.Task) (int, time.Duration) {

@@ -13,34 +13,65 @@ import (
 // pollWait is how long one runtime_next_task call waits for work.
 const pollWait = 25 * time.Second
 
+// DefaultParallel is how many tasks a worker runs at once unless told
+// otherwise (AIRLOCK_WORKER_PARALLEL). A task spends nearly all its time
+// waiting for the model, so the cap is set by memory (see MaxToolResultBytes
+// and docs/performance.md), not by CPU: 256 tasks in flight take some
+// 50 MB, and 200 conversations answered at once by a model that takes a
+// second are all back within two.
+const DefaultParallel = 256
+
+// MaxParallel is the highest cap Serve accepts.
+const MaxParallel = 4096
+
+// maxPollers is how many runtime_next_task long-polls a worker keeps open
+// at once (fewer when its cap is lower). Taking a task costs a round trip
+// and a write on the orchestrator's side; several pollers take a burst of
+// tasks in parallel instead of one after the other.
+const maxPollers = 8
+
 // Serve takes tasks until ctx ends, running up to parallel of them at once,
 // and reports every outcome with runtime_complete_task. Connection errors
 // are retried with backoff; the loop ends only with ctx.
 func (a *Agent) Serve(ctx context.Context, parallel int) error {
-	if parallel < 1 {
-		parallel = 1
-	}
+	parallel = min(max(parallel, 1), MaxParallel)
 	slots := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var pollers sync.WaitGroup
+	for range min(parallel, maxPollers) {
+		pollers.Add(1)
+		go func() {
+			defer pollers.Done()
+			a.poll(ctx, parallel, slots, &wg)
+		}()
+	}
+	pollers.Wait()
+	return ctx.Err()
+}
+
+// poll takes tasks while a slot is free, until ctx ends, and starts each
+// in its own goroutine counted in wg.
+func (a *Agent) poll(ctx context.Context, parallel int, slots chan struct{}, wg *sync.WaitGroup) {
 	wait := backoff.Doubling{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for {
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
-			return ctx.Err()
+			return
 		}
 		var res tools.NextTaskResult
-		err := a.conn.Call(ctx, tools.RuntimeNextTask, tools.NextTaskArgs{WaitMS: pollWait.Milliseconds(), Confinement: a.conf}, &res)
+		err := a.conn.Call(ctx, tools.RuntimeNextTask, tools.NextTaskArgs{WaitMS: pollWait.Milliseconds(),
+			Confinement: a.conf, Parallel: parallel}, &res)
 		if err != nil || res.Task == nil {
 			<-slots
 			if ctx.Err() != nil {
-				return ctx.Err()
+				return
 			}
 			if err != nil {
 				a.logger.Warn("waiting for work failed; retrying", "err", err)
 				if backoff.Sleep(ctx, wait.Next()) != nil {
-					return ctx.Err()
+					return
 				}
 			}
 			continue

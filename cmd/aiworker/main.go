@@ -41,9 +41,14 @@ func run(ctx context.Context, getenv func(string) string, stderr io.Writer) erro
 	_ = level.UnmarshalText([]byte(getenv("AIRLOCK_LOG_LEVEL")))
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})).With("process", "aiworker")
 
-	parallel, err := envInt(getenv, "AIRLOCK_WORKER_PARALLEL", 4)
+	// A task spends nearly all its time waiting for the model, so many
+	// run at once; the orchestrator still runs one per conversation.
+	parallel, err := envInt(getenv, "AIRLOCK_WORKER_PARALLEL", agent.DefaultParallel)
 	if err != nil {
 		return err
+	}
+	if parallel < 1 || parallel > agent.MaxParallel {
+		return fmt.Errorf("AIRLOCK_WORKER_PARALLEL: %d is out of range: the worker runs from 1 to %d tasks at once", parallel, agent.MaxParallel)
 	}
 	rounds, err := envInt(getenv, "AIRLOCK_WORKER_MAX_ROUNDS", 0)
 	if err != nil {

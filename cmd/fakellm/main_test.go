@@ -41,6 +41,44 @@ func TestRunServesAndStops(t *testing.T) {
 	if err != nil || len(got.Content) != 1 || got.Content[0].Text != "fake reply: ping" {
 		t.Fatalf("reply = %+v, %v", got, err)
 	}
+	// Out of process, the recorded requests show the cache_control marks
+	// and the usage reports the simulated prompt cache: the same prefix
+	// sent again is read from it.
+	cached := `{"model":"m","max_tokens":5,"system":[{"type":"text","text":"be brief","cache_control":{"type":"ephemeral"}}],` +
+		`"messages":[{"role":"user","content":[{"type":"text","text":"ping","cache_control":{"type":"ephemeral"}}]}]}`
+	var usage []map[string]int
+	for range 2 {
+		resp, err := http.Post("http://"+m[1]+"/v1/messages", "application/json", strings.NewReader(cached))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r struct {
+			Usage map[string]int `json:"usage"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&r)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		usage = append(usage, r.Usage)
+	}
+	if usage[0]["cache_creation_input_tokens"] == 0 || usage[0]["cache_read_input_tokens"] != 0 ||
+		usage[1]["cache_read_input_tokens"] != usage[0]["cache_creation_input_tokens"] || usage[1]["cache_creation_input_tokens"] != 0 {
+		t.Errorf("usage %v then %v: want a write, then the same read", usage[0], usage[1])
+	}
+	resp, err = http.Get("http://" + m[1] + "/_fake/requests")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []struct {
+		CacheBreakpoints []string `json:"cache_breakpoints"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&recs)
+	resp.Body.Close()
+	if err != nil || len(recs) != 3 || len(recs[0].CacheBreakpoints) != 0 ||
+		strings.Join(recs[2].CacheBreakpoints, " ") != "system[0] messages[0].content[0]" {
+		t.Errorf("recorded breakpoints %+v, %v", recs, err)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)

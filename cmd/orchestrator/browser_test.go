@@ -338,6 +338,11 @@ func TestBrowserEndToEnd(t *testing.T) {
 	b.do("open the dashboard", chromedp.Navigate(s.base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#pending a[href="`+review+`"]`)))
 	b.shot("dashboard.png", false, "dashboard.png")
+	// Issue 17: the Security card, worst first; dev mode is one warning.
+	if card := b.text(`#security`); !strings.Contains(card, "ai.dev_mode") || !strings.Contains(card, "Dev mode is off") {
+		t.Errorf("the dashboard's Security card lacks the dev-mode warning: %q", card)
+	}
+	b.do("see the Security card's link to the fix", chromedp.WaitVisible(chromedp.CSS(`#security a[href$="docs/doctor.md#aidev_mode"]`)))
 	b.do("open the review page", chromedp.Click(chromedp.CSS(`#pending a[href="`+review+`"]`)))
 	b.path("/scripts/greet", "")
 	if got := b.text("h1 .badge"); strings.TrimSpace(got) != tools.ScriptPending {
@@ -495,6 +500,52 @@ func TestBrowserEndToEnd(t *testing.T) {
 		b.fatalf("the approved tool's status: %q", got)
 	}
 	b.shot("integrations.png", false, "")
+	// Scheduled jobs (issue 14): the admin creates a job on the Jobs page;
+	// its page shows the schedule in words and the next runs.
+	b.do("open the jobs page", chromedp.Navigate(s.base+"/jobs"), chromedp.WaitVisible(chromedp.CSS(`#jobform`)))
+	b.do("fill in a job", chromedp.SendKeys(`#jobform input[name="name"]`, "morning"),
+		chromedp.SendKeys(`#jobform textarea[name="prompt"]`, "Summarise my feeds"),
+		chromedp.Click(chromedp.CSS(`#jobform button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS(`main p.flash`)))
+	if got := b.text("main p.flash"); !strings.Contains(got, "Created the job morning") {
+		b.fatalf("creating a job: %q", got)
+	}
+	if got := b.text("main section.card"); !strings.Contains(got, "at 08:00 on Monday to Friday") || !strings.Contains(got, "Worst case") {
+		b.fatalf("the job's review: %q", got)
+	}
+	b.shot("job.png", false, "")
+	// Cost and tokens (issue 16): the dashboard draws the last 30 days as
+	// an inline SVG chart (no script; the CSP is unchanged, and any
+	// violation would be in pageProblems), with today's bar drawn from the
+	// calls above, and lists the conversations by cost. Prices are set on
+	// the settings page.
+	b.do("open the dashboard for usage", chromedp.Navigate(s.base+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#usage-chart`)))
+	bars, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](`Array.from(document.querySelectorAll(
+		"#usage-chart rect.bar")).map((r) => r.getBBox().height)`))
+	if err != nil || len(bars) != 30 || bars[29] <= 0 {
+		b.fatalf("usage chart bars %v (%v): want 30, today's drawn", bars, err)
+	}
+	if got := b.text("#usage-top tbody"); !strings.Contains(got, "Please greet Ada") && !strings.Contains(got, "Write me a script") {
+		b.fatalf("the costliest conversations do not list the chats: %q", got)
+	}
+	b.do("scroll to the chart", chromedp.ScrollIntoView(chromedp.CSS(`#usage`)))
+	b.shot("dashboard-usage.png", false, "")
+	b.do("open the settings for prices", chromedp.Navigate(s.base+"/settings"),
+		chromedp.WaitVisible(chromedp.CSS(`textarea[name="llm.prices"]`)),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name="llm.prices"]`), "claude-sonnet-4-5 3 15 oops 3.75"),
+		chromedp.Click(chromedp.CSS(`form[action="/settings"] button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#prices [role="alert"]`)))
+	if got := b.text("#prices"); !strings.Contains(got, `cache_read: "oops" is not a number`) {
+		b.fatalf("a bad price's error does not name the column: %q", got)
+	}
+	b.do("fix the price", chromedp.SetValue(chromedp.CSS(`textarea[name="llm.prices"]`), "claude-sonnet-4-5 3 15 0.30 3.75"),
+		chromedp.Click(chromedp.CSS(`form[action="/settings"] button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`main p.flash`)))
+	if got := b.text(`textarea[name="llm.prices"]`); !strings.Contains(got, "claude-sonnet-4-5 3 15 0.3 3.75") {
+		b.fatalf("saved prices shown as %q", got)
+	}
+	b.do("scroll to the prices", chromedp.ScrollIntoView(chromedp.CSS(`#prices`)))
+	b.shot("settings-prices.png", false, "")
 
 	// Backups (issue 18): the page lists the backups with their check,
 	// "Back up now" starts one, and downloading asks for the password.
@@ -525,7 +576,7 @@ func TestBrowserEndToEnd(t *testing.T) {
 	// On a phone no page scrolls sideways as a whole (wide tables scroll
 	// inside their own box).
 	b.do("phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
-	for _, page := range []string{"/", "/chat", "/scripts", review, "/secrets", "/memory", "/memory/history", "/settings", "/audit", "/account",
+	for _, page := range []string{"/", "/chat", "/scripts", review, "/secrets", "/memory", "/memory/history", "/jobs", "/settings", "/audit", "/account",
 		"/integrations", "/backups"} {
 		b.do("open "+page+" on a phone", chromedp.Navigate(s.base+page), chromedp.WaitVisible(chromedp.CSS("main")))
 		wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth + 1`))

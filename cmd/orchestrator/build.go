@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
+	"net/http"
 	"net/netip"
 	"path/filepath"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/config"
 	"github.com/airlockhq/airlock/orchestrator/discord"
 	"github.com/airlockhq/airlock/orchestrator/integration"
+	"github.com/airlockhq/airlock/orchestrator/jobs"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
@@ -52,11 +55,14 @@ type app struct {
 	hub     *live.Hub
 	core    *orchestrator.Core
 	bot     *discord.Runner
+	jobs    *jobs.Service
 	auth    *auth.Service
 	csrfKey []byte
 	proxies []netip.Prefix
 	own     *confine.Report // the orchestrator's own Landlock; nil when off
 	backups *backup.Scheduler
+
+	discordHTTP *http.Client // the bot's HTTP client (tests), for the doctor's Discord probe
 
 	closers []func() // run in reverse order by close
 }
@@ -66,7 +72,7 @@ type app struct {
 // error, what was opened is closed again.
 func build(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *redact.Holder,
 	getenv func(string) string, stderr io.Writer, opts options) (a *app, err error) {
-	a = &app{cfg: cfg, logger: logger, holder: holder, stderr: stderr}
+	a = &app{cfg: cfg, logger: logger, holder: holder, stderr: stderr, discordHTTP: opts.discordHTTPClient}
 	defer func() {
 		if err != nil {
 			a.close()
@@ -82,6 +88,9 @@ func build(ctx context.Context, cfg config.Config, logger *slog.Logger, holder *
 		return nil, err
 	}
 	if err := a.buildBackups(); err != nil {
+		return nil, err
+	}
+	if err := a.buildJobs(opts); err != nil {
 		return nil, err
 	}
 	a.auth, a.csrfKey, err = newAuth(ctx, cfg, a.st, a.auditFn, logger.With("component", "auth"))
@@ -200,14 +209,30 @@ func (a *app) refreshLLM(ctx context.Context, conf settings.LLM) error {
 	if err != nil {
 		return err
 	}
-	return a.models.Apply(a.llmConfig(key, conf), llm.Budget{RequestsPerDay: conf.RequestsPerDay,
-		TokensPerDay: int(conf.TokensPerDay)})
+	a.models.Gateway().SetPrices(llmPrices(conf.Prices))
+	return a.models.Apply(a.llmConfig(key, conf), llmBudget(conf))
+}
+
+// llmBudget is the gateway's budget of conf; money in nano-units.
+func llmBudget(conf settings.LLM) llm.Budget {
+	return llm.Budget{RequestsPerDay: conf.RequestsPerDay, TokensPerDay: int(conf.TokensPerDay),
+		MoneyPerDay: int64(math.Round(conf.MoneyPerDay * llm.NanosPerUnit))}
+}
+
+// llmPrices is the settings' price table as the gateway takes it.
+func llmPrices(ps []settings.ModelPrice) llm.Prices {
+	out := make(llm.Prices, len(ps))
+	for _, p := range ps {
+		out[p.Model] = llm.Price{Input: p.Input, Output: p.Output, CacheRead: p.CacheRead, CacheWrite: p.CacheWrite}
+	}
+	return out
 }
 
 // llmConfig is the client configuration of key and conf.
 func (a *app) llmConfig(key string, conf settings.LLM) llm.Config {
 	return llm.Config{Provider: conf.Provider, BaseURL: conf.BaseURL, Model: conf.Model, APIKey: key,
-		MaxTokens: conf.MaxTokens, Timeout: a.cfg.LLM.Timeout, MaxRetries: a.cfg.LLM.MaxRetries}
+		MaxTokens: conf.MaxTokens, Timeout: a.cfg.LLM.Timeout, MaxRetries: a.cfg.LLM.MaxRetries,
+		NoPromptCache: !conf.PromptCache}
 }
 
 // testLLM tries conf with key (empty: the current key), for the settings

@@ -28,11 +28,25 @@ type options struct {
 	// discordHTTPClient carries the Discord bot's requests; nil means
 	// discordgo's own client.
 	discordHTTPClient *http.Client
+	// jobsTick is how often the job scheduler looks for due jobs (0: 1 s).
+	jobsTick time.Duration
+	// out is where subcommands (doctor) print; nil means os.Stdout.
+	out io.Writer
+}
+
+func (o options) stdout() io.Writer {
+	if o.out == nil {
+		return os.Stdout
+	}
+	return o.out
 }
 
 // run loads the configuration, builds every component, serves until ctx
 // ends, and shuts down.
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, opts options) error {
+	if isDoctor(args) {
+		return runDoctor(ctx, args[2:], getenv, opts.stdout(), stderr)
+	}
 	fs := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dev := fs.Bool("dev", false, "development mode: run as the current user, data under ./.airlock, start the worker")
@@ -44,9 +58,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	// Commands (issue 18: backup, restore) take the remaining arguments.
 	switch fs.Arg(0) {
 	case "backup":
-		return runBackup(ctx, fs.Args()[1:], *dev, *cfgPath, getenv, os.Stdout, stderr)
+		return runBackup(ctx, fs.Args()[1:], *dev, *cfgPath, getenv, opts.stdout(), stderr)
 	case "restore":
-		return runRestore(ctx, fs.Args()[1:], *dev, *cfgPath, getenv, os.Stdout, stderr)
+		return runRestore(ctx, fs.Args()[1:], *dev, *cfgPath, getenv, opts.stdout(), stderr)
 	}
 	path, explicit := *cfgPath, *cfgPath != ""
 	if !explicit {

@@ -26,6 +26,7 @@ type servers struct {
 	httpErr    <-chan error
 	mcp        *mcpserver.Server
 	workerDone chan struct{} // closed when the dev-mode worker supervisor is done
+	jobsDone   chan struct{} // closed when the job scheduler and its runs are done
 }
 
 // start wires the run-time changes, starts the MCP and HTTP servers and
@@ -53,8 +54,13 @@ func (a *app) start(ctx context.Context) (*servers, error) {
 	go flushAuthFailures(ctx, a.auth)
 	go a.bot.Refresh()
 	go reap(ctx, a.queue, a.logger)
+	go a.publishLive(ctx)
 	go a.backups.Run(ctx, time.Minute)
-	s := &servers{http: httpSrv, httpErr: httpErr, mcp: mcpSrv, workerDone: make(chan struct{})}
+	s := &servers{http: httpSrv, httpErr: httpErr, mcp: mcpSrv, workerDone: make(chan struct{}), jobsDone: make(chan struct{})}
+	go func() {
+		defer close(s.jobsDone)
+		a.jobs.Run(ctx) // scheduled jobs (issue 14): until ctx ends, then waits for its runs
+	}()
 	if a.cfg.Dev {
 		go func() {
 			defer close(s.workerDone)
@@ -74,16 +80,17 @@ func (s *servers) stop() {
 	_ = s.http.Shutdown(sctx)
 	_ = s.mcp.Shutdown(sctx)
 	<-s.workerDone
+	<-s.jobsDone
 }
 
 func (a *app) adminDeps() admin.Deps {
-	return admin.Deps{Core: a.core, Store: a.st, Audit: a.audit, Queue: a.queue,
+	return admin.Deps{Jobs: a.jobs, Core: a.core, Store: a.st, Audit: a.audit, Queue: a.queue,
 		Vault: a.vault, Approval: a.scripts, Auth: a.auth, Settings: a.settings, TestLLM: a.testLLM, Live: a.hub,
 		LLM: a.models.Gateway(), CSRFKey: a.csrfKey, Confinement: a.own, TrustedProxies: a.proxies,
 		DiscordStatus: func() admin.DiscordStatus { return admin.DiscordStatus(a.bot.Status()) },
 		Logger:        a.logger.With("component", "http"), MaxBodyBytes: a.cfg.HTTP.MaxBodyBytes,
 		BodyReadTimeout: a.cfg.HTTP.BodyReadTimeout, AllowedHosts: allowedHosts(a.cfg), Redactor: a.holder,
-		Integrations: a.remote, Backups: a.backups}
+		Integrations: a.remote, Doctor: a.doctorReport, Backups: a.backups}
 }
 
 // watch applies vault and settings changes at run time, and tells the

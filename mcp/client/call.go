@@ -69,15 +69,50 @@ func (c *Client) ListTools(ctx context.Context) ([]mcp.Tool, error) {
 	return tools, err
 }
 
-func (c *Client) callTool(ctx context.Context, name string, args any) (*mcp.CallToolResult, error) {
-	req := mcp.CallToolRequest{}
-	req.Params.Name = name
-	req.Params.Arguments = args
-	var res *mcp.CallToolResult
+// callParams are a tools/call request's params.
+type callParams struct {
+	Name      string `json:"name"`
+	Arguments any    `json:"arguments"`
+}
+
+// callResult is the part of a CallToolResult the client uses: decoded in
+// one pass, where mcp-go's ParseCallToolResult decodes the result into a
+// map and then each content item again (issue 13, item 4).
+type callResult struct {
+	Content []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	} `json:"content"`
+	StructuredContent json.RawMessage `json:"structuredContent"`
+	IsError           bool            `json:"isError"`
+}
+
+// callTool sends a tools/call through the session's mcp-go transport (the
+// streamable-HTTP client that initialized the session) and decodes its
+// result. It skips mcp-go's Client.CallTool wrapper, whose multi-round-trip
+// and _meta handling serve only protocol version 2026-07-28, which this
+// client does not negotiate.
+func (c *Client) callTool(ctx context.Context, name string, args any) (*callResult, error) {
+	var res *callResult
 	err := c.do(ctx, "call "+name, false, func(mc *mcpclient.Client) error {
-		var err error
-		res, err = mc.CallTool(ctx, req)
-		return err
+		resp, err := mc.GetTransport().SendRequest(ctx, transport.JSONRPCRequest{
+			JSONRPC: mcp.JSONRPC_VERSION,
+			ID:      mcp.NewRequestId(c.requestID.Add(1)),
+			Method:  string(mcp.MethodToolsCall),
+			Params:  callParams{Name: name, Arguments: args},
+		})
+		if err != nil {
+			return transport.NewError(err)
+		}
+		if resp.Error != nil {
+			return resp.Error.AsError()
+		}
+		var r callResult
+		if err := json.Unmarshal(resp.Result, &r); err != nil {
+			return fmt.Errorf("decode tools/call result: %w", err)
+		}
+		res = &r
+		return nil
 	})
 	return res, err
 }
@@ -144,16 +179,22 @@ func objectArgs(args any) (json.RawMessage, error) {
 
 // resultText concatenates res's text content. A result with only
 // structured content yields that content's JSON.
-func resultText(res *mcp.CallToolResult) string {
+func resultText(res *callResult) string {
+	if len(res.Content) == 1 && res.Content[0].Type == "text" {
+		return res.Content[0].Text
+	}
 	var sb strings.Builder
 	for _, content := range res.Content {
-		if tc, ok := mcp.AsTextContent(content); ok {
-			sb.WriteString(tc.Text)
+		if content.Type == "text" {
+			sb.WriteString(content.Text)
 		}
 	}
-	if sb.Len() == 0 && res.StructuredContent != nil {
-		if b, err := json.Marshal(res.StructuredContent); err == nil {
-			return string(b)
+	if sb.Len() == 0 {
+		if sc := bytes.TrimSpace(res.StructuredContent); len(sc) > 0 && string(sc) != "null" {
+			var compact bytes.Buffer
+			if json.Compact(&compact, sc) == nil {
+				return compact.String()
+			}
 		}
 	}
 	return sb.String()

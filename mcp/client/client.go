@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/airlockhq/airlock/internal/backoff"
@@ -83,6 +84,10 @@ type Client struct {
 	opts Options
 	log  *slog.Logger
 	http *httpLink
+	// requestID numbers the tools/call requests sent past mcp-go's Client
+	// (which numbers its own); the server is stateless, so ids only need
+	// to tell a response from another on one request.
+	requestID atomic.Int64
 
 	mu     sync.Mutex
 	mc     *mcpclient.Client // nil until connected, or after a failure

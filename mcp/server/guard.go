@@ -28,7 +28,9 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			return
 		}
 		tw := &trackingWriter{ResponseWriter: w}
-		next.ServeHTTP(tw, r)
+		if !s.fastToolCall(tw, r) {
+			next.ServeHTTP(tw, r)
+		}
 		if !tw.wrote.Load() && r.Context().Err() != nil {
 			// mcp-go returns without a response when the request's context
 			// ends (client gone, or Shutdown). Abort the connection rather

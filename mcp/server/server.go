@@ -86,6 +86,7 @@ type Server struct {
 	cfg     Config
 	log     *slog.Logger
 	handler http.Handler
+	mcp     *mcpserver.MCPServer
 	http    *http.Server
 	limiter *refusalLimiter
 	// refusing is a semaphore bounding the goroutines that answer refused
@@ -117,6 +118,7 @@ func New(cfg Config, tools ...mcpserver.ServerTool) *Server {
 		mcpserver.WithToolHandlerMiddleware(s.recoverTool),
 	)
 	m.AddTools(tools...)
+	s.mcp = m
 	streamable := mcpserver.NewStreamableHTTPServer(m,
 		mcpserver.WithEndpointPath(Path),
 		mcpserver.WithStateLess(true),

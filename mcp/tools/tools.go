@@ -94,8 +94,12 @@ type ToolDef struct {
 
 // Usage counts the tokens of one LLM call.
 type Usage struct {
-	InputTokens  int `json:"input_tokens"`
+	InputTokens  int `json:"input_tokens"` // all input tokens, cached ones included
 	OutputTokens int `json:"output_tokens"`
+	// The parts of InputTokens read from and written to the provider's
+	// prompt cache, where it reports them.
+	CacheReadTokens  int `json:"cache_read_tokens,omitempty"`
+	CacheWriteTokens int `json:"cache_write_tokens,omitempty"`
 }
 
 // The default bounds of a task, where the configuration sets none: the
@@ -124,6 +128,12 @@ type Task struct {
 	// orchestrator/store.CanRead). It stays on the system side: the worker
 	// never sees it and cannot choose it.
 	Audience string `json:"-"`
+	// Job is the name of the scheduled job this task is a run of (issue
+	// 14), and MaxTokens its token cap per run (0: none). Both stay on the
+	// system side: a task that reaches its job's token or model-call cap
+	// stops there, and its run is recorded as capped.
+	Job       string `json:"-"`
+	MaxTokens int    `json:"-"`
 }
 
 // ScriptTest is an admin's test run of one script version.
@@ -143,6 +153,9 @@ type NextTaskArgs struct {
 	// claim, shown to the admin; the orchestrator checks the part the
 	// kernel shows it (the seccomp mode in /proc/<pid>/status).
 	Confinement *Confinement `json:"confinement,omitempty"`
+	// Parallel is how many tasks the worker runs at once at most, for the
+	// dashboard; 0 when it does not say.
+	Parallel int `json:"parallel,omitempty"`
 }
 
 // Confinement is the worker's report of its kernel confinement.
@@ -245,7 +258,7 @@ type ChatSendArgs struct {
 // Model returns the definitions of the model tools as the model sees them,
 // in a stable order. The schemas carry no task id.
 func Model() []ToolDef {
-	return []ToolDef{
+	return append([]ToolDef{
 		{Name: MemoryRead, Description: "Read the assistant's long-term memory: the notes this conversation may read (its own, and those the admin shared with everyone).",
 			InputSchema: json.RawMessage(`{"type":"object","properties":{},"additionalProperties":false}`)},
 		{Name: MemoryWrite, Description: "Save a note to the assistant's long-term memory (append, the default), or replace this conversation's own notes with one (replace). A note is read only where it was written (a Discord DM: that user's DMs; a channel: that channel), unless the admin shares it. Keep it short: it is size-capped.",
@@ -270,7 +283,7 @@ func Model() []ToolDef {
 			InputSchema: json.RawMessage(`{"type":"object","properties":{"name":{"type":"string"},"function":{"type":"string","description":"Function to call; empty runs the top level and returns its 'result' global."},"args":{"type":"array"},"kwargs":{"type":"object"}},"required":["name"],"additionalProperties":false}`)},
 		{Name: ChatSend, Description: "Send an interim message to the person in the current conversation (for example a progress note). The final answer is sent automatically.",
 			InputSchema: json.RawMessage(`{"type":"object","properties":{"text":{"type":"string"}},"required":["text"],"additionalProperties":false}`)},
-	}
+	}, jobDefs()...)
 }
 
 // ModelNames returns the names of the model tools.

@@ -53,7 +53,9 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/approval"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/auth"
+	"github.com/airlockhq/airlock/orchestrator/doctor"
 	"github.com/airlockhq/airlock/orchestrator/integration"
+	"github.com/airlockhq/airlock/orchestrator/jobs"
 	"github.com/airlockhq/airlock/orchestrator/live"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
@@ -66,6 +68,9 @@ import (
 
 // Deps are what the server needs.
 type Deps struct {
+	// Jobs holds the scheduled jobs (issue 14); nil: the Jobs page and
+	// API answer 404.
+	Jobs     *jobs.Service
 	Core     *orchestrator.Core
 	Store    *store.Store
 	Audit    *audit.Log
@@ -110,6 +115,10 @@ type Deps struct {
 	// Integrations holds the external MCP servers (issue 15); nil hides
 	// the Integrations page and API (404).
 	Integrations *integration.Service
+
+	// Doctor audits the deployment (orchestrator/doctor), for
+	// GET /api/v1/doctor and the dashboard's Security card; nil hides both.
+	Doctor func(ctx context.Context, deep bool) doctor.Report
 	// Backups makes, lists and serves the scheduled backups (issue 18);
 	// nil: the Backups page answers 404.
 	Backups *backup.Scheduler
@@ -130,6 +139,7 @@ type Server struct {
 	pages    pageSet
 	hostLog  hostRefusalLog
 	logLimit logLimiter
+	doctor   doctorCache
 
 	// life is the server's lifetime, cancelled by Close; work that
 	// outlives a request (background) runs under it, counted in wg and

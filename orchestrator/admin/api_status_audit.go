@@ -13,9 +13,11 @@ func (s *Server) apiStatus(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	l := s.load()
 	s.writeJSON(w, http.StatusOK, map[string]any{
 		"worker": map[string]any{"connected": ws.Connected, "pid": ws.PID, "queued": ws.Queued, "in_flight": ws.InFlight,
-			"last_seen": ws.LastSeen, "confinement": workerConfinementJSON(ws.Confinement)},
+			"last_seen": ws.LastSeen, "confinement": workerConfinementJSON(ws.Confinement),
+			"parallel": ws.Parallel, "waiting": l.Waiting, "llm_in_flight": l.LLMInFlight},
 		"orchestrator": map[string]any{"confinement": s.ownConfinementJSON()},
 		"llm_today":    map[string]int{"requests": requests, "tokens": tokens},
 	})

@@ -7,8 +7,11 @@ import (
 )
 
 // maxBackgroundPosts caps the chat replies written for chat.js at a time,
-// over all conversations (each conversation has at most one).
-const maxBackgroundPosts = 16
+// over all conversations (each conversation has at most one). The web chat
+// is the admins' own, so this is far below the worker's task cap; it
+// bounds what a stolen session can start, not the assistant's throughput
+// (Discord and the API are not counted here).
+const maxBackgroundPosts = 64
 
 // background runs work that outlives its request: start runs now, under
 // the request's context, and may refuse; the function it returns then runs

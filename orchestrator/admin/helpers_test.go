@@ -23,6 +23,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/auth"
 	"github.com/airlockhq/airlock/orchestrator/config"
 	"github.com/airlockhq/airlock/orchestrator/integration"
+	"github.com/airlockhq/airlock/orchestrator/jobs"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
 	"github.com/airlockhq/airlock/orchestrator/settings"
 	"github.com/airlockhq/airlock/orchestrator/store"
@@ -66,7 +67,8 @@ type env struct {
 	core     *orchestrator.Core
 	settings *settings.Service
 	logs     *syncBuf
-	key      vault.Key // the token signing server key
+	key      vault.Key     // the token signing server key
+	jobs     *jobs.Service // scheduled jobs (issue 14)
 }
 
 func newEnv(t testing.TB, edit ...func(*Deps)) *env {
@@ -133,8 +135,20 @@ func newEnv(t testing.TB, edit ...func(*Deps)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(integ.Close)
+	// Scheduled jobs (issue 14), against the settings' jobs and Discord fields.
+	js, err := jobs.New(jobs.Deps{Store: st, Audit: al, Scripts: jobs.ApprovedScripts(appr), Runner: core, Logger: logger,
+		Env: func() jobs.Env {
+			cur := set.Get()
+			return jobs.Env{Floor: cur.Jobs.MinInterval(), MaxFailures: cur.Jobs.MaxFailures,
+				Channels: cur.Discord.AllowedChannels, Admins: cur.Discord.Admins}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	d := Deps{Core: core, Store: st, Audit: al, Queue: q, Vault: vlt, Approval: appr, Auth: au, Settings: set,
-		Logger: logger, Integrations: integ, Backups: newTestBackups(t, dir, al)}
+		Logger: logger, Integrations: integ, Jobs: js, Backups: newTestBackups(t, dir, al)}
+	// Issue 17: the real checks over this env's store and directory.
+	d.Doctor = testDoctor(st, dir)
 	for _, f := range edit {
 		f(&d)
 	}
@@ -143,7 +157,7 @@ func newEnv(t testing.TB, edit ...func(*Deps)) *env {
 	srv := httptest.NewServer(server.Handler())
 	t.Cleanup(srv.Close)
 	return &env{t: t, srv: srv, server: server, store: st, audit: al, queue: q, auth: au, vault: vlt,
-		approval: appr, core: core, settings: set, logs: logs, key: key}
+		approval: appr, core: core, settings: set, logs: logs, key: key, jobs: d.Jobs}
 }
 
 // setup creates the admin through the auth service.

@@ -16,7 +16,7 @@ import (
 func (s *Server) metricsHandler() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&gauges{s: s})
+		&gauges{s: s}, &jobMetrics{s: s})
 	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: nil, Timeout: 5 * time.Second})
 }
 
@@ -41,12 +41,46 @@ var (
 		"1 when the orchestrator's own files are limited by Landlock.", nil, nil)
 )
 
+// Load gauges (issue 13): how much work is waiting where.
+var (
+	descParallel = prometheus.NewDesc("airlock_worker_parallel",
+		"The most tasks the worker says it runs at once (AIRLOCK_WORKER_PARALLEL); 0 when unknown.", nil, nil)
+	descWaiting = prometheus.NewDesc("airlock_messages_waiting",
+		"Messages waiting behind a task already running in their conversation (not yet queued).", nil, nil)
+	descActiveConvs = prometheus.NewDesc("airlock_conversations_busy",
+		"Conversations with a task queued or running.", nil, nil)
+	descLLMInFlight = prometheus.NewDesc("airlock_llm_calls_in_flight",
+		"Model calls reserved under the daily budget and not yet settled.", nil, nil)
+	descLLMReserved = prometheus.NewDesc("airlock_llm_tokens_reserved",
+		"Tokens the model calls in flight reserve under the daily budget.", nil, nil)
+)
+
+// load is the work in progress beyond the queue's own counts.
+type load struct {
+	Waiting     int // messages waiting their conversation's turn
+	Busy        int // conversations with a task queued or running
+	LLMInFlight int
+	LLMReserved int
+}
+
+func (s *Server) load() load {
+	var l load
+	if s.Core != nil {
+		l.Waiting, l.Busy = s.Core.Waiting()
+	}
+	if s.LLM != nil {
+		l.LLMInFlight, l.LLMReserved = s.LLM.InFlight()
+	}
+	return l
+}
+
 // gauges reads the system's state on each scrape.
 type gauges struct{ s *Server }
 
 func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descWorker, descQueued, descInFlight, descReqs, descTokens, descPending, descDiscord,
-		descConfined, descSeccomp, descNetRefused, descLandlock, descOwnLandlock} {
+		descConfined, descSeccomp, descNetRefused, descLandlock, descOwnLandlock,
+		descParallel, descWaiting, descActiveConvs, descLLMInFlight, descLLMReserved} {
 		ch <- d
 	}
 }
@@ -57,6 +91,12 @@ func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descWorker, prometheus.GaugeValue, b2f(ws.Connected))
 	ch <- prometheus.MustNewConstMetric(descQueued, prometheus.GaugeValue, float64(ws.Queued))
 	ch <- prometheus.MustNewConstMetric(descInFlight, prometheus.GaugeValue, float64(ws.InFlight))
+	ch <- prometheus.MustNewConstMetric(descParallel, prometheus.GaugeValue, float64(ws.Parallel))
+	l := s.load()
+	ch <- prometheus.MustNewConstMetric(descWaiting, prometheus.GaugeValue, float64(l.Waiting))
+	ch <- prometheus.MustNewConstMetric(descActiveConvs, prometheus.GaugeValue, float64(l.Busy))
+	ch <- prometheus.MustNewConstMetric(descLLMInFlight, prometheus.GaugeValue, float64(l.LLMInFlight))
+	ch <- prometheus.MustNewConstMetric(descLLMReserved, prometheus.GaugeValue, float64(l.LLMReserved))
 	wc := ws.Confinement
 	var netRefused bool
 	var landlock int

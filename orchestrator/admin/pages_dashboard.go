@@ -46,8 +46,15 @@ type dashboardData struct {
 	Setup    bool // the model is not configured yet: point to the wizard
 	ReqClass string
 	TokClass string
+	Load     load // messages waiting their turn, model calls in flight
 	// MCPServers are the external MCP servers and their state (issue 15).
 	MCPServers []integration.ServerView
+	// Usage is the cost section: today, this month, the chart of the
+	// last 30 days and the costliest conversations.
+	Usage      usageView
+	Chart      usageChart
+	MoneyClass string
+	Security   *securityCard // nil: no doctor
 	// BackupWarning warns when the last verified backup is older than two
 	// days (or there is none); "" when fine or backups are not set up.
 	BackupWarning string
@@ -70,12 +77,17 @@ func (s *Server) llmStatus(r *http.Request) (llmStatus, error) {
 }
 
 func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) error {
-	d := dashboardData{Worker: s.Queue.Status(s.WorkerGrace), Own: s.Confinement, BackupWarning: s.backupWarning()}
+	d := dashboardData{Worker: s.Queue.Status(s.WorkerGrace), Own: s.Confinement, Load: s.load(), BackupWarning: s.backupWarning()}
 	var err error
 	if d.LLM, err = s.llmStatus(r); err != nil {
 		return err
 	}
 	d.Setup = !d.LLM.Configured
+	if d.Usage, err = s.usageView(r); err != nil {
+		return err
+	}
+	d.Chart = newUsageChart(d.Usage.Days)
+	d.MoneyClass = usageClass(d.Usage.Today.CostNanos, d.Usage.MoneyPerDayNanos)
 	d.ReqClass, d.TokClass = usageClass(d.LLM.Requests, d.LLM.RequestsPerDay), usageClass(d.LLM.Tokens, d.LLM.TokensPerDay)
 	if s.DiscordStatus != nil {
 		ds := s.DiscordStatus()
@@ -89,6 +101,7 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	d.Security = s.securityCard(r.Context())
 	recent := hideFailures(audit.Filter{Limit: 12})
 	if d.Recent, err = s.Audit.List(r.Context(), recent); err != nil {
 		return err

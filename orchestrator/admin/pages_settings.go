@@ -3,6 +3,7 @@ package admin
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -95,6 +96,28 @@ func settingsForm(r *http.Request, cur settings.Settings) (settings.Settings, ma
 	num("llm.max_tokens", &cur.LLM.MaxTokens)
 	num("llm.requests_per_day", &cur.LLM.RequestsPerDay)
 	num("llm.tokens_per_day", &cur.LLM.TokensPerDay)
+	// Prices and the money budget (issue 16).
+	if v, ok := r.PostForm["llm.prices"]; ok {
+		if ps, err := settings.ParsePrices(v[0]); err != nil {
+			problems["llm.prices"] = err.Error()
+		} else {
+			cur.LLM.Prices = ps
+		}
+	}
+	if v, ok := r.PostForm["llm.prompt_cache"]; ok { // a hidden "off" precedes the checkbox
+		cur.LLM.PromptCache = slices.Contains(v, "on")
+	}
+	if v, ok := r.PostForm["llm.money_per_day"]; ok {
+		t := strings.TrimPrefix(strings.TrimSpace(v[0]), "$")
+		if t == "" {
+			t = "0"
+		}
+		if n, err := strconv.ParseFloat(t, 64); err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+			problems["llm.money_per_day"] = "must be an amount such as 5 or 2.50 (0 = unlimited)"
+		} else {
+			cur.LLM.MoneyPerDay = n
+		}
+	}
 	dur := func(key string, dst *time.Duration) {
 		v, ok := r.PostForm[key]
 		if !ok {
@@ -131,6 +154,10 @@ func settingsForm(r *http.Request, cur settings.Settings) (settings.Settings, ma
 		cur.Memory.RequireApproval = slices.Contains(v, "on")
 	}
 	list("egress_allow", &cur.EgressAllow)
+	// Scheduled jobs (issue 14).
+	str("jobs.time_zone", &cur.Jobs.TimeZone)
+	num("jobs.min_interval_seconds", &cur.Jobs.MinIntervalSeconds)
+	num("jobs.max_failures", &cur.Jobs.MaxFailures)
 	dur("backup.interval", &cur.Backup.Interval)
 	num("backup.keep", &cur.Backup.Keep)
 	return cur, problems

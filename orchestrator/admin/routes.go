@@ -85,6 +85,12 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/integrations/{name}/refresh", s.handle(s.pageRefreshMCPServer))
 		r.Post("/integrations/{name}/tools/{tool}/approve", s.handle(s.pageDecideMCPTool))
 		r.Post("/integrations/{name}/tools/{tool}/deny", s.handle(s.pageDecideMCPTool))
+		// Scheduled jobs (issue 14).
+		r.Get("/jobs", s.handle(s.pageJobs))
+		r.Post("/jobs", s.handle(s.pageCreateJob))
+		r.Get("/jobs/{id}", s.handle(s.pageJob))
+		r.Post("/jobs/{id}", s.handle(s.pageUpdateJob))
+		r.Post("/jobs/{id}/{action}", s.handle(s.pageJobAction))
 
 		r.Get("/audit", s.handle(s.pageAudit))
 		r.Get("/audit/export", s.handle(s.pageExportAudit))
@@ -145,8 +151,20 @@ func (s *Server) Handler() http.Handler {
 			r.Post("/mcp-servers/{name}/refresh", s.handle(s.apiRefreshMCPServer))
 			r.Post("/mcp-servers/{name}/tools/{tool}/approve", s.handle(s.apiDecideMCPTool))
 			r.Post("/mcp-servers/{name}/tools/{tool}/deny", s.handle(s.apiDecideMCPTool))
+			// Scheduled jobs (issue 14).
+			r.Get("/jobs", s.handle(s.apiListJobs))
+			r.Post("/jobs", s.handle(s.apiCreateJob))
+			r.Get("/jobs/{id}", s.handle(s.apiJob))
+			r.Put("/jobs/{id}", s.handle(s.apiUpdateJob))
+			r.Delete("/jobs/{id}", s.handle(s.apiDeleteJob))
+			r.Post("/jobs/{id}/{action}", s.handle(s.apiJobAction))
 			r.Get("/audit", s.handle(s.apiListAudit))
 			r.Get("/audit/verify", s.handle(s.apiVerifyAudit))
+			// Cost and tokens (issue 16).
+			r.Get("/usage", s.handle(s.apiUsage))
+
+			// Issue 17: the deployment audit.
+			r.Get("/doctor", s.handle(s.apiDoctor))
 			// Backups (issue 18).
 			r.Get("/backups", s.handle(s.apiListBackups))
 			r.Post("/backups", s.handle(s.apiCreateBackup))

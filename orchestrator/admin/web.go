@@ -16,6 +16,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/airlockhq/airlock/internal/logref"
+	"github.com/airlockhq/airlock/orchestrator/llm"
+	"github.com/airlockhq/airlock/orchestrator/settings"
+	"github.com/airlockhq/airlock/orchestrator/store"
 )
 
 //go:embed templates static
@@ -37,10 +40,24 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"ago":   ago,
-	"join":  strings.Join,
-	"lines": lines,
-	"role":  roleClass,
+	"ago":    ago,
+	"join":   strings.Join,
+	"lines":  lines,
+	"role":   roleClass,
+	"money":  llm.FormatMoney,
+	"cost":   costText,
+	"prices": settings.FormatPrices,
+	// anchor is a check ID as a GitHub heading anchor in docs/doctor.md.
+	"anchor": func(id string) string { return strings.ReplaceAll(id, ".", "") },
+}
+
+// costText renders the cost of t: "unknown" when none of its calls had a
+// price, else the known part.
+func costText(t store.UsageTotals) string {
+	if t.CostNanos == 0 && t.UnknownCostCalls > 0 {
+		return "unknown"
+	}
+	return llm.FormatMoney(t.CostNanos)
 }
 
 // ago renders how long ago t was, roughly.

@@ -102,6 +102,8 @@ type Service struct {
 
 	mu    sync.Mutex
 	hooks []func(tools.ScriptInfo)
+	// revokeHooks are called after a revocation (OnRevoked).
+	revokeHooks []func(name string)
 }
 
 // New returns a Service. now is the clock (nil means time.Now). st and log

@@ -70,7 +70,9 @@ func (s *Service) Revoke(ctx context.Context, name, admin, reason string) error 
 	if err != nil {
 		return fmt.Errorf("approval: revoke %s: %w", name, mapStore(err, ErrNotApproved))
 	}
-	return s.audit(ctx, admin, "script.revoked", name, map[string]any{"sha256": sha, "reason": d.Reason})
+	err = s.audit(ctx, admin, "script.revoked", name, map[string]any{"sha256": sha, "reason": d.Reason})
+	s.revoked(name)
+	return err
 }
 
 // decision checks and builds a decision. A name or sha256 that cannot

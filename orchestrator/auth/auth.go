@@ -45,6 +45,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -63,6 +66,28 @@ const (
 // maxHashers bounds concurrent password hashing: each argon2id run holds
 // 64 MiB, and a flood of logins must not exhaust memory.
 const maxHashers = 2
+
+// maxLoginsQueued bounds the unknown-device logins waiting for a hashing
+// slot: beyond it a login is refused at once with ErrBusy (429, retry in
+// busyRetry) instead of holding its connection. Known-device logins,
+// setup and password changes always queue, so a flood cannot lock the
+// admin's own devices out.
+const (
+	maxLoginsQueued = 8
+	busyRetry       = time.Second
+)
+
+// After each hash the Service reclaims its memory before the next hash may
+// start (issue 13, item 3): Go would otherwise keep the finished hash's
+// 64 MiB as garbage until the heap doubled, and return it to the OS only
+// minutes later. While other hashes are running or queued, a forced GC makes
+// the block reusable by the next one (peak: maxHashers blocks, not one per
+// queued login); after the last one, debug.FreeOSMemory also hands it back
+// to the OS, so the process is back to its idle RSS as the login answers.
+var (
+	releaseMemory = runtime.GC
+	returnMemory  = debug.FreeOSMemory
+)
 
 // Config holds a Service's dependencies. Store and ServerKey are required.
 type Config struct {
@@ -90,6 +115,9 @@ type Service struct {
 	parser    *jwt.Parser
 	dummyHash string
 	hashSlots chan struct{}
+	// hashMu guards hashing, the number of hashes running or waiting.
+	hashMu    sync.Mutex
+	hashing   int
 	deviceTTL time.Duration
 	failures  failureLog
 
@@ -141,7 +169,7 @@ func New(cfg Config) (*Service, error) {
 	r := defaultLimitRules()
 	s.loginUser, s.loginIP, s.loginDevice = newLimiter(r.loginUser), newLimiter(r.loginIP), newLimiter(r.loginDevice)
 	s.passwordChange, s.setupIP = newLimiter(r.passwordChange), newLimiter(r.setupIP)
-	dummy, err := s.hasher.Hash(rand.Text())
+	dummy, err := s.hash(context.Background(), rand.Text())
 	if err != nil {
 		return nil, fmt.Errorf("auth: new: dummy hash: %w", err)
 	}
@@ -157,21 +185,22 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// verify runs the hasher's Verify, at most maxHashers at a time.
-func (s *Service) verify(ctx context.Context, password, encoded string) (bool, error) {
-	if err := s.acquire(ctx); err != nil {
+// verify runs the hasher's Verify, at most maxHashers at a time. With
+// bounded, it is refused with ErrBusy when maxLoginsQueued others wait.
+func (s *Service) verify(ctx context.Context, password, encoded string, bounded bool) (bool, error) {
+	if err := s.acquire(ctx, bounded); err != nil {
 		return false, err
 	}
-	defer func() { <-s.hashSlots }()
+	defer s.release()
 	return s.hasher.Verify(password, encoded)
 }
 
 // hash runs the hasher's Hash, at most maxHashers at a time.
 func (s *Service) hash(ctx context.Context, password string) (string, error) {
-	if err := s.acquire(ctx); err != nil {
+	if err := s.acquire(ctx, false); err != nil {
 		return "", err
 	}
-	defer func() { <-s.hashSlots }()
+	defer s.release()
 	h, err := s.hasher.Hash(password)
 	if err != nil {
 		return "", fmt.Errorf("auth: hash password: %w", err)
@@ -179,13 +208,51 @@ func (s *Service) hash(ctx context.Context, password string) (string, error) {
 	return h, nil
 }
 
-func (s *Service) acquire(ctx context.Context) error {
+// acquire takes a hashing slot, waiting until ctx ends. With bounded, it
+// refuses at once when maxLoginsQueued are already waiting.
+func (s *Service) acquire(ctx context.Context, bounded bool) error {
+	s.hashMu.Lock()
+	if bounded && s.hashing >= maxHashers+maxLoginsQueued {
+		s.hashMu.Unlock()
+		return &LimitError{Err: ErrBusy, RetryAfter: busyRetry}
+	}
+	s.hashing++
+	s.hashMu.Unlock()
 	select {
 	case s.hashSlots <- struct{}{}:
 		return nil
 	case <-ctx.Done():
+		s.hashMu.Lock()
+		s.hashing--
+		s.hashMu.Unlock()
 		return fmt.Errorf("auth: waiting to hash: %w", ctx.Err())
 	}
+}
+
+// release reclaims the finished hash's memory, then frees its slot: with a
+// forced GC while other hashes run or wait, by returning memory to the OS
+// after the last one.
+func (s *Service) release() {
+	s.hashMu.Lock()
+	s.hashing--
+	last := s.hashing == 0
+	s.hashMu.Unlock()
+	switch {
+	case !bigHashes(s.hasher):
+	case last:
+		returnMemory()
+	default:
+		releaseMemory()
+	}
+	<-s.hashSlots
+}
+
+// bigHashes reports whether h's hashes hold enough memory (1 MiB or more)
+// for reclaiming it to be worth a forced GC: the production argon2id
+// parameters do, the cheap ones of tests and other hashers do not.
+func bigHashes(h Hasher) bool {
+	a, ok := h.(Argon2id)
+	return ok && a.Params.MemoryKiB >= 1<<10
 }
 
 // newTokenKey returns 32 random bytes.

@@ -18,6 +18,10 @@ var (
 	ErrLockedOut = errors.New("too many failed attempts; try again later")
 	// ErrRateLimited means too many setup attempts; see LimitError.
 	ErrRateLimited = errors.New("too many attempts; try again later")
+	// ErrBusy means too many logins are already waiting for a password
+	// check; see LimitError. Logins from a known device are never refused
+	// this way, only queued.
+	ErrBusy = errors.New("too many logins in progress; try again in a moment")
 	// ErrSetupDone means an admin exists: first-run setup is over for good.
 	ErrSetupDone = errors.New("setup is already complete")
 	// ErrSetupCode is a wrong, expired or already used setup code.
@@ -38,7 +42,7 @@ var (
 // LimitError is a refusal by a rate limiter. It matches ErrLockedOut (a
 // login) or ErrRateLimited (setup).
 type LimitError struct {
-	Err        error         // ErrLockedOut or ErrRateLimited
+	Err        error         // ErrLockedOut, ErrRateLimited or ErrBusy
 	RetryAfter time.Duration // how long until the next attempt is allowed
 }
 

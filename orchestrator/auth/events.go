@@ -29,6 +29,7 @@ const (
 const (
 	reasonBadCredentials = "bad_credentials"
 	reasonLocked         = "locked"
+	reasonBusy           = "busy"
 	reasonBadCode        = "bad_code"
 	reasonRateLimited    = "rate_limited"
 	reasonWrongPassword  = "wrong_password"

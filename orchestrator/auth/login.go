@@ -66,7 +66,10 @@ func (s *Service) SignIn(ctx context.Context, req LoginRequest) (LoginResult, er
 	if err != nil {
 		return LoginResult{}, err
 	}
-	a, err := s.checkPassword(ctx, req.Username, req.Password)
+	a, err := s.checkPassword(ctx, req.Username, req.Password, dev == "")
+	if errors.Is(err, ErrBusy) {
+		s.denied(ctx, ActionLogin, req.IP, req.Username, reasonBusy, nil)
+	}
 	if errors.Is(err, ErrInvalidCredentials) {
 		s.denied(ctx, ActionLogin, req.IP, req.Username, reasonBadCredentials, deviceDetail(dev))
 		for _, l := range armed {
@@ -141,8 +144,9 @@ func (s *Service) loginAttempt(ctx context.Context, username, ip, dev string) ([
 
 // checkPassword returns the admin if password is theirs, else
 // ErrInvalidCredentials. An unknown username is verified against the dummy
-// hash: exactly one hasher Verify either way.
-func (s *Service) checkPassword(ctx context.Context, username, password string) (store.Admin, error) {
+// hash: exactly one hasher Verify either way. With bounded (a login from
+// an unknown device) it may be refused with ErrBusy instead.
+func (s *Service) checkPassword(ctx context.Context, username, password string, bounded bool) (store.Admin, error) {
 	var a store.Admin
 	found := false
 	if CheckUsername(username) == nil {
@@ -157,7 +161,7 @@ func (s *Service) checkPassword(ctx context.Context, username, password string) 
 	if found {
 		encoded = a.PasswordHash
 	}
-	ok, err := s.verify(ctx, password, encoded)
+	ok, err := s.verify(ctx, password, encoded, bounded)
 	if err != nil {
 		return store.Admin{}, err
 	}

@@ -139,7 +139,7 @@ func (s *Service) checkOldPassword(ctx context.Context, a store.Admin, password,
 			map[string]any{"scope": "password_change", "retry_after_s": int64(wait / time.Second)})
 		return fmt.Errorf("auth: %s: %w", action, &LimitError{Err: ErrLockedOut, RetryAfter: wait})
 	}
-	ok, err := s.verify(ctx, password, a.PasswordHash)
+	ok, err := s.verify(ctx, password, a.PasswordHash, false)
 	if err != nil {
 		return fmt.Errorf("auth: %s: %w", action, err)
 	}

@@ -24,18 +24,37 @@ type antBlock struct {
 	ToolUseID string          `json:"tool_use_id,omitempty"`
 	Content   string          `json:"content,omitempty"`
 	IsError   bool            `json:"is_error,omitempty"`
+	// CacheControl marks a prompt cache breakpoint after this block.
+	CacheControl *antCache `json:"cache_control,omitempty"`
 }
 
+// antCache is a cache_control value: the prefix up to the block that
+// carries it is cached (for five minutes, refreshed on every hit).
+type antCache struct {
+	Type string `json:"type"` // "ephemeral"
+}
+
+// ephemeral is the one cache_control value sent.
+var ephemeral = &antCache{Type: "ephemeral"}
+
 type antTool struct {
-	Name        string          `json:"name"`
-	Description string          `json:"description,omitempty"`
-	InputSchema json.RawMessage `json:"input_schema"`
+	Name         string          `json:"name"`
+	Description  string          `json:"description,omitempty"`
+	InputSchema  json.RawMessage `json:"input_schema"`
+	CacheControl *antCache       `json:"cache_control,omitempty"`
+}
+
+// antSystem is one block of the system prompt.
+type antSystem struct {
+	Type         string    `json:"type"` // "text"
+	Text         string    `json:"text"`
+	CacheControl *antCache `json:"cache_control,omitempty"`
 }
 
 type antRequest struct {
 	Model     string       `json:"model"`
 	MaxTokens int          `json:"max_tokens"`
-	System    string       `json:"system,omitempty"`
+	System    []antSystem  `json:"system,omitempty"`
 	Messages  []antMessage `json:"messages"`
 	Tools     []antTool    `json:"tools,omitempty"`
 	Stream    bool         `json:"stream,omitempty"` // server-sent events
@@ -76,7 +95,10 @@ func (c *Client) completeAnthropic(ctx context.Context, req Request, onText func
 }
 
 func (c *Client) anthropicRequest(req Request) antRequest {
-	out := antRequest{Model: c.cfg.Model, MaxTokens: c.cfg.MaxTokens, System: req.System}
+	out := antRequest{Model: c.cfg.Model, MaxTokens: c.cfg.MaxTokens}
+	if req.System != "" {
+		out.System = []antSystem{{Type: "text", Text: req.System}}
+	}
 	for _, m := range req.Messages {
 		role, blocks := anthropicBlocks(m)
 		if len(blocks) == 0 {
@@ -92,7 +114,41 @@ func (c *Client) anthropicRequest(req Request) antRequest {
 		out.Tools = append(out.Tools, antTool{Name: t.Name, Description: t.Description,
 			InputSchema: schemaOrEmpty(t.InputSchema)})
 	}
+	if !c.cfg.NoPromptCache {
+		markCache(&out)
+	}
 	return out
+}
+
+// MaxCacheBreakpoints is the most cache_control marks the Messages API
+// accepts in one request.
+const MaxCacheBreakpoints = 4
+
+// markCache sets prompt cache breakpoints (at most MaxCacheBreakpoints):
+// after the last tool definition (the tools rarely change), after the
+// system prompt (tools and system together), after the last block of the
+// last message (this call writes the conversation so far to the cache)
+// and after the last block of the user message before it (the prefix the
+// previous call wrote, read back now). The API caches, in order, tools,
+// system, then messages, so each later mark covers the earlier ones; a
+// prefix shorter than the model's minimum (about 1,024 tokens) is simply
+// not cached.
+func markCache(r *antRequest) {
+	if n := len(r.Tools); n > 0 {
+		r.Tools[n-1].CacheControl = ephemeral
+	}
+	if n := len(r.System); n > 0 {
+		r.System[n-1].CacheControl = ephemeral
+	}
+	marked := 0
+	for i := len(r.Messages) - 1; i >= 0 && marked < 2; i-- {
+		m := &r.Messages[i]
+		if len(m.Content) == 0 || (marked > 0 && m.Role != RoleUser) {
+			continue
+		}
+		m.Content[len(m.Content)-1].CacheControl = ephemeral
+		marked++
+	}
 }
 
 // anthropicBlocks maps one neutral message to a role and content blocks.
@@ -125,7 +181,8 @@ func parseAnthropicResponse(data []byte) (Response, error) {
 }
 
 // anthropicResponse maps a decoded answer, whole or assembled from a
-// stream. Cache reads and writes count as input tokens.
+// stream. Cache reads and writes count as input tokens, and are also
+// reported on their own.
 func anthropicResponse(r antResponse) Response {
 	msg := Message{Role: RoleAssistant}
 	var text strings.Builder
@@ -147,8 +204,10 @@ func anthropicResponse(r antResponse) Response {
 		Message:    msg,
 		StopReason: r.StopReason,
 		Usage: Usage{
-			InputTokens:  u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens,
-			OutputTokens: u.OutputTokens,
+			InputTokens:      u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens,
+			OutputTokens:     u.OutputTokens,
+			CacheReadTokens:  u.CacheReadInputTokens,
+			CacheWriteTokens: u.CacheCreationInputTokens,
 		},
 	}
 }

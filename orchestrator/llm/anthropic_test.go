@@ -34,9 +34,10 @@ func TestAnthropicRequestShape(t *testing.T) {
 	}
 	schema, _ := json.Marshal(testTools[0].InputSchema)
 	assertJSON(t, rec.Body, `{
-	  "model": "test-model", "max_tokens": 100, "system": "You are Airlock.",
+	  "model": "test-model", "max_tokens": 100,
+	  "system": [{"type": "text", "text": "You are Airlock.", "cache_control": {"type": "ephemeral"}}],
 	  "messages": [
-	    {"role": "user", "content": [{"type": "text", "text": "read my notes"}]},
+	    {"role": "user", "content": [{"type": "text", "text": "read my notes", "cache_control": {"type": "ephemeral"}}]},
 	    {"role": "assistant", "content": [
 	      {"type": "text", "text": "Looking."},
 	      {"type": "tool_use", "id": "c1", "name": "memory_read", "input": {}},
@@ -44,8 +45,9 @@ func TestAnthropicRequestShape(t *testing.T) {
 	    {"role": "user", "content": [
 	      {"type": "tool_result", "tool_use_id": "c1", "content": "likes tea"},
 	      {"type": "tool_result", "tool_use_id": "c2", "content": "no such file", "is_error": true},
-	      {"type": "text", "text": "and?"}]}],
-	  "tools": [{"name": "memory_read", "description": "`+testTools[0].Description+`", "input_schema": `+string(schema)+`}]
+	      {"type": "text", "text": "and?", "cache_control": {"type": "ephemeral"}}]}],
+	  "tools": [{"name": "memory_read", "description": "`+testTools[0].Description+`", "input_schema": `+string(schema)+`,
+	    "cache_control": {"type": "ephemeral"}}]
 	}`)
 	// The fake parses the wire format back to the neutral form.
 	if got := neutral(rec.Messages); !reflect.DeepEqual(got, req.Messages) || rec.System != req.System {
@@ -102,7 +104,7 @@ func TestParseAnthropicResponse(t *testing.T) {
 	if resp.Message.Content != "ab" || resp.StopReason != StopMaxTokens || len(resp.Message.ToolCalls) != 1 {
 		t.Errorf("got %+v", resp)
 	}
-	if resp.Usage != (Usage{InputTokens: 113, OutputTokens: 4}) {
+	if resp.Usage != (Usage{InputTokens: 113, OutputTokens: 4, CacheReadTokens: 100, CacheWriteTokens: 10}) {
 		t.Errorf("usage = %+v, want cache tokens counted as input", resp.Usage)
 	}
 	if _, err := parseAnthropicResponse([]byte("nope")); err == nil {
@@ -111,7 +113,7 @@ func TestParseAnthropicResponse(t *testing.T) {
 }
 
 func TestAnthropicSkipsEmptyAndBadArguments(t *testing.T) {
-	c, err := New(Config{Provider: ProviderAnthropic, Model: "m"}, nil, nil, nil)
+	c, err := New(Config{Provider: ProviderAnthropic, Model: "m", NoPromptCache: true}, nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,9 @@ type Config struct {
 	MaxRetries     int
 	RetryBaseDelay time.Duration
 	RetryMaxDelay  time.Duration
+	// NoPromptCache leaves out Anthropic's cache_control breakpoints
+	// (prompt caching is on by default; OpenAI caches on its own).
+	NoPromptCache bool
 }
 
 // String renders the config with the key redacted.

@@ -3,8 +3,10 @@
 // Request into an Anthropic Messages or OpenAI Chat Completions
 // call, whole (Complete) or streamed as server-sent events with the text
 // passed on as it arrives (CompleteStream), retries transient failures
-// with backoff, and enforces daily request and token budgets (Gateway). It knows nothing about MCP or storage:
-// recording usage is the caller's job.
+// with backoff, and enforces daily request, token and money budgets (Gateway). It knows nothing about MCP or storage:
+// recording usage is the caller's job. Anthropic requests carry prompt
+// cache breakpoints (markCache); usage reports cache reads and writes, and
+// a price table (Price, Prices) turns usage into cost.
 //
 // Invariants:
 //   - The API key is sent only in the provider's auth header. It never
@@ -157,6 +159,7 @@ func (c *Client) complete(ctx context.Context, req Request, onText func(string))
 	if err != nil {
 		return Response{}, c.scrubErr(err)
 	}
+	resp.Usage = resp.Usage.sane()
 	c.logger.DebugContext(ctx, "llm call done", "provider", c.cfg.Provider, "model", c.cfg.Model,
 		"stream", onText != nil, "input_tokens", resp.Usage.InputTokens, "output_tokens", resp.Usage.OutputTokens,
 		"tool_calls", len(resp.Message.ToolCalls), "stop_reason", resp.StopReason,

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/airlockhq/airlock/secure/redact"
 )
@@ -20,9 +21,23 @@ type Manager struct {
 	redactor *redact.Holder // every client's outbound redactor
 	logger   *slog.Logger
 
+	// hc is shared by every client the manager makes: its pool keeps a
+	// connection per call running at once (net/http's default keeps two
+	// per host, so a busy assistant would open a new TLS connection for
+	// most calls).
+	hc *http.Client
+
 	mu      sync.Mutex
 	applied *Config // the client's configuration; nil before the first Apply
 }
+
+// maxIdlePerHost is how many idle connections to the provider are kept:
+// enough for the worker's default task cap (256). They are let go after
+// idleConnTimeout without a call.
+const (
+	maxIdlePerHost  = 256
+	idleConnTimeout = 30 * time.Second
+)
 
 // NewManager returns a Manager of g. The clients it makes pass every
 // request body through r (nil: the shape detectors) and log to logger (nil:
@@ -31,7 +46,9 @@ func NewManager(g *Gateway, r *redact.Holder, logger *slog.Logger) *Manager {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Manager{gateway: g, redactor: r, logger: logger}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost, tr.IdleConnTimeout = maxIdlePerHost, maxIdlePerHost, idleConnTimeout
+	return &Manager{gateway: g, redactor: r, logger: logger, hc: &http.Client{Transport: tr}}
 }
 
 // Gateway returns the managed gateway.
@@ -69,7 +86,7 @@ func (m *Manager) Apply(c Config, b Budget) error {
 // client makes a provider client whose every request body passes the
 // current redactor.
 func (m *Manager) client(c Config) (*Client, error) {
-	return New(c, &http.Client{}, m.redactor, m.logger)
+	return New(c, m.hc, m.redactor, m.logger)
 }
 
 // Test sends one tiny request with c (an empty APIKey: the key last

@@ -44,10 +44,17 @@ type Tool struct {
 	InputSchema json.RawMessage
 }
 
-// Usage counts the tokens of one call.
+// Usage counts the tokens of one call. InputTokens is every input token,
+// cached or not; CacheReadTokens and CacheWriteTokens are the parts of it
+// the provider read from or wrote to its prompt cache (Anthropic's
+// cache_read_input_tokens and cache_creation_input_tokens; OpenAI's
+// prompt_tokens_details.cached_tokens is a cache read). Zero where the
+// provider does not report them.
 type Usage struct {
-	InputTokens  int
-	OutputTokens int
+	InputTokens      int
+	OutputTokens     int
+	CacheReadTokens  int
+	CacheWriteTokens int
 }
 
 // Response is the answer to one call: one assistant message.
@@ -55,4 +62,14 @@ type Response struct {
 	Message    Message
 	StopReason string
 	Usage      Usage
+}
+
+// sane returns u with negative counts (a broken or hostile server) made 0
+// and the cache counts capped to the input, so that recording it and
+// pricing it cannot fail or go negative.
+func (u Usage) sane() Usage {
+	u.InputTokens, u.OutputTokens = max(u.InputTokens, 0), max(u.OutputTokens, 0)
+	u.CacheReadTokens = min(max(u.CacheReadTokens, 0), u.InputTokens)
+	u.CacheWriteTokens = min(max(u.CacheWriteTokens, 0), u.InputTokens-u.CacheReadTokens)
+	return u
 }

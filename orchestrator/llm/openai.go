@@ -65,8 +65,13 @@ type oaChoice struct {
 }
 
 type oaUsage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
+	PromptTokens        int `json:"prompt_tokens"`
+	CompletionTokens    int `json:"completion_tokens"`
+	PromptTokensDetails struct {
+		// CachedTokens is the part of PromptTokens read from the
+		// provider's automatic prompt cache (where reported).
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
 }
 
 // openAIWire decodes Chat Completions answers.
@@ -160,7 +165,8 @@ func openAIResponse(r oaResponse) (Response, error) {
 	return Response{
 		Message:    msg,
 		StopReason: openAIStop(ch.FinishReason),
-		Usage:      Usage{InputTokens: r.Usage.PromptTokens, OutputTokens: r.Usage.CompletionTokens},
+		Usage: Usage{InputTokens: r.Usage.PromptTokens, OutputTokens: r.Usage.CompletionTokens,
+			CacheReadTokens: min(r.Usage.PromptTokensDetails.CachedTokens, r.Usage.PromptTokens)},
 	}, nil
 }
 

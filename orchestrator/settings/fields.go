@@ -1,6 +1,7 @@
 package settings
 
 import (
+	"bytes"
 	"encoding/json"
 	"slices"
 	"time"
@@ -27,6 +28,9 @@ var fields = []field{
 	scalar[int]{"llm.max_tokens", func(s *Settings) *int { return &s.LLM.MaxTokens }},
 	scalar[int]{"llm.requests_per_day", func(s *Settings) *int { return &s.LLM.RequestsPerDay }},
 	scalar[int64]{"llm.tokens_per_day", func(s *Settings) *int64 { return &s.LLM.TokensPerDay }},
+	prices{"llm.prices", func(s *Settings) *[]ModelPrice { return &s.LLM.Prices }},
+	scalar[float64]{"llm.money_per_day", func(s *Settings) *float64 { return &s.LLM.MoneyPerDay }},
+	scalar[bool]{"llm.prompt_cache", func(s *Settings) *bool { return &s.LLM.PromptCache }},
 	scalar[int]{"agent.max_rounds", func(s *Settings) *int { return &s.Agent.MaxRounds }},
 	duration{"agent.task_timeout", func(s *Settings) *time.Duration { return &s.Agent.TaskTimeout }},
 	scalar[int]{"agent.history_tokens", func(s *Settings) *int { return &s.Agent.HistoryTokens }},
@@ -44,6 +48,10 @@ var fields = []field{
 	duration{"scripts.notify_window", func(s *Settings) *time.Duration { return &s.Scripts.NotifyWindow }},
 	scalar[bool]{"memory.require_approval", func(s *Settings) *bool { return &s.Memory.RequireApproval }},
 	list{"egress_allow", func(s *Settings) *[]string { return &s.EgressAllow }},
+	// Scheduled jobs (issue 14).
+	scalar[string]{"jobs.time_zone", func(s *Settings) *string { return &s.Jobs.TimeZone }},
+	scalar[int]{"jobs.min_interval_seconds", func(s *Settings) *int { return &s.Jobs.MinIntervalSeconds }},
+	scalar[int]{"jobs.max_failures", func(s *Settings) *int { return &s.Jobs.MaxFailures }},
 	duration{"backup.interval", func(s *Settings) *time.Duration { return &s.Backup.Interval }},
 	scalar[int]{"backup.keep", func(s *Settings) *int { return &s.Backup.Keep }},
 }
@@ -80,7 +88,7 @@ func changed(a, b *Settings) []field {
 }
 
 // scalar is a string, number or boolean field.
-type scalar[T string | int | int64 | bool] struct {
+type scalar[T string | int | int64 | float64 | bool] struct {
 	name string
 	ptr  func(*Settings) *T
 }
@@ -151,4 +159,34 @@ func nonNil(l []string) []string {
 		return []string{}
 	}
 	return l
+}
+
+// prices is the price table. nil and empty are equal.
+type prices struct {
+	name string
+	ptr  func(*Settings) *[]ModelPrice
+}
+
+func (f prices) key() string { return f.name }
+func (f prices) equal(a, b *Settings) bool {
+	return slices.EqualFunc(*f.ptr(a), *f.ptr(b), func(x, y ModelPrice) bool {
+		eq := func(p, q *float64) bool { return (p == nil) == (q == nil) && (p == nil || *p == *q) }
+		return x.Model == y.Model && eq(x.Input, y.Input) && eq(x.Output, y.Output) &&
+			eq(x.CacheRead, y.CacheRead) && eq(x.CacheWrite, y.CacheWrite)
+	})
+}
+func (f prices) copyTo(dst, src *Settings) { *f.ptr(dst) = clonePrices(*f.ptr(src)) }
+func (f prices) value(s *Settings) any     { return clonePrices(*f.ptr(s)) }
+func (f prices) encode(s *Settings) (json.RawMessage, error) {
+	return json.Marshal(clonePrices(*f.ptr(s)))
+}
+func (f prices) decode(raw json.RawMessage, dst *Settings) error {
+	var v []ModelPrice
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return err
+	}
+	*f.ptr(dst) = v
+	return nil
 }

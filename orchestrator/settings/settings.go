@@ -54,6 +54,8 @@ type Settings struct {
 	// EgressAllow lists hostnames, IP addresses and CIDRs the egress guard
 	// lets through even though they are private, loopback and so on.
 	EgressAllow []string `json:"egress_allow"`
+	// Jobs: scheduled jobs (issue 14).
+	Jobs Jobs `json:"jobs"`
 	// Backup schedules the orchestrator's own backups (issue 18).
 	Backup Backup `json:"backup"`
 }
@@ -68,6 +70,66 @@ type LLM struct {
 	// RequestsPerDay and TokensPerDay are budgets; 0 means unlimited.
 	RequestsPerDay int   `json:"requests_per_day"`
 	TokensPerDay   int64 `json:"tokens_per_day"`
+	// Prices is the price table, one entry per model (see ModelPrice).
+	Prices []ModelPrice `json:"prices"`
+	// MoneyPerDay is a daily spending budget in the prices' currency
+	// (US dollars by convention); 0 means unlimited. Calls of a model
+	// without a price count as nothing toward it, so it needs a price for
+	// the current model.
+	MoneyPerDay float64 `json:"money_per_day"`
+	// PromptCache sends Anthropic's cache_control breakpoints (on by
+	// default); turn it off for an Anthropic-compatible server that
+	// refuses them.
+	PromptCache bool `json:"prompt_cache"`
+}
+
+// ModelPrice is what one million tokens of a model cost. A nil price is
+// unknown: the cost of a call that used such tokens is unknown. A local
+// model has every price 0.
+type ModelPrice struct {
+	Model      string   `json:"model"`
+	Input      *float64 `json:"input"` // uncached input
+	Output     *float64 `json:"output"`
+	CacheRead  *float64 `json:"cache_read"`
+	CacheWrite *float64 `json:"cache_write"`
+}
+
+// clonePrices copies a price table, pointers included.
+func clonePrices(ps []ModelPrice) []ModelPrice {
+	if ps == nil {
+		return []ModelPrice{}
+	}
+	out := make([]ModelPrice, len(ps))
+	for i, p := range ps {
+		out[i] = ModelPrice{Model: p.Model, Input: cloneFloat(p.Input), Output: cloneFloat(p.Output),
+			CacheRead: cloneFloat(p.CacheRead), CacheWrite: cloneFloat(p.CacheWrite)}
+	}
+	return out
+}
+
+func cloneFloat(f *float64) *float64 {
+	if f == nil {
+		return nil
+	}
+	v := *f
+	return &v
+}
+
+// ModelPriced reports whether the current model has an input and an
+// output price, so that the cost of its calls can be known.
+func (l LLM) ModelPriced() bool {
+	p, ok := l.PriceOf(l.Model)
+	return ok && p.Input != nil && p.Output != nil
+}
+
+// PriceOf returns the entry of model, if the table has one.
+func (l LLM) PriceOf(model string) (ModelPrice, bool) {
+	for _, p := range l.Prices {
+		if p.Model == model {
+			return p, true
+		}
+	}
+	return ModelPrice{}, false
 }
 
 // Agent bounds one task of the agent loop. In JSON, TaskTimeout is a Go
@@ -182,6 +244,7 @@ func FromConfig(c config.Config) Settings {
 			MaxTokens:      c.LLM.MaxTokens,
 			RequestsPerDay: c.LLM.RequestsPerDay,
 			TokensPerDay:   c.LLM.TokensPerDay,
+			PromptCache:    true,
 		},
 		Agent: Agent{MaxRounds: c.Agent.MaxRounds, TaskTimeout: c.Agent.TaskTimeout,
 			HistoryTokens: DefaultHistoryTokens},
@@ -191,6 +254,7 @@ func FromConfig(c config.Config) Settings {
 		Scripts: Scripts{MaxPendingPerScript: DefaultMaxPendingPerScript, MaxPendingTotal: DefaultMaxPendingTotal,
 			NotifyWindow: DefaultNotifyWindow},
 		EgressAllow: slices.Clone(c.EgressAllow),
+		Jobs:        defaultJobs(),
 		Backup:      Backup{Interval: DefaultBackupInterval, Keep: DefaultBackupKeep},
 	}.Normalize()
 }
@@ -202,6 +266,7 @@ func (s Settings) clone() Settings {
 	s.Discord.AllowedChannels = slices.Clone(s.Discord.AllowedChannels)
 	s.Discord.Admins = slices.Clone(s.Discord.Admins)
 	s.Discord.LinkPreviewHosts = slices.Clone(s.Discord.LinkPreviewHosts)
+	s.LLM.Prices = clonePrices(s.LLM.Prices)
 	return s
 }
 

@@ -15,13 +15,15 @@ import (
 func TestFromConfigDefaults(t *testing.T) {
 	got := FromConfig(config.Defaults(false))
 	want := Settings{
-		LLM:   LLM{Provider: "openai", MaxTokens: 4096, RequestsPerDay: 2000, TokensPerDay: 5_000_000},
+		LLM: LLM{Provider: "openai", MaxTokens: 4096, RequestsPerDay: 2000, TokensPerDay: 5_000_000,
+			Prices: []ModelPrice{}, PromptCache: true},
 		Agent: Agent{MaxRounds: 8, TaskTimeout: 3 * time.Minute, HistoryTokens: 8000},
 		Discord: Discord{AllowedUsers: []string{}, AllowedChannels: []string{}, Admins: []string{}, RateLimitPerMinute: 10,
 			MaxMessagesPerReply: 5, LinkPreviewHosts: []string{}},
 		Workspace:   Workspace{MaxFiles: 2000},
 		Scripts:     Scripts{MaxPendingPerScript: 5, MaxPendingTotal: 50, NotifyWindow: 10 * time.Minute},
 		EgressAllow: []string{},
+		Jobs:        Jobs{MinIntervalSeconds: 60, MaxFailures: 5},
 		Backup:      Backup{Interval: 24 * time.Hour, Keep: 7},
 	}
 	if !reflect.DeepEqual(got, want) {

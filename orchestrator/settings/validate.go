@@ -2,6 +2,7 @@ package settings
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -27,9 +28,13 @@ const (
 	MinNotifyWindow     = time.Minute
 	MaxNotifyWindow     = 24 * time.Hour
 	maxModelBytes       = 200
-	maxURLBytes         = 2048
-	minSnowflakeBytes   = 17
-	maxSnowflakeBytes   = 20
+	// MaxPrice bounds a price per million tokens, and MaxMoneyPerDay the
+	// daily money budget: larger values are typing mistakes.
+	MaxPrice          = 10_000.0
+	MaxMoneyPerDay    = 1_000_000.0
+	maxURLBytes       = 2048
+	minSnowflakeBytes = 17
+	maxSnowflakeBytes = 20
 )
 
 // FieldError is one problem with one setting. Message is safe to show to
@@ -75,6 +80,9 @@ func (s Settings) Normalize() Settings {
 	s.LLM.Provider = strings.TrimSpace(s.LLM.Provider)
 	s.LLM.BaseURL = strings.TrimSpace(s.LLM.BaseURL)
 	s.LLM.Model = strings.TrimSpace(s.LLM.Model)
+	for i := range s.LLM.Prices {
+		s.LLM.Prices[i].Model = strings.TrimSpace(s.LLM.Prices[i].Model)
+	}
 	s.Discord.ReviewBaseURL = strings.TrimSpace(s.Discord.ReviewBaseURL)
 	s.Discord.AllowedUsers = dedupe(s.Discord.AllowedUsers, false)
 	s.Discord.AllowedChannels = dedupe(s.Discord.AllowedChannels, false)
@@ -129,6 +137,7 @@ func (s Settings) Validate() error {
 	v.intRange("workspace.max_files", s.Workspace.MaxFiles, 1, MaxWorkspaceFiles)
 	v.scripts(s.Scripts)
 	v.egress(s.EgressAllow)
+	v.jobs(s.Jobs)
 	v.backup(s.Backup)
 	return v.err()
 }
@@ -174,6 +183,45 @@ func (v *validator) llm(l LLM) {
 	}
 	if l.TokensPerDay < 0 {
 		v.fail("llm.tokens_per_day", "must not be negative (0 means unlimited), got %d", l.TokensPerDay)
+	}
+	v.prices(l.Prices)
+	switch {
+	case math.IsNaN(l.MoneyPerDay) || l.MoneyPerDay < 0 || l.MoneyPerDay > MaxMoneyPerDay:
+		v.fail("llm.money_per_day", "must be between 0 (unlimited) and %g, got %g", MaxMoneyPerDay, l.MoneyPerDay)
+	case l.MoneyPerDay > 0 && l.Model != "":
+		if p, ok := l.PriceOf(l.Model); !ok || p.Input == nil || p.Output == nil {
+			v.fail("llm.money_per_day", "is set, but llm.prices has no input and output price for the model %q, so its calls could not be counted; add its prices (0 for a local model) or set 0 (unlimited)",
+				truncate(l.Model))
+		}
+	}
+}
+
+// prices checks the price table: at most MaxListEntries entries, each
+// with a model name given once and prices, where known, between 0 and
+// MaxPrice.
+func (v *validator) prices(ps []ModelPrice) {
+	const field = "llm.prices"
+	if len(ps) > MaxListEntries {
+		v.fail(field, "has %d entries, at most %d are allowed", len(ps), MaxListEntries)
+	}
+	seen := map[string]bool{}
+	for i, p := range ps {
+		switch {
+		case p.Model == "" || !validModel(p.Model):
+			v.fail(field, "entry %d: model must be 1 to %d visible ASCII characters without spaces, got %q", i+1, maxModelBytes, truncate(p.Model))
+		case seen[p.Model]:
+			v.fail(field, "entry %d: model %q is listed twice", i+1, truncate(p.Model))
+		}
+		seen[p.Model] = true
+		for _, c := range []struct {
+			name string
+			val  *float64
+		}{{"input", p.Input}, {"output", p.Output}, {"cache_read", p.CacheRead}, {"cache_write", p.CacheWrite}} {
+			if c.val != nil && (math.IsNaN(*c.val) || *c.val < 0 || *c.val > MaxPrice) {
+				v.fail(field, "entry %d (model %q): %s must be empty (unknown) or between 0 and %g per million tokens, got %g",
+					i+1, truncate(p.Model), c.name, MaxPrice, *c.val)
+			}
+		}
 	}
 }
 

@@ -12,6 +12,9 @@ const (
 	SourceWeb     = "web"
 	SourceDiscord = "discord"
 	SourceAPI     = "api"
+	// SourceJob is the conversation of a scheduled job (issue 14): its
+	// runs' answers, shown in Chat with a job badge, read-only there.
+	SourceJob = "job"
 )
 
 // Conversation is one chat thread.
@@ -41,7 +44,7 @@ const conversationColumns = "id, source, title, created_at, updated_at"
 // A title longer than MaxTitleBytes is refused with ErrTitleTooLong.
 func (s *Store) CreateConversation(ctx context.Context, source, title string) (Conversation, error) {
 	switch source {
-	case SourceWeb, SourceDiscord, SourceAPI:
+	case SourceWeb, SourceDiscord, SourceAPI, SourceJob:
 	default:
 		return Conversation{}, fmt.Errorf("store: create conversation: unknown source %q", source)
 	}
@@ -78,7 +81,7 @@ func (s *Store) TitleIfEmpty(ctx context.Context, id, title string) error {
 // GetConversation returns the conversation with the given id, or an error
 // matching ErrNotFound.
 func (s *Store) GetConversation(ctx context.Context, id string) (Conversation, error) {
-	row := s.reader.QueryRowContext(ctx,
+	row := s.readQueryRow(ctx,
 		"SELECT "+conversationColumns+" FROM conversations WHERE id = ?", id)
 	c, err := scanConversation(row)
 	if err != nil {

@@ -33,11 +33,11 @@ func (s *Store) History(ctx context.Context, conversationID string, tokenBudget,
 	var out []Message
 	err := s.readTx(ctx, func(tx *sql.Tx) error {
 		var one int
-		err := tx.QueryRowContext(ctx, "SELECT 1 FROM conversations WHERE id = ?", conversationID).Scan(&one)
+		err := txQueryRow(ctx, s, tx, "SELECT 1 FROM conversations WHERE id = ?", conversationID).Scan(&one)
 		if err != nil {
 			return errNoRows(err)
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT "+messageColumns+" FROM messages INDEXED BY messages_history"+
+		rows, err := txQuery(ctx, s, tx, "SELECT "+messageColumns+" FROM messages INDEXED BY messages_history"+
 			" WHERE conversation_id = ? AND "+historyWhere+" ORDER BY seq DESC LIMIT ?", conversationID, maxMessages)
 		if err != nil {
 			return err

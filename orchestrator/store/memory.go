@@ -142,13 +142,13 @@ func (s *Store) MemoryNotes(ctx context.Context, reader string) ([]MemoryNote, e
 	var err error
 	switch {
 	case reader == AudienceAdmin:
-		rows, err = s.reader.QueryContext(ctx, "SELECT "+memorySelect+" FROM memory_notes ORDER BY seq LIMIT ?",
+		rows, err = s.readQuery(ctx, "SELECT "+memorySelect+" FROM memory_notes ORDER BY seq LIMIT ?",
 			MaxMemoryNotes)
 	case CheckAudience(reader) == nil:
-		rows, err = s.reader.QueryContext(ctx, "SELECT "+memorySelect+" FROM memory_notes"+
+		rows, err = s.readQuery(ctx, "SELECT "+memorySelect+" FROM memory_notes"+
 			" WHERE audience IN (?, ?) ORDER BY seq LIMIT ?", AudienceEveryone, reader, MaxMemoryNotes)
 	default:
-		rows, err = s.reader.QueryContext(ctx, "SELECT "+memorySelect+" FROM memory_notes"+
+		rows, err = s.readQuery(ctx, "SELECT "+memorySelect+" FROM memory_notes"+
 			" WHERE audience = ? ORDER BY seq LIMIT ?", AudienceEveryone, MaxMemoryNotes)
 	}
 	if err != nil {

@@ -76,3 +76,94 @@ func (c *stmtCache) close() {
 		delete(c.stmts, q)
 	}
 }
+
+// readCache keeps prepared statements of the read pool (issue 13: a turn's
+// reads spent as long preparing as running). database/sql prepares a
+// pooled statement on each connection the first time it runs there. Only
+// constant query texts go through it, so it stays small.
+type readCache struct {
+	mu    sync.RWMutex
+	stmts map[string]*sql.Stmt
+}
+
+// readStmt returns the read pool's prepared statement for query, preparing
+// it on first use; nil if it cannot be prepared (the caller runs the query
+// unprepared, and gets the error from there).
+func (s *Store) readStmt(ctx context.Context, query string) *sql.Stmt {
+	c := &s.reads
+	c.mu.RLock()
+	st := c.stmts[query]
+	c.mu.RUnlock()
+	if st != nil {
+		return st
+	}
+	// Prepared without the lock: preparing waits for a free connection of
+	// the pool, and cached statements must stay usable meanwhile.
+	st, err := s.reader.PrepareContext(ctx, query)
+	if err != nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.stmts[query]; old != nil {
+		_ = st.Close()
+		return old
+	}
+	if c.stmts == nil {
+		c.stmts = make(map[string]*sql.Stmt)
+	}
+	c.stmts[query] = st
+	return st
+}
+
+// readQuery runs query on the read pool through its prepared statement.
+func (s *Store) readQuery(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := s.readStmt(ctx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return s.reader.QueryContext(ctx, query, args...)
+}
+
+// readQueryRow is readQuery for one row.
+func (s *Store) readQueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := s.readStmt(ctx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return s.reader.QueryRowContext(ctx, query, args...)
+}
+
+// txStmt returns query's read-pool statement bound to tx, a read
+// transaction of the read pool, or nil.
+func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	if st := s.readStmt(ctx, query); st != nil {
+		return tx.StmtContext(ctx, st)
+	}
+	return nil
+}
+
+// close closes every cached read statement.
+func (c *readCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, st := range c.stmts {
+		_ = st.Close()
+		delete(c.stmts, q)
+	}
+}
+
+// txQuery runs query in tx (a read transaction) through its prepared
+// statement.
+func txQuery(ctx context.Context, s *Store, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st := s.txStmt(ctx, tx, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return tx.QueryContext(ctx, query, args...)
+}
+
+// txQueryRow is txQuery for one row.
+func txQueryRow(ctx context.Context, s *Store, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st := s.txStmt(ctx, tx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}

@@ -49,6 +49,7 @@ type Store struct {
 
 	recovered int
 	stmts     *stmtCache
+	reads     readCache
 }
 
 // Open opens (creating it with mode 0600 if missing) the database at path,
@@ -84,6 +85,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 // Close closes both pools.
 func (s *Store) Close() error {
 	var errs []error
+	s.reads.close()
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 	}

@@ -55,7 +55,13 @@ func (s *Store) FinishTask(ctx context.Context, taskID, status, errText string, 
 // LLMCall is the record of one model call made for a task.
 type LLMCall struct {
 	ConversationID, TaskID, Provider, Model string
-	InputTokens, OutputTokens               int
+	InputTokens, OutputTokens               int // input: all of it, cached tokens included
+	// CacheReadTokens and CacheWriteTokens are the parts of InputTokens
+	// read from and written to the provider's prompt cache.
+	CacheReadTokens, CacheWriteTokens int
+	// CostNanos is the call's cost in nano-units of the price table's
+	// currency; nil means unknown (no price for the model).
+	CostNanos *int64
 	// Message, when set, is stored with the usage (the assistant message
 	// that asked for tool calls).
 	Message *Message
@@ -64,8 +70,10 @@ type LLMCall struct {
 // RecordLLMCall stores the usage of one model call and, if given, its
 // message.
 func (s *Store) RecordLLMCall(ctx context.Context, c LLMCall) error {
-	if c.InputTokens < 0 || c.OutputTokens < 0 {
-		return fmt.Errorf("store: record llm call: negative token count (%d, %d)", c.InputTokens, c.OutputTokens)
+	if c.InputTokens < 0 || c.OutputTokens < 0 || c.CacheReadTokens < 0 || c.CacheWriteTokens < 0 ||
+		(c.CostNanos != nil && *c.CostNanos < 0) {
+		return fmt.Errorf("store: record llm call: negative token count or cost (%d, %d, %d, %d)",
+			c.InputTokens, c.OutputTokens, c.CacheReadTokens, c.CacheWriteTokens)
 	}
 	var m Message
 	var calls any
@@ -76,7 +84,7 @@ func (s *Store) RecordLLMCall(ctx context.Context, c LLMCall) error {
 		}
 	}
 	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
-		if err := s.insertUsage(ctx, tx, c.ConversationID, c.TaskID, c.Provider, c.Model, c.InputTokens, c.OutputTokens); err != nil {
+		if err := s.insertUsage(ctx, tx, c); err != nil {
 			return err
 		}
 		if c.Message == nil {

@@ -22,7 +22,8 @@ func (s *Store) RecordUsage(ctx context.Context, conversationID, taskID, provide
 		return fmt.Errorf("store: record usage: negative token count (%d, %d)", inputTokens, outputTokens)
 	}
 	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
-		return s.insertUsage(ctx, tx, conversationID, taskID, provider, model, inputTokens, outputTokens)
+		return s.insertUsage(ctx, tx, LLMCall{ConversationID: conversationID, TaskID: taskID, Provider: provider,
+			Model: model, InputTokens: inputTokens, OutputTokens: outputTokens})
 	})
 	if err != nil {
 		return fmt.Errorf("store: record usage: %w", err)
@@ -56,10 +57,15 @@ func (s *Store) ConversationUsage(ctx context.Context, conversationID string) (U
 	return u, nil
 }
 
-func (s *Store) insertUsage(ctx context.Context, tx *sql.Tx, conversationID, taskID, provider, model string, in, out int) error {
+func (s *Store) insertUsage(ctx context.Context, tx *sql.Tx, c LLMCall) error {
+	var cost any // NULL: unknown
+	if c.CostNanos != nil {
+		cost = *c.CostNanos
+	}
 	_, err := s.exec(ctx, tx,
-		"INSERT INTO usage (conversation_id, task_id, provider, model, input_tokens, output_tokens, created_at)"+
-			" VALUES (?, ?, ?, ?, ?, ?, ?)",
-		conversationID, taskID, provider, model, in, out, toDB(s.now()))
+		"INSERT INTO usage (conversation_id, task_id, provider, model, input_tokens, output_tokens,"+
+			" cache_read_tokens, cache_write_tokens, cost_nanos, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		c.ConversationID, c.TaskID, c.Provider, c.Model, c.InputTokens, c.OutputTokens,
+		c.CacheReadTokens, c.CacheWriteTokens, cost, toDB(s.now()))
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/airlockhq/airlock/mcp/tools"
 )
@@ -21,7 +22,7 @@ func ReadConfinement(pid int, reported *tools.Confinement) Confinement {
 	if !ok {
 		return c
 	}
-	own, _ := readStatus("self")
+	own, _ := ownStatus()
 	c.KernelNoNewPrivs = st.noNewPrivs
 	if st.filters >= 0 && own.filters >= 0 {
 		c.KernelSeccomp = st.mode == 2 && st.filters > own.filters
@@ -30,6 +31,12 @@ func ReadConfinement(pid int, reported *tools.Confinement) Confinement {
 	}
 	return c
 }
+
+// ownStatus is the orchestrator's own /proc status, read once: its seccomp
+// filters are the container engine's, set before it started, and it never
+// adds any. Reading it on every poll cost as much as the rest of
+// runtime_next_task (issue 13, BenchmarkAgentTurn).
+var ownStatus = sync.OnceValues(func() (procStatus, bool) { return readStatus("self") })
 
 type procStatus struct {
 	mode, filters int // filters -1: not shown

@@ -6,6 +6,11 @@
 // a task is bound to the process (peer PID, read by the kernel from the
 // socket) that took it, it can be completed once, and the orchestrator fails
 // it by itself when that process dies or the task's deadline passes.
+//
+// Tasks are handed out round-robin by conversation: each conversation with
+// queued tasks takes its turn, and one with a task in flight is skipped
+// until that task ends, so a conversation with many queued messages cannot
+// starve the others, and no conversation ever has two tasks running.
 package worker
 
 import (
@@ -40,6 +45,12 @@ type Result struct {
 	// Notice is a user-facing explanation set by the orchestrator itself
 	// (for example an exhausted budget); empty means "use a generic apology".
 	Notice string
+	// Capped is set when the task was stopped at its token or model-call
+	// cap (SetCapped); Tokens and LLMCalls are what it spent (AddTokens,
+	// CountLLMCall).
+	Capped   bool
+	Tokens   int
+	LLMCalls int
 }
 
 // Ticket is the submitter's handle on a task.
@@ -56,6 +67,8 @@ type entry struct {
 	notice    string
 	llmCalls  int
 	chatSends int
+	tokens    int
+	capped    bool
 }
 
 // Queue hands tasks to the worker. The zero value is not usable; call New.
@@ -64,13 +77,15 @@ type Queue struct {
 	alive func(pid int) bool
 
 	mu       sync.Mutex
-	pending  []*entry
+	pending  fairQueue
 	inflight map[string]*entry
-	wake     chan struct{} // closed and replaced whenever a task is queued
+	running  map[string]bool // conversations (laneOf) with a task in flight
+	wake     chan struct{}   // closed and replaced whenever a task is queued
 	pollers  int
 	lastPID  int
 	lastSeen time.Time
 	conf     Confinement // of lastPID
+	parallel int         // the task cap lastPID reported; 0: unknown
 }
 
 // New returns an empty queue. alive reports whether a worker process still
@@ -80,6 +95,8 @@ func New(now func() time.Time, alive func(pid int) bool) *Queue {
 		now:      now,
 		alive:    alive,
 		inflight: make(map[string]*entry),
+		running:  make(map[string]bool),
+		pending:  fairQueue{lanes: make(map[string][]*entry)},
 		wake:     make(chan struct{}),
 	}
 }
@@ -88,11 +105,16 @@ func New(now func() time.Time, alive func(pid int) bool) *Queue {
 func (q *Queue) Submit(t tools.Task, deadline time.Time) Ticket {
 	e := &entry{task: t, done: make(chan Result, 1), deadline: deadline}
 	q.mu.Lock()
-	q.pending = append(q.pending, e)
-	close(q.wake)
-	q.wake = make(chan struct{})
+	q.pending.push(e)
+	q.wakeLocked()
 	q.mu.Unlock()
 	return Ticket{ID: t.ID, Done: e.done}
+}
+
+// wakeLocked wakes every waiting Next. Callers hold q.mu.
+func (q *Queue) wakeLocked() {
+	close(q.wake)
+	q.wake = make(chan struct{})
 }
 
 // Next waits until a task is queued or ctx ends, and binds the task it
@@ -102,7 +124,7 @@ func (q *Queue) Next(ctx context.Context, pid int) (t tools.Task, ok bool) {
 	q.mu.Lock()
 	q.pollers++
 	if pid != q.lastPID {
-		q.conf = Confinement{} // a new process says its own
+		q.conf, q.parallel = Confinement{}, 0 // a new process says its own
 	}
 	q.lastPID, q.lastSeen = pid, q.now()
 	defer func() {
@@ -111,11 +133,10 @@ func (q *Queue) Next(ctx context.Context, pid int) (t tools.Task, ok bool) {
 		q.mu.Unlock()
 	}()
 	for {
-		if len(q.pending) > 0 {
-			e := q.pending[0]
-			q.pending = q.pending[1:]
+		if e := q.pending.pop(q.running); e != nil {
 			e.pid = pid
 			q.inflight[e.task.ID] = e
+			q.running[laneOf(e.task)] = true
 			return e.task, true
 		}
 		wake := q.wake
@@ -183,12 +204,8 @@ func (q *Queue) Cancel(id string, reason string) {
 		q.finishLocked(e, Result{Failed: true, Reason: reason})
 		return
 	}
-	for i, e := range q.pending {
-		if e.task.ID == id {
-			q.pending = append(q.pending[:i], q.pending[i+1:]...)
-			e.done <- Result{Failed: true, Reason: reason}
-			return
-		}
+	if e := q.pending.remove(id); e != nil {
+		e.done <- Result{Failed: true, Reason: reason}
 	}
 }
 
@@ -211,16 +228,10 @@ func (q *Queue) Reap() []string {
 		}
 		failed = append(failed, id)
 	}
-	kept := q.pending[:0]
-	for _, e := range q.pending {
-		if now.After(e.deadline) {
-			e.done <- Result{Failed: true, Reason: "no worker took the task before its deadline"}
-			failed = append(failed, e.task.ID)
-			continue
-		}
-		kept = append(kept, e)
+	for _, e := range q.pending.removeIf(func(e *entry) bool { return now.After(e.deadline) }) {
+		e.done <- Result{Failed: true, Reason: "no worker took the task before its deadline"}
+		failed = append(failed, e.task.ID)
 	}
-	q.pending = kept
 	return failed
 }
 
@@ -231,6 +242,9 @@ type Status struct {
 	LastSeen  time.Time
 	Queued    int
 	InFlight  int
+	// Parallel is the most tasks the last worker process said it runs at
+	// once; 0 when it did not say.
+	Parallel int
 	// Confinement is what the last worker process reported, and what the
 	// kernel showed of it.
 	Confinement Confinement
@@ -272,6 +286,19 @@ func (q *Queue) SetConfinement(pid int, c Confinement) (changed bool) {
 	return changed
 }
 
+// SetParallel records the task cap worker process pid reports (see
+// Status.Parallel); a value out of range is kept as unknown.
+func (q *Queue) SetParallel(pid, n int) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if pid == q.lastPID {
+		q.parallel = 0
+		if n > 0 && n <= 1<<20 {
+			q.parallel = n
+		}
+	}
+}
+
 func sameConfinement(a, b Confinement) bool {
 	if a.KernelSeccomp != b.KernelSeccomp || a.KernelNoNewPrivs != b.KernelNoNewPrivs || (a.Reported == nil) != (b.Reported == nil) {
 		return false
@@ -292,7 +319,7 @@ func (q *Queue) Status(grace time.Duration) Status {
 	connected := q.pollers > 0 ||
 		(q.lastPID != 0 && q.now().Sub(q.lastSeen) <= grace && q.alive(q.lastPID))
 	return Status{Connected: connected, PID: q.lastPID, LastSeen: q.lastSeen,
-		Queued: len(q.pending), InFlight: len(q.inflight), Confinement: q.conf}
+		Queued: q.pending.n, InFlight: len(q.inflight), Parallel: q.parallel, Confinement: q.conf}
 }
 
 func (q *Queue) lookup(id string, pid int) (*entry, error) {
@@ -310,7 +337,14 @@ func (q *Queue) finishLocked(e *entry, r Result) {
 	if r.Failed && r.Notice == "" {
 		r.Notice = e.notice
 	}
+	r.Capped = r.Capped || e.capped
+	r.Tokens, r.LLMCalls = e.tokens, min(e.llmCalls, max(e.task.MaxRounds, 0))
 	delete(q.inflight, e.task.ID)
+	lane := laneOf(e.task)
+	delete(q.running, lane)
+	if len(q.pending.lanes[lane]) > 0 {
+		q.wakeLocked() // its next task may go now
+	}
 	e.done <- r
 }
 
@@ -325,4 +359,37 @@ func (q *Queue) CountChatSend(id string, max int) bool {
 	}
 	e.chatSends++
 	return e.chatSends <= max
+}
+
+// AddTokens adds n to the tokens an in-flight task has spent and returns
+// its total.
+func (q *Queue) AddTokens(id string, n int) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	e, ok := q.inflight[id]
+	if !ok {
+		return 0
+	}
+	e.tokens += n
+	return e.tokens
+}
+
+// Tokens returns the tokens an in-flight task has spent.
+func (q *Queue) Tokens(id string) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if e, ok := q.inflight[id]; ok {
+		return e.tokens
+	}
+	return 0
+}
+
+// SetCapped marks an in-flight task as stopped at its cap, with the
+// notice the user reads.
+func (q *Queue) SetCapped(id, notice string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if e, ok := q.inflight[id]; ok {
+		e.capped, e.notice = true, notice
+	}
 }

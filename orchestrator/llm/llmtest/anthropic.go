@@ -20,9 +20,7 @@ type antRequest struct {
 		Role    string          `json:"role"`
 		Content json.RawMessage `json:"content"`
 	} `json:"messages"`
-	Tools []struct {
-		Name string `json:"name"`
-	} `json:"tools"`
+	Tools []json.RawMessage `json:"tools"`
 }
 
 type antBlock struct {
@@ -47,10 +45,23 @@ func parseAnthropic(body []byte, rec *RecordedRequest) error {
 		return fmt.Errorf("parse anthropic system: %w", err)
 	}
 	rec.System = sys
-	for _, t := range req.Tools {
+	for i, raw := range req.Tools {
+		var t struct {
+			Name string `json:"name"`
+		}
+		if err := json.Unmarshal(raw, &t); err != nil {
+			return fmt.Errorf("parse anthropic tool: %w", err)
+		}
 		rec.ToolNames = append(rec.ToolNames, t.Name)
+		rec.addSegment(fmt.Sprintf("tools[%d]", i), raw)
 	}
-	for _, m := range req.Messages {
+	for i, b := range rawList(req.System) {
+		rec.addSegment(fmt.Sprintf("system[%d]", i), b)
+	}
+	for i, m := range req.Messages {
+		for j, b := range rawList(m.Content) {
+			rec.addSegment(fmt.Sprintf("messages[%d].content[%d]", i, j), b)
+		}
 		msgs, err := antMessages(m.Role, m.Content)
 		if err != nil {
 			return err
@@ -105,7 +116,7 @@ func writeAnthropic(w http.ResponseWriter, rec RecordedRequest, r Reply, seq int
 		"content":       content,
 		"stop_reason":   stop,
 		"stop_sequence": nil,
-		"usage":         map[string]int{"input_tokens": r.InputTokens, "output_tokens": r.OutputTokens},
+		"usage":         anthropicUsage(r, r.OutputTokens),
 	})
 }
 
@@ -123,7 +134,7 @@ func anthropicEvents(rec RecordedRequest, r Reply, seq int) []sseEvent {
 		ev("message_start", map[string]any{"message": map[string]any{
 			"id": fmt.Sprintf("msg_fake_%d", seq), "type": "message", "role": "assistant", "model": rec.Model,
 			"content": []any{}, "stop_reason": nil, "stop_sequence": nil,
-			"usage": map[string]int{"input_tokens": r.InputTokens, "output_tokens": 1},
+			"usage": anthropicUsage(r, 1),
 		}}),
 		ev("ping", map[string]any{}),
 	}
@@ -149,6 +160,12 @@ func anthropicEvents(rec RecordedRequest, r Reply, seq int) []sseEvent {
 		ev("message_delta", map[string]any{"delta": map[string]any{"stop_reason": stop, "stop_sequence": nil},
 			"usage": map[string]int{"output_tokens": r.OutputTokens}}),
 		ev("message_stop", map[string]any{}))
+}
+
+// anthropicUsage is the usage object of r, with output tokens out.
+func anthropicUsage(r Reply, out int) map[string]int {
+	return map[string]int{"input_tokens": r.InputTokens, "output_tokens": out,
+		"cache_read_input_tokens": r.CacheReadTokens, "cache_creation_input_tokens": r.CacheWriteTokens}
 }
 
 // anthropicContent returns the reply's content blocks and stop reason.

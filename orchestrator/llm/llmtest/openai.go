@@ -45,6 +45,17 @@ func parseOpenAI(body []byte, rec *RecordedRequest) error {
 		return fmt.Errorf("parse openai request: %w", err)
 	}
 	rec.Model, rec.Stream, rec.includeUsage = req.Model, req.Stream, req.StreamOptions.IncludeUsage
+	var raw struct {
+		Tools, Messages []json.RawMessage
+	}
+	if json.Unmarshal(body, &raw) == nil {
+		for i, t := range raw.Tools {
+			rec.addSegment(fmt.Sprintf("tools[%d]", i), t)
+		}
+		for i, m := range raw.Messages {
+			rec.addSegment(fmt.Sprintf("messages[%d]", i), m)
+		}
+	}
 	for _, t := range req.Tools {
 		rec.ToolNames = append(rec.ToolNames, t.Function.Name)
 	}
@@ -146,11 +157,12 @@ func openAIFinish(r Reply) string {
 	return "stop"
 }
 
-func openAIUsage(r Reply) map[string]int {
-	return map[string]int{
-		"prompt_tokens":     r.InputTokens,
-		"completion_tokens": r.OutputTokens,
-		"total_tokens":      r.InputTokens + r.OutputTokens,
+func openAIUsage(r Reply) map[string]any {
+	return map[string]any{
+		"prompt_tokens":         r.InputTokens,
+		"completion_tokens":     r.OutputTokens,
+		"total_tokens":          r.InputTokens + r.OutputTokens,
+		"prompt_tokens_details": map[string]int{"cached_tokens": r.CacheReadTokens},
 	}
 }
 

@@ -36,8 +36,15 @@ type Reply struct {
 	Delay time.Duration `json:"delay,omitempty"`
 	// Token counts reported in usage; 0 means len(request body)/4 and
 	// len(Text)/4.
-	InputTokens  int `json:"input_tokens,omitempty"`
-	OutputTokens int `json:"output_tokens,omitempty"`
+	// With InputTokens 0, the cache counts are those of the simulated
+	// prompt cache (see cache.go) and InputTokens is the rest of the
+	// request's tokens (Anthropic's input_tokens excludes cached ones;
+	// OpenAI's prompt_tokens includes them). A set InputTokens reports
+	// CacheReadTokens and CacheWriteTokens as given.
+	InputTokens      int `json:"input_tokens,omitempty"`
+	OutputTokens     int `json:"output_tokens,omitempty"`
+	CacheReadTokens  int `json:"cache_read_tokens,omitempty"`
+	CacheWriteTokens int `json:"cache_write_tokens,omitempty"`
 	// StopReason overrides the provider stop reason (finish_reason or
 	// stop_reason); empty means the natural one for the reply.
 	StopReason string `json:"stop_reason,omitempty"`
@@ -62,8 +69,14 @@ type RecordedRequest struct {
 	System    string          `json:"system"`
 	Messages  []tools.Message `json:"messages"`
 	ToolNames []string        `json:"tool_names"`
+	// CacheBreakpoints are the places that carried an Anthropic
+	// cache_control, in request order: "tools[3]", "system[0]",
+	// "messages[4].content[0]".
+	CacheBreakpoints []string `json:"cache_breakpoints,omitempty"`
 
-	includeUsage bool // OpenAI stream_options.include_usage
+	includeUsage bool      // OpenAI stream_options.include_usage
+	segments     []segment // for the simulated prompt cache
+	segmentKeys  []string
 }
 
 // dialect is one provider's wire format.
@@ -105,7 +118,7 @@ func (s *Server) serveLLM(d dialect) http.HandlerFunc {
 			d.writeErr(w, reply.Status, msg)
 			return
 		}
-		fillUsage(&reply, rec)
+		s.fillUsage(&reply, &rec)
 		if rec.Stream {
 			s.writeStream(r.Context(), w, d.events(rec, reply, seq), reply)
 			return
@@ -114,9 +127,16 @@ func (s *Server) serveLLM(d dialect) http.HandlerFunc {
 	}
 }
 
-func fillUsage(r *Reply, rec RecordedRequest) {
+func (s *Server) fillUsage(r *Reply, rec *RecordedRequest) {
 	if r.InputTokens == 0 {
-		r.InputTokens = len(rec.Body) / 4
+		s.mu.Lock()
+		read, write, total := s.cache.usage(rec)
+		s.mu.Unlock()
+		r.CacheReadTokens, r.CacheWriteTokens = read, write
+		r.InputTokens = total
+		if rec.Provider == anthropic.name {
+			r.InputTokens = total - read - write
+		}
 	}
 	if r.OutputTokens == 0 {
 		r.OutputTokens = len(r.Text) / 4

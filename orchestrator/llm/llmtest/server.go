@@ -50,6 +50,9 @@ type Server struct {
 	requests   []RecordedRequest
 	responder  func(RecordedRequest) (Reply, bool)
 	chunkDelay time.Duration
+	cache      cacheState
+	forget     bool // SetRecording(false): keep no requests
+	seen       int  // requests since start or Reset
 
 	hs  *http.Server
 	url string
@@ -58,7 +61,7 @@ type Server struct {
 // NewHandler returns a Server that is not listening anywhere: serve it with
 // your own http.Server. URL returns "" for such a server.
 func NewHandler() *Server {
-	s := &Server{mux: http.NewServeMux()}
+	s := &Server{mux: http.NewServeMux(), cache: cacheState{}}
 	s.ctx, s.stop = context.WithCancel(context.Background())
 	s.mux.HandleFunc("POST /v1/chat/completions", s.serveLLM(openAI))
 	s.mux.HandleFunc("POST /v1/messages", s.serveLLM(anthropic))
@@ -125,20 +128,51 @@ func (s *Server) Requests() []RecordedRequest {
 	return out
 }
 
-// Reset drops queued replies, recorded requests, the responder and the
-// chunk delay.
+// Reset drops queued replies, recorded requests, the responder, the
+// chunk delay and the simulated prompt cache.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.queue, s.requests, s.responder, s.chunkDelay = nil, nil, nil, 0
+	s.queue, s.requests, s.responder, s.chunkDelay, s.forget, s.seen = nil, nil, nil, 0, false, 0
+	s.cache = cacheState{}
 }
 
 // record stores rec and returns its zero-based sequence number.
 func (s *Server) record(rec RecordedRequest) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.seen++
+	if s.forget {
+		return s.seen - 1
+	}
 	s.requests = append(s.requests, rec)
 	return len(s.requests) - 1
+}
+
+// SetRecording(false) stops keeping the requests (Requests then returns
+// those kept before), so that a long load test does not hold every body;
+// Seen still counts them. Reset turns recording back on.
+func (s *Server) SetRecording(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.forget = !on
+}
+
+// Seen returns how many model requests the Server answered or is
+// answering since it started or was Reset, recorded or not.
+func (s *Server) Seen() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.seen
+}
+
+// DropIdle closes the idle keep-alive connections of a Server made by
+// New, as a provider does after a while; clients then let theirs go.
+func (s *Server) DropIdle() {
+	if s.hs != nil {
+		s.hs.SetKeepAlivesEnabled(false)
+		s.hs.SetKeepAlivesEnabled(true)
+	}
 }
 
 // next picks the reply for rec: queue, then responder, then default.
