@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -120,6 +121,13 @@ func (s *Service) find(ctx context.Context, exposed string) (store.MCPTool, erro
 	return t, nil
 }
 
+// isTimeout reports whether err is a network timeout (net/http's
+// Client.Timeout included).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
 // callError words a failed call for the model.
 func (s *Service) callError(ctx, cctx context.Context, t store.MCPTool, c *conn, err error) error {
 	switch {
@@ -129,7 +137,9 @@ func (s *Service) callError(ctx, cctx context.Context, t store.MCPTool, c *conn,
 		return publicf("the MCP server %q sent a response larger than %d bytes; it was refused", t.Server, s.cfg.MaxResponseBytes)
 	case ctx.Err() != nil:
 		return ctx.Err()
-	case cctx.Err() != nil:
+	case cctx.Err() != nil || isTimeout(err):
+		// The HTTP client's own timeout (the same length) may fire a moment
+		// before the call's context does: the same answer either way.
 		return publicf("the MCP server %q did not answer within %s", t.Server, s.cfg.CallTimeout)
 	}
 	if !isTransport(err) && !strings.Contains(err.Error(), "transport") {
