@@ -75,7 +75,7 @@ func (c *Core) runJobPrompt(ctx context.Context, r jobs.RunRequest, text string)
 	m := Message{ConversationID: conv.ID, Source: store.SourceJob, Author: "job:" + r.Name}
 	reply, err := c.finishTask(context.WithoutCancel(ctx), m, task.ID, res)
 	out := jobs.RunResult{Text: reply.Text, Failed: res.Failed && !res.Capped, Capped: res.Capped,
-		Reason: res.Reason, InConversation: err == nil, Tokens: res.Tokens, Calls: res.LLMCalls}
+		Reason: res.Reason, InConversation: err == nil, Tokens: res.Tokens, Calls: res.LLMCalls, TaskID: task.ID}
 	return out, err
 }
 

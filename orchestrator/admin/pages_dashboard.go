@@ -11,6 +11,7 @@ import (
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/auth"
 	"github.com/airlockhq/airlock/orchestrator/integration"
+	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/orchestrator/worker"
 	"github.com/airlockhq/airlock/secure/confine"
 )
@@ -55,6 +56,9 @@ type dashboardData struct {
 	Chart      usageChart
 	MoneyClass string
 	Security   *securityCard // nil: no doctor
+	// PendingJobs are the jobs the assistant proposed (job_propose),
+	// waiting for an admin's approval like scripts (issue 14).
+	PendingJobs []store.Job
 	// BackupWarning warns when the last verified backup is older than two
 	// days (or there is none); "" when fine or backups are not set up.
 	BackupWarning string
@@ -96,6 +100,9 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) error {
 	if d.Pending, err = s.pendingScripts(r.Context()); err != nil {
 		return err
 	}
+	if d.PendingJobs, err = s.pendingJobs(r.Context()); err != nil {
+		return err
+	}
 	if s.Integrations != nil {
 		if d.MCPServers, err = s.Integrations.List(r.Context()); err != nil {
 			return err
@@ -132,4 +139,15 @@ func (s *Server) pendingScripts(ctx context.Context) ([]tools.ScriptInfo, error)
 	}
 	list, err := s.Approval.List(ctx, false)
 	return slices.DeleteFunc(list, func(si tools.ScriptInfo) bool { return si.Status != tools.ScriptPending }), err
+}
+
+// pendingJobs returns the job proposals awaiting review, oldest first.
+func (s *Server) pendingJobs(ctx context.Context) ([]store.Job, error) {
+	if s.Jobs == nil {
+		return nil, nil
+	}
+	list, err := s.Jobs.List(ctx)
+	list = slices.DeleteFunc(list, func(j store.Job) bool { return j.State != store.JobProposed })
+	slices.SortStableFunc(list, func(a, b store.Job) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return list, err
 }

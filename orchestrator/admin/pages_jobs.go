@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/airlockhq/airlock/orchestrator/jobs"
+	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/store"
 )
 
@@ -190,4 +191,16 @@ func (s *Server) pageJobAction(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.redirect(w, r, "/jobs/"+id, msgs[action])
 	return nil
+}
+
+// runCostText renders a job run's cost: "" when it made no model call,
+// "unknown" when one of its calls had no price.
+func runCostText(c *store.RunCost) string {
+	switch {
+	case c == nil:
+		return ""
+	case c.Nanos == nil:
+		return "unknown"
+	}
+	return llm.FormatMoney(*c.Nanos)
 }

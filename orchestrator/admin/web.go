@@ -49,6 +49,8 @@ var funcs = template.FuncMap{
 	"prices": settings.FormatPrices,
 	// anchor is a check ID as a GitHub heading anchor in docs/doctor.md.
 	"anchor": func(id string) string { return strings.ReplaceAll(id, ".", "") },
+	// runcost is a job run's cost (issue 14), "" without model calls.
+	"runcost": runCostText,
 }
 
 // costText renders the cost of t: "unknown" when none of its calls had a

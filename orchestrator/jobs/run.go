@@ -42,6 +42,9 @@ type RunResult struct {
 	// nothing more.
 	InConversation bool
 	Tokens, Calls  int
+	// TaskID is the task the run's model calls were made for ("": no
+	// model call); the run's cost is summed from its usage rows.
+	TaskID string
 }
 
 // Runner runs jobs: Core (package orchestrator) implements it, with the

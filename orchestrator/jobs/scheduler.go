@@ -231,7 +231,7 @@ func (s *Service) budget(ctx context.Context, j store.Job, env Env, now time.Tim
 func (s *Service) execute(ctx context.Context, j store.Job, r store.JobRun, req RunRequest) {
 	res, err := s.d.Runner.RunJob(ctx, req)
 	r.EndedAt = s.d.Now()
-	r.Tokens, r.Calls = res.Tokens, res.Calls
+	r.Tokens, r.Calls, r.TaskID = res.Tokens, res.Calls, res.TaskID
 	switch {
 	case errors.Is(err, ErrScriptNotApproved):
 		r.Status, r.Error = store.RunFailed, fmt.Sprintf("script %s has no approved version (revoked?); the job is paused", j.Script)

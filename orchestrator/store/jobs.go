@@ -83,6 +83,22 @@ type JobRun struct {
 	Calls       int       `json:"calls"`
 	Output      string    `json:"output,omitempty"` // an excerpt
 	Error       string    `json:"error,omitempty"`  // what went wrong, with the log reference
+	// TaskID is the task the run's model calls were made for ("": none,
+	// such as a script job whose result is delivered as is).
+	TaskID string `json:"task_id,omitempty"`
+	// Cost is what the run's model calls cost, summed from their usage
+	// rows; nil when the run made no model call (JobRuns fills it).
+	Cost *RunCost `json:"cost,omitempty"`
+}
+
+// RunCost is the cost of a job run's model calls.
+type RunCost struct {
+	Calls int64 `json:"calls"` // model calls recorded for the run
+	// Nanos is the run's cost in nano-units of the price table's
+	// currency; nil (null) when it is unknown: a call had no price.
+	Nanos *int64 `json:"nanos"`
+	// UnknownCalls counts the calls of unknown cost.
+	UnknownCalls int64 `json:"unknown_calls"`
 }
 
 const jobColumns = "id, name, kind, schedule, prompt, script, phrase, targets, conversation_id, state, state_reason, " +
@@ -343,8 +359,8 @@ func timeOrZero(t time.Time) int64 {
 // error matching ErrNotFound and stays as it is.
 func (s *Store) FinishJobRun(ctx context.Context, r JobRun) error {
 	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, "UPDATE job_runs SET ended_at = ?, status = ?, tokens = ?, calls = ?, output = ?, error = ? WHERE id = ? AND status = ?",
-			timeOrZero(r.EndedAt), r.Status, r.Tokens, r.Calls, r.Output, r.Error, r.ID, RunRunning)
+		res, err := s.exec(ctx, tx, "UPDATE job_runs SET ended_at = ?, status = ?, tokens = ?, calls = ?, output = ?, error = ?, task_id = ? WHERE id = ? AND status = ?",
+			timeOrZero(r.EndedAt), r.Status, r.Tokens, r.Calls, r.Output, r.Error, r.TaskID, r.ID, RunRunning)
 		if err != nil {
 			return err
 		}
@@ -356,9 +372,10 @@ func (s *Store) FinishJobRun(ctx context.Context, r JobRun) error {
 	return nil
 }
 
-// JobRuns returns a job's latest runs, newest first.
+// JobRuns returns a job's latest runs, newest first, each with the cost
+// of its model calls (see RunCost).
 func (s *Store) JobRuns(ctx context.Context, jobID string, limit int) ([]JobRun, error) {
-	rows, err := s.reader.QueryContext(ctx, "SELECT "+runColumns+" FROM job_runs WHERE job_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?",
+	rows, err := s.reader.QueryContext(ctx, "SELECT "+runColumns+", task_id FROM job_runs WHERE job_id = ? ORDER BY started_at DESC, rowid DESC LIMIT ?",
 		jobID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: job runs: %w", err)
@@ -369,7 +386,7 @@ func (s *Store) JobRuns(ctx context.Context, jobID string, limit int) ([]JobRun,
 		var r JobRun
 		var sched, started, ended int64
 		if err := rows.Scan(&r.ID, &r.JobID, &r.Trigger, &sched, &started, &ended, &r.Status, &r.Tokens, &r.Calls,
-			&r.Output, &r.Error); err != nil {
+			&r.Output, &r.Error, &r.TaskID); err != nil {
 			return nil, fmt.Errorf("store: job runs: %w", err)
 		}
 		r.ScheduledAt, r.StartedAt = fromDB(sched), fromDB(started)
@@ -381,7 +398,37 @@ func (s *Store) JobRuns(ctx context.Context, jobID string, limit int) ([]JobRun,
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: job runs: %w", err)
 	}
+	rows.Close()
+	if err := s.runCosts(ctx, out); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// runCosts fills the Cost of the runs that have a task from the usage
+// rows of that task (index usage_task).
+func (s *Store) runCosts(ctx context.Context, runs []JobRun) error {
+	for i := range runs {
+		r := &runs[i]
+		if r.TaskID == "" {
+			continue
+		}
+		var c RunCost
+		var nanos int64
+		err := s.reader.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(SUM(cost_nanos), 0), COUNT(*) - COUNT(cost_nanos)"+
+			" FROM usage WHERE task_id = ?", r.TaskID).Scan(&c.Calls, &nanos, &c.UnknownCalls)
+		if err != nil {
+			return fmt.Errorf("store: job run cost: %w", err)
+		}
+		if c.Calls == 0 {
+			continue
+		}
+		if c.UnknownCalls == 0 {
+			c.Nanos = &nanos
+		}
+		r.Cost = &c
+	}
+	return nil
 }
 
 // JobTokensSince sums the tokens a job's runs spent since t (its daily
