@@ -44,7 +44,7 @@ func TestJobRunCostShown(t *testing.T) {
 		}
 	}
 	now := time.Now().UTC()
-	run(now.Add(-3*time.Hour), "", nil...)                          // a script run: no model call
+	run(now.Add(-3*time.Hour), "", nil...)                           // a script run: no model call
 	run(now.Add(-2*time.Hour), "t_unpriced", n(2_000_000), nil)      // one call without a price
 	run(now.Add(-1*time.Hour), "t_priced", n(1_234_500_000), n(500)) // 1.2345005
 
