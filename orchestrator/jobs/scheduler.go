@@ -9,6 +9,7 @@ import (
 
 	"github.com/airlockhq/airlock/internal/backoff"
 	"github.com/airlockhq/airlock/internal/logref"
+	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/store"
 )
 
@@ -244,12 +245,12 @@ func (s *Service) execute(ctx context.Context, j store.Job, r store.JobRun, req 
 		r.Status = store.RunEmpty
 	case res.Capped:
 		r.Status, r.Output = store.RunCapped, excerpt(res.Text)
-		r.Error = s.deliver(ctx, j, res)
+		r.Error = s.deliver(ctx, j, r.ID, res)
 	case res.Failed:
 		r.Status, r.Error, r.Output = store.RunFailed, excerpt(res.Reason), excerpt(res.Text)
 	default:
 		r.Status, r.Output = store.RunOK, excerpt(res.Text)
-		r.Error = s.deliver(ctx, j, res)
+		r.Error = s.deliver(ctx, j, r.ID, res)
 	}
 	wctx := context.WithoutCancel(ctx)
 	if err := s.d.Store.FinishJobRun(wctx, r); err != nil {
@@ -316,9 +317,15 @@ func (s *Service) pause(ctx context.Context, j store.Job, reason string) {
 	}
 }
 
+// deliveryAttempts is how many times a target is tried before the
+// delivery counts as failed.
+const deliveryAttempts = 3
+
 // deliver sends a run's text to the job's targets, retrying each a few
-// times, and returns what failed ("" when all went out).
-func (s *Service) deliver(ctx context.Context, j store.Job, res RunResult) string {
+// times, and returns what failed ("" when all went out). A target that
+// still fails is logged (with a reference, never the text) and audited
+// as job.delivery_failed.
+func (s *Service) deliver(ctx context.Context, j store.Job, runID string, res RunResult) string {
 	text := res.Text
 	if strings.TrimSpace(text) == "" {
 		return ""
@@ -330,21 +337,42 @@ func (s *Service) deliver(ctx context.Context, j store.Job, res RunResult) strin
 			continue
 		}
 		var err error
-		for attempt := range 3 {
+		attempts := 0
+		for attempt := range deliveryAttempts {
+			attempts++
 			if err = send(ctx, text); err == nil {
 				break
 			}
-			if attempt < 2 && backoff.Sleep(ctx, s.d.RetryWait(attempt)) != nil {
+			if attempt == deliveryAttempts-1 {
+				break
+			}
+			s.d.Logger.Info("jobs: delivery failed, retrying", "job", j.Name, "run_id", runID, "target", t.Kind,
+				"id", t.ID, "attempt", attempts, "err", err)
+			if backoff.Sleep(ctx, s.d.RetryWait(attempt)) != nil {
 				break
 			}
 		}
 		if err != nil {
 			ref := logref.New()
-			s.d.Logger.Warn("jobs: delivery failed", "job", j.Name, "target", t.Kind, "id", t.ID, "ref", ref, "err", err)
-			failed = append(failed, fmt.Sprintf("delivery to %s %s failed (reference %s)", t.Kind, t.ID, ref))
+			s.d.Logger.Warn("jobs: delivery failed", "job", j.Name, "run_id", runID, "target", t.Kind, "id", t.ID,
+				"attempts", attempts, "ref", ref, "err", err)
+			s.auditDelivery(context.WithoutCancel(ctx), j, runID, t, attempts, ref)
+			failed = append(failed, fmt.Sprintf("delivery to %s %s failed after %d attempts (reference %s)", t.Kind, t.ID, attempts, ref))
 		}
 	}
 	return strings.Join(failed, "; ")
+}
+
+// auditDelivery records a delivery that failed after its retries.
+func (s *Service) auditDelivery(ctx context.Context, j store.Job, runID string, t store.JobTarget, attempts int, ref string) {
+	d := map[string]any{"job_id": j.ID, "run_id": runID, "target": t.Kind, "attempts": attempts, "ref": ref}
+	if t.ID != "" {
+		d["target_id"] = t.ID
+	}
+	if _, err := s.d.Audit.Append(ctx, audit.Event{Actor: "system", Action: "job.delivery_failed", Target: j.Name,
+		Outcome: audit.OutcomeError, Details: d}); err != nil {
+		s.d.Logger.Error("audit append failed", "action", "job.delivery_failed", "err", err)
+	}
 }
 
 func (s *Service) sender(j store.Job, t store.JobTarget, res RunResult) func(context.Context, string) error {
