@@ -89,7 +89,8 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 				return models.Test(ctx, llm.Config{Provider: conf.Provider, BaseURL: conf.BaseURL, Model: conf.Model,
 					APIKey: llmKey, Timeout: cfg.LLM.Timeout})
 			},
-			Discord: discordProbe(discordToken, nil, holder),
+			Discord:        discordProbe(discordToken, nil, holder),
+			DiscordChannel: discordChannelProbe(discordToken, nil, holder),
 		}
 	}
 	rep := doctor.Run(ctx, env)
@@ -183,6 +184,38 @@ func discordProbe(token string, hc *http.Client, holder *redact.Holder) func(ctx
 			return errors.New(holder.Load().String(err.Error()))
 		}
 		return nil
+	}
+}
+
+// discordChannelProbe looks up a channel's server with the bot's token:
+// GET /channels/{id}, then GET /guilds/{id}?with_counts=true for its
+// features and approximate member count (discord.public_servers). hc nil:
+// discordgo's own client. Errors are redacted.
+func discordChannelProbe(token string, hc *http.Client, holder *redact.Holder) func(ctx context.Context, id string) (doctor.DiscordChannel, error) {
+	return func(ctx context.Context, id string) (doctor.DiscordChannel, error) {
+		s, err := discordgo.New("Bot " + token)
+		if err != nil {
+			return doctor.DiscordChannel{}, errors.New("cannot build a Discord client")
+		}
+		if hc != nil {
+			s.Client = hc
+		}
+		ch, err := s.Channel(id, discordgo.WithContext(ctx))
+		if err != nil {
+			return doctor.DiscordChannel{}, errors.New(holder.Load().String(err.Error()))
+		}
+		if ch.GuildID == "" {
+			return doctor.DiscordChannel{}, nil
+		}
+		g, err := s.GuildWithCounts(ch.GuildID, discordgo.WithContext(ctx))
+		if err != nil {
+			return doctor.DiscordChannel{}, errors.New(holder.Load().String(err.Error()))
+		}
+		out := doctor.DiscordChannel{GuildID: ch.GuildID, GuildName: g.Name, Members: g.ApproximateMemberCount}
+		for _, f := range g.Features {
+			out.Features = append(out.Features, string(f))
+		}
+		return out, nil
 	}
 }
 
@@ -293,7 +326,8 @@ func (a *app) doctorReport(ctx context.Context, deep bool) doctor.Report {
 				}
 				return nil
 			},
-			Discord: discordProbe(token, a.discordHTTP, a.holder),
+			Discord:        discordProbe(token, a.discordHTTP, a.holder),
+			DiscordChannel: discordChannelProbe(token, a.discordHTTP, a.holder),
 		}
 	}
 	return doctor.Run(ctx, env)

@@ -154,12 +154,93 @@ func discordChecks() []check {
 					return skipf("no Discord token")
 				}
 				if n := len(e.Settings.Discord.AllowedChannels); n > 0 {
-					return warnf("%d allowed channel(s): %s; answers there are readable by every member", n,
-						listed(e.Settings.Discord.AllowedChannels))
+					note := "run with --deep to see whether they are in public servers (discord.public_servers)"
+					if e.Deep {
+						note = "whether they are in public servers: see discord.public_servers"
+					}
+					return warnf("%d allowed channel(s): %s; answers there are readable by every member; %s", n,
+						listed(e.Settings.Discord.AllowedChannels), note)
 				}
 				return okf("no channel: direct messages only")
 			}},
+		{"discord.public_servers", "No allowed channel is in a public Discord server", Medium,
+			"remove the channel from the allowed channels in Settings, or use a channel of a private server",
+			deep(publicServers)},
 	}
+}
+
+// publicMembers is the member count from which a server counts as
+// public even without the COMMUNITY or DISCOVERABLE feature.
+const publicMembers = 50
+
+// maxChannelLookups bounds the Discord requests of discord.public_servers.
+const maxChannelLookups = 25
+
+// publicServers looks up the server of each allowed channel (live, with
+// the bot's token) and warns for a public one: a Community or
+// discoverable server, or one of publicMembers members or more.
+func publicServers(ctx context.Context, e *Env) (Status, string) {
+	if !e.DiscordToken {
+		return skipf("no Discord token")
+	}
+	chans := e.Settings.Discord.AllowedChannels
+	if len(chans) == 0 {
+		return okf("no channel: direct messages only")
+	}
+	if e.Probes.DiscordChannel == nil {
+		return skipf("no Discord probe")
+	}
+	var public, private, failed []string
+	for i, id := range chans {
+		if i == maxChannelLookups {
+			failed = append(failed, fmt.Sprintf("%d more not looked up", len(chans)-i))
+			break
+		}
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		ch, err := e.Probes.DiscordChannel(pctx, id)
+		cancel()
+		switch {
+		case err != nil:
+			failed = append(failed, fmt.Sprintf("%s (%s)", id, probeError(err)))
+		case ch.GuildID == "":
+			private = append(private, id+" (not in a server)")
+		default:
+			var why []string
+			for _, f := range ch.Features {
+				if f == "COMMUNITY" || f == "DISCOVERABLE" {
+					why = append(why, f)
+				}
+			}
+			if ch.Members >= publicMembers {
+				why = append(why, fmt.Sprintf("about %d members", ch.Members))
+			}
+			where := fmt.Sprintf("%s in server %q (%s)", id, shorten(ch.GuildName, 60), ch.GuildID)
+			if len(why) > 0 {
+				public = append(public, where+": "+strings.Join(why, ", "))
+			} else {
+				private = append(private, fmt.Sprintf("%s, %d members", where, ch.Members))
+			}
+		}
+	}
+	switch {
+	case len(public) > 0:
+		ev := "public server: " + strings.Join(public, "; ")
+		if len(failed) > 0 {
+			ev += "; not looked up: " + strings.Join(failed, "; ")
+		}
+		return warnf("%s", ev)
+	case len(failed) > 0:
+		return skipf("could not look up: %s", strings.Join(failed, "; "))
+	}
+	return okf("private: %s", strings.Join(private, "; "))
+}
+
+// shorten cuts s (a server name, outside text) to n runes.
+func shorten(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
 }
 
 // Disk thresholds.

@@ -156,6 +156,19 @@ type Probes struct {
 	Model func(ctx context.Context) error
 	// Discord checks the bot token with Discord (GET /users/@me).
 	Discord func(ctx context.Context) error
+	// DiscordChannel looks up an allowlisted channel's server with the
+	// bot's token (GET /channels/{id}, then GET /guilds/{id}?with_counts=true).
+	DiscordChannel func(ctx context.Context, channelID string) (DiscordChannel, error)
+}
+
+// DiscordChannel is what Discord says of a channel's server. GuildID is
+// empty for a channel outside any server (a DM or group DM).
+type DiscordChannel struct {
+	GuildID, GuildName string
+	// Features are the server's features (COMMUNITY, DISCOVERABLE, ...).
+	Features []string
+	// Members is the approximate member count; 0: unknown.
+	Members int
 }
 
 // Env is everything the checks look at.

@@ -209,6 +209,12 @@ func TestBrokenConditions(t *testing.T) {
 		{"deep.model", Fail, "did not answer: 401", func(t *testing.T, f *fixture) {
 			f.env.Probes.Model = func(context.Context) error { return errors.New("401 unauthorized") }
 		}},
+		{"discord.public_servers", Warn, `555 in server "Big Hangout" (777): COMMUNITY`, func(t *testing.T, f *fixture) {
+			f.env.Settings.Discord.AllowedChannels = []string{"555"}
+			f.env.Probes.DiscordChannel = func(context.Context, string) (DiscordChannel, error) {
+				return DiscordChannel{GuildID: "777", GuildName: "Big Hangout", Features: []string{"NEWS", "COMMUNITY"}, Members: 12}, nil
+			}
+		}},
 		{"deep.discord", Fail, "refused the token", func(t *testing.T, f *fixture) {
 			f.env.Probes.Discord = func(context.Context) error { return errors.New("HTTP 401") }
 		}},

@@ -23,6 +23,7 @@ func (s *Server) routes() http.Handler {
 	api.HandleFunc("GET /api/{v}/users/@me", s.getMe)
 	api.HandleFunc("POST /api/{v}/users/@me/channels", s.createDM)
 	api.HandleFunc("GET /api/{v}/channels/{id}", s.getChannel)
+	api.HandleFunc("GET /api/{v}/guilds/{id}", s.getGuild)
 	api.HandleFunc("POST /api/{v}/channels/{id}/messages", s.postMessage)
 	api.HandleFunc("POST /api/{v}/channels/{id}/typing", s.postTyping)
 	api.HandleFunc("POST /api/{v}/interactions/{id}/{token}/callback", s.postCallback)
@@ -109,6 +110,22 @@ func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, ch)
+}
+
+// getGuild answers a guild given to AddGuild; its approximate counts only
+// with ?with_counts=true, as Discord does.
+func (s *Server) getGuild(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	g, ok := s.guilds[r.PathValue("id")]
+	s.mu.Unlock()
+	if !ok {
+		writeError(w, http.StatusNotFound, "Unknown Guild")
+		return
+	}
+	if r.URL.Query().Get("with_counts") != "true" {
+		g.ApproximateMemberCount, g.ApproximatePresenceCount = 0, 0
+	}
+	writeJSON(w, g)
 }
 
 func (s *Server) postMessage(w http.ResponseWriter, r *http.Request) {

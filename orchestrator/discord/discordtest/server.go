@@ -14,7 +14,8 @@
 // malformed frame: "null", "[]", a string); ReplayOnResume makes the next
 // RESUME deliver events again; GET /channels/{id} answers the channels
 // given to AddChannel (and the DM channels the bot opened), 404 otherwise,
-// so what a channel is comes from the fake, not from the event.
+// so what a channel is comes from the fake, not from the event; GET
+// /guilds/{id} likewise answers the guilds given to AddGuild.
 package discordtest
 
 import (
@@ -85,6 +86,7 @@ type Server struct {
 	nextID    int64
 	dmChannel map[string]string // user id → DM channel id
 	channels  map[string]discordgo.Channel
+	guilds    map[string]discordgo.Guild
 }
 
 // records is what the fake saw and what the bot did.
@@ -116,7 +118,8 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("discordtest: listen: %w", err)
 	}
 	s := &Server{opts: opts, ln: ln, changed: make(chan struct{}), nextID: 1000,
-		dmChannel: make(map[string]string), channels: make(map[string]discordgo.Channel)}
+		dmChannel: make(map[string]string), channels: make(map[string]discordgo.Channel),
+		guilds: make(map[string]discordgo.Guild)}
 	s.hs = &http.Server{Handler: s.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.hs.Serve(ln) }()
 	return s, nil
@@ -191,6 +194,15 @@ func (s *Server) AddChannel(ch discordgo.Channel) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.channels[ch.ID] = ch
+}
+
+// AddGuild makes GET /guilds/{id} answer g (its features and, with
+// ?with_counts=true, its approximate member count); another guild answers
+// 404.
+func (s *Server) AddGuild(g discordgo.Guild) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.guilds[g.ID] = g
 }
 
 // newIDLocked returns a fresh snowflake-like id; s.mu must be held.
