@@ -43,7 +43,7 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 	dev := fs.Bool("dev", false, "development mode (as for the orchestrator itself)")
 	cfgPath := fs.String("config", "", "configuration file (default $AIRLOCK_CONFIG or <data>/secure/config.yaml)")
 	asJSON := fs.Bool("json", false, `print {"checks":[...]} instead of text`)
-	deep := fs.Bool("deep", false, "also probe: the egress guard, the model (one tiny request), the Discord token")
+	deep := fs.Bool("deep", false, "also probe: the egress guard, the model (one tiny request, counted in the budget), the Discord token and the allowed channels' servers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,14 +81,30 @@ func runDoctor(ctx context.Context, args []string, getenv func(string) string, s
 		if r, err := redact.New(redactEntries(llmKey, discordToken)); err == nil {
 			holder.Store(r)
 		}
-		models := llm.NewManager(llm.NewGateway(nil, llm.Budget{}, nil, time.Now), holder, logger)
+		// The model probe goes through a gateway with the day's budgets
+		// and prices, counted against the usage the database records,
+		// and its own usage row is written there (the only write doctor
+		// makes, so that the probe is counted like the API's).
 		conf := env.Settings.LLM
+		var counter llm.UsageCounter
+		var record func(context.Context, store.LLMCall) error
+		if st != nil {
+			counter = st
+			dbPath := cfg.DBPath()
+			record = func(ctx context.Context, c store.LLMCall) error { return store.RecordUsageAt(ctx, dbPath, c, logger) }
+		}
+		gw := llm.NewGateway(nil, llmBudget(conf), counter, time.Now)
+		gw.SetPrices(llmPrices(conf.Prices))
+		models := llm.NewManager(gw, holder, logger)
+		probe := modelProbe(gw, st != nil, record, holder)
+		if err := models.Apply(llm.Config{Provider: conf.Provider, BaseURL: conf.BaseURL, Model: conf.Model,
+			APIKey: llmKey, MaxTokens: 16, Timeout: cfg.LLM.Timeout, NoPromptCache: !conf.PromptCache}, llmBudget(conf)); err != nil {
+			msg := holder.Load().String(err.Error())
+			probe = func(context.Context) (doctor.ModelProbe, error) { return doctor.ModelProbe{}, errors.New(msg) }
+		}
 		env.Probes = doctor.Probes{
-			Egress: egressProbe(web),
-			Model: func(ctx context.Context) error {
-				return models.Test(ctx, llm.Config{Provider: conf.Provider, BaseURL: conf.BaseURL, Model: conf.Model,
-					APIKey: llmKey, Timeout: cfg.LLM.Timeout})
-			},
+			Egress:         egressProbe(web),
+			Model:          probe,
 			Discord:        discordProbe(discordToken, nil, holder),
 			DiscordChannel: discordChannelProbe(discordToken, nil, holder),
 		}
@@ -184,6 +200,52 @@ func discordProbe(token string, hc *http.Client, holder *redact.Holder) func(ctx
 			return errors.New(holder.Load().String(err.Error()))
 		}
 		return nil
+	}
+}
+
+// doctorTaskID is the task_id of the model probe's usage row.
+const doctorTaskID = "doctor"
+
+// modelProbe sends the configured model one tiny request through gw,
+// under today's budgets, and records its usage with record as the
+// gateway's callers do (no conversation, task "doctor", cost at the
+// current prices) before the reservation is settled, so that the probe
+// counts in the budgets. With no budget check possible (haveUsage false:
+// no database) while a budget is set, or with the budget used up, the
+// request is not sent (doctor.ErrNotSent). Errors are redacted.
+func modelProbe(gw *llm.Gateway, haveUsage bool, record func(context.Context, store.LLMCall) error, holder *redact.Holder) func(context.Context) (doctor.ModelProbe, error) {
+	return func(ctx context.Context) (doctor.ModelProbe, error) {
+		if b := gw.Budget(); !haveUsage && (b.RequestsPerDay > 0 || b.TokensPerDay > 0 || b.MoneyPerDay > 0) {
+			return doctor.ModelProbe{}, fmt.Errorf("%w: a daily budget is set and there is no database to check it against", doctor.ErrNotSent)
+		}
+		req := llm.Request{System: "This is a health check.",
+			Messages: []llm.Message{{Role: llm.RoleUser, Content: "Reply with the word OK."}}}
+		call, err := gw.Reserve(ctx, req)
+		if errors.Is(err, llm.ErrBudgetExhausted) {
+			return doctor.ModelProbe{}, fmt.Errorf("%w: %s", doctor.ErrNotSent, holder.Load().String(err.Error()))
+		}
+		if err != nil {
+			return doctor.ModelProbe{}, errors.New(holder.Load().String(err.Error()))
+		}
+		defer call.Settle()
+		resp, err := call.Complete(ctx, req)
+		if err != nil {
+			return doctor.ModelProbe{}, errors.New(holder.Load().String(err.Error()))
+		}
+		if record == nil {
+			return doctor.ModelProbe{NotCounted: "no database to record it in"}, nil
+		}
+		model := gw.Model()
+		rec := store.LLMCall{TaskID: doctorTaskID, Provider: gw.Provider(), Model: model,
+			InputTokens: resp.Usage.InputTokens, OutputTokens: resp.Usage.OutputTokens,
+			CacheReadTokens: resp.Usage.CacheReadTokens, CacheWriteTokens: resp.Usage.CacheWriteTokens}
+		if nanos, known := gw.Cost(model, resp.Usage); known {
+			rec.CostNanos = &nanos
+		}
+		if err := record(context.WithoutCancel(ctx), rec); err != nil {
+			return doctor.ModelProbe{NotCounted: "recording its usage failed: " + holder.Load().String(err.Error())}, nil
+		}
+		return doctor.ModelProbe{Counted: true}, nil
 	}
 }
 
@@ -317,15 +379,8 @@ func (a *app) doctorReport(ctx context.Context, deep bool) doctor.Report {
 	env.LLMKey, env.DiscordToken = llmKey != "", token != ""
 	if deep {
 		env.Probes = doctor.Probes{
-			Egress: egressProbe(a.web),
-			Model: func(ctx context.Context) error {
-				_, err := a.models.Gateway().Complete(ctx, llm.Request{System: "This is a health check.",
-					Messages: []llm.Message{{Role: llm.RoleUser, Content: "Reply with the word OK."}}})
-				if err != nil {
-					return errors.New(a.holder.Load().String(err.Error()))
-				}
-				return nil
-			},
+			Egress:         egressProbe(a.web),
+			Model:          modelProbe(a.models.Gateway(), true, a.st.RecordLLMCall, a.holder),
 			Discord:        discordProbe(token, a.discordHTTP, a.holder),
 			DiscordChannel: discordChannelProbe(token, a.discordHTTP, a.holder),
 		}

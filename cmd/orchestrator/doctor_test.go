@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -75,6 +76,7 @@ func TestDoctorCommand(t *testing.T) {
 		t.Errorf("exit status %d with dev mode's warning", code)
 	}
 	before := len(s.llm.Requests())
+	usedBefore := s.requestsToday()
 	deep, _, _ := s.runDoctorCmd("--deep")
 	for _, id := range []string{"deep.egress_guard", "deep.model"} {
 		if r, _ := deep.Find(id); r.Status != doctor.Pass {
@@ -84,4 +86,49 @@ func TestDoctorCommand(t *testing.T) {
 	if len(s.llm.Requests()) != before+1 {
 		t.Errorf("the model probe made %d requests, want 1", len(s.llm.Requests())-before)
 	}
+	// The probe is counted in the budget: its usage row is in today's
+	// usage, as the running orchestrator sees it.
+	if r, _ := deep.Find("deep.model"); !strings.Contains(r.Evidence, "counted in today's budget") || strings.Contains(r.Evidence, "NOT") {
+		t.Errorf("deep.model evidence %q", r.Evidence)
+	}
+	if used := s.requestsToday(); used != usedBefore+1 {
+		t.Errorf("today's requests went from %d to %d after the probe, want +1", usedBefore, used)
+	}
+	// The API's deep probe is recorded the same way.
+	var api doctor.Report
+	if code := s.do("GET", "/api/v1/doctor?deep=1", nil, &api); code != http.StatusOK {
+		t.Fatalf("GET /api/v1/doctor?deep=1: %d", code)
+	}
+	if r, _ := api.Find("deep.model"); r.Status != doctor.Pass || !strings.Contains(r.Evidence, "counted in today's budget") {
+		t.Errorf("API deep.model: %s (%s)", r.Status, r.Evidence)
+	}
+	if used := s.requestsToday(); used != usedBefore+2 {
+		t.Errorf("today's requests after the API's probe: %d, want %d", used, usedBefore+2)
+	}
+	// With the day's request budget used up, the probe is not sent.
+	if code := s.do("PUT", "/api/v1/settings", map[string]any{"llm": map[string]any{"requests_per_day": usedBefore + 2}}, nil); code != http.StatusOK {
+		t.Fatalf("setting the budget: %d", code)
+	}
+	before = len(s.llm.Requests())
+	deep, _, _ = s.runDoctorCmd("--deep")
+	if r, _ := deep.Find("deep.model"); r.Status != doctor.Skipped || !strings.Contains(r.Evidence, "not sent, nothing counted") {
+		t.Errorf("deep.model over budget: %s (%s)", r.Status, r.Evidence)
+	}
+	if n := len(s.llm.Requests()) - before; n != 0 {
+		t.Errorf("the model probe over budget made %d requests", n)
+	}
+}
+
+// requestsToday is today's model calls as GET /api/v1/usage counts them.
+func (s *stack) requestsToday() int {
+	s.t.Helper()
+	var u struct {
+		Today struct {
+			Requests int `json:"requests"`
+		} `json:"today"`
+	}
+	if code := s.do("GET", "/api/v1/usage", nil, &u); code != http.StatusOK {
+		s.t.Fatalf("usage: %d", code)
+	}
+	return u.Today.Requests
 }

@@ -385,10 +385,17 @@ func deepChecks() []check {
 				}
 				pctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 				defer cancel()
-				if err := e.Probes.Model(pctx); err != nil {
+				res, err := e.Probes.Model(pctx)
+				if errors.Is(err, ErrNotSent) {
+					return skipf("not sent, nothing counted: %s", probeError(err))
+				}
+				if err != nil {
 					return failf("%s did not answer: %s", e.Settings.LLM.Model, probeError(err))
 				}
-				return okf("%s answered one request (counted in today's budget)", e.Settings.LLM.Model)
+				if !res.Counted {
+					return okf("%s answered one request; it was NOT counted in today's budget: %s", e.Settings.LLM.Model, res.NotCounted)
+				}
+				return okf("%s answered one request (recorded in the usage, counted in today's budget)", e.Settings.LLM.Model)
 			})},
 		{"deep.discord", "The Discord token is valid", Medium,
 			"set a fresh bot token in Settings (Discord developer portal, Bot, Reset Token)",

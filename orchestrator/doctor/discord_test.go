@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -65,5 +66,28 @@ func TestDiscordPublicServers(t *testing.T) {
 	}
 	if r := f.result(t, "discord.channels"); r.Status != Warn || !strings.Contains(r.Evidence, "run with --deep to see whether they are in public servers") {
 		t.Errorf("listing without --deep: %s %q", r.Status, r.Evidence)
+	}
+}
+
+// TestModelProbeAccounting: the deep model check says whether the probe
+// was counted in the budget; a probe not sent (budget used up) is skipped
+// with that said, not failed.
+func TestModelProbeAccounting(t *testing.T) {
+	tests := []struct {
+		res  ModelProbe
+		err  error
+		want Status
+		seen string
+	}{
+		{ModelProbe{Counted: true}, nil, Pass, "counted in today's budget"},
+		{ModelProbe{NotCounted: "the database is not writable"}, nil, Pass, "NOT counted in today's budget: the database is not writable"},
+		{ModelProbe{}, fmt.Errorf("%w: the daily token budget is used up", ErrNotSent), Skipped, "not sent, nothing counted: the model probe was not sent: the daily token budget"},
+	}
+	for _, tt := range tests {
+		f := newFixture(t)
+		f.env.Probes.Model = func(context.Context) (ModelProbe, error) { return tt.res, tt.err }
+		if r := f.result(t, "deep.model"); r.Status != tt.want || !strings.Contains(r.Evidence, tt.seen) {
+			t.Errorf("%+v %v: %s %q, want %s with %q", tt.res, tt.err, r.Status, r.Evidence, tt.want, tt.seen)
+		}
 	}
 }

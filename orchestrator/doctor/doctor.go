@@ -3,6 +3,7 @@ package doctor
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -152,14 +153,30 @@ type Probes struct {
 	// Egress fetches rawURL through the egress guard as the AI's requests
 	// go; it must fail with egress.ErrRefused.
 	Egress func(ctx context.Context, rawURL string) error
-	// Model sends the configured model one tiny request.
-	Model func(ctx context.Context) error
+	// Model sends the configured model one tiny request under today's
+	// budget and records its usage, so that it is counted (ModelProbe
+	// says whether it was). An error matching ErrNotSent means the
+	// request was not sent (the budget is used up or cannot be checked).
+	Model func(ctx context.Context) (ModelProbe, error)
 	// Discord checks the bot token with Discord (GET /users/@me).
 	Discord func(ctx context.Context) error
 	// DiscordChannel looks up an allowlisted channel's server with the
 	// bot's token (GET /channels/{id}, then GET /guilds/{id}?with_counts=true).
 	DiscordChannel func(ctx context.Context, channelID string) (DiscordChannel, error)
 }
+
+// ModelProbe is how the model probe was accounted for.
+type ModelProbe struct {
+	// Counted is set when the call's usage row was recorded, so that it
+	// counts in today's budgets like any other call.
+	Counted bool
+	// NotCounted says why it was not ("" when Counted).
+	NotCounted string
+}
+
+// ErrNotSent is matched by a model probe's error when the request was not
+// sent: today's budget is used up, or there is no database to check it.
+var ErrNotSent = errors.New("the model probe was not sent")
 
 // DiscordChannel is what Discord says of a channel's server. GuildID is
 // empty for a channel outside any server (a DM or group DM).

@@ -207,7 +207,7 @@ func TestBrokenConditions(t *testing.T) {
 			}
 		}},
 		{"deep.model", Fail, "did not answer: 401", func(t *testing.T, f *fixture) {
-			f.env.Probes.Model = func(context.Context) error { return errors.New("401 unauthorized") }
+			f.env.Probes.Model = func(context.Context) (ModelProbe, error) { return ModelProbe{}, errors.New("401 unauthorized") }
 		}},
 		{"discord.public_servers", Warn, `555 in server "Big Hangout" (777): COMMUNITY`, func(t *testing.T, f *fixture) {
 			f.env.Settings.Discord.AllowedChannels = []string{"555"}

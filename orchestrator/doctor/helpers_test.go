@@ -148,7 +148,7 @@ func newFixture(t testing.TB) *fixture {
 		Now:      time.Now, Deep: true,
 		Probes: Probes{
 			Egress:  func(context.Context, string) error { return egress.ErrRefused },
-			Model:   func(context.Context) error { return nil },
+			Model:   func(context.Context) (ModelProbe, error) { return ModelProbe{Counted: true}, nil },
 			Discord: func(context.Context) error { return nil },
 		}}
 	return f

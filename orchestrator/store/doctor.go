@@ -135,3 +135,44 @@ func FileSizes(path string) (db, wal int64, err error) {
 	}
 	return db, wal, nil
 }
+
+// RecordUsageAt appends one usage row (an LLM call) to the existing
+// database at path and changes nothing else: it creates nothing, migrates
+// nothing and refuses a database whose schema is not this binary's
+// (ErrSchemaDiffers). `orchestrator doctor --deep` counts its model probe
+// in the daily budgets this way while the orchestrator runs: WAL lets it
+// write next to the orchestrator, and busy_timeout waits for its writer.
+func RecordUsageAt(ctx context.Context, path string, c LLMCall, logger *slog.Logger) error {
+	if c.InputTokens < 0 || c.OutputTokens < 0 || c.CacheReadTokens < 0 || c.CacheWriteTokens < 0 ||
+		(c.CostNanos != nil && *c.CostNanos < 0) || c.Message != nil {
+		return errors.New("store: record usage: negative token count or cost, or a message")
+	}
+	if strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
+		return fmt.Errorf("store: open %q: path must be a plain file path", path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Errorf("store: open %q: %w", path, err)
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	db, err := openPool(ctx, path, path+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)&_txlock=immediate", 1)
+	if err != nil {
+		return err
+	}
+	s := &Store{writer: db, reader: db, logger: logger, now: time.Now, stmts: newStmtCache()}
+	defer s.Close()
+	v, err := userVersion(ctx, db)
+	if err != nil {
+		return err
+	}
+	if v != len(ms) {
+		return fmt.Errorf("%w: version %d, this binary knows %d", ErrSchemaDiffers, v, len(ms))
+	}
+	err = s.WriteTx(ctx, func(tx *sql.Tx) error { return s.insertUsage(ctx, tx, c) })
+	if err != nil {
+		return fmt.Errorf("store: record usage: %w", err)
+	}
+	return nil
+}
