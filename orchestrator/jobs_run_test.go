@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator"
@@ -40,6 +41,16 @@ func TestJobRunCaps(t *testing.T) {
 	res, err := h.core.RunJob(ctx, req)
 	if err != nil || res.Failed || res.Capped || res.Text != "nothing new" || res.Tokens != 35 || res.Calls != 1 || !res.InConversation {
 		t.Fatalf("plain run = %+v, %v", res, err)
+	}
+	// The run names its task, whose usage row holds the call (its cost).
+	if res.TaskID == "" {
+		t.Fatal("the run names no task")
+	}
+	if u, err := h.store.ConversationUsage(ctx, conv); err != nil || u.Requests != 1 {
+		t.Fatalf("usage of the job's conversation: %+v %v", u, err)
+	}
+	if n := usageRowsOfTask(t, h, res.TaskID); n != 1 {
+		t.Errorf("usage rows of the run's task %s: %d, want 1", res.TaskID, n)
 	}
 
 	// Model-call cap: the model wants a second call; it is refused.
@@ -122,4 +133,33 @@ func TestJobConversationReadOnly(t *testing.T) {
 	if !errors.Is(err, orchestrator.ErrReadOnly) || !strings.Contains(err.Error(), "scheduled job") {
 		t.Errorf("HandleMessage = %v", err)
 	}
+}
+
+// usageRowsOfTask counts the usage rows of task, through a job run that
+// names it (store.JobRuns sums them into the run's cost).
+func usageRowsOfTask(t *testing.T, h *harness, task string) int64 {
+	t.Helper()
+	ctx := context.Background()
+	j, err := h.store.CreateJob(ctx, store.Job{Name: "count " + task, Kind: store.JobPrompt, Schedule: "@daily", Prompt: "p",
+		State: store.JobPaused, Targets: []store.JobTarget{{Kind: "web"}}, MaxTokens: 1, MaxCalls: 1, ProposedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	r, err := h.store.StartJobRun(ctx, store.JobRun{JobID: j.ID, Trigger: "manual", ScheduledAt: now, StartedAt: now, Status: store.RunRunning}, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Status, r.EndedAt, r.TaskID = store.RunOK, now, task
+	if err := h.store.FinishJobRun(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	runs, err := h.store.JobRuns(ctx, j.ID, 1)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs: %v %v", runs, err)
+	}
+	if runs[0].Cost == nil {
+		return 0
+	}
+	return runs[0].Cost.Calls
 }
