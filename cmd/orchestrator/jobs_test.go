@@ -24,6 +24,11 @@ type apiJob struct {
 type apiRun struct {
 	Status, Output, Error string
 	Tokens                int
+	Cost                  *struct {
+		Calls        int    `json:"calls"`
+		Nanos        *int64 `json:"nanos"`
+		UnknownCalls int    `json:"unknown_calls"`
+	} `json:"cost"`
 }
 
 // jobByName finds a job through the API.
@@ -106,6 +111,10 @@ func TestJobsEndToEnd(t *testing.T) {
 		if run.Status != "ok" || run.Output != answer || run.Tokens == 0 {
 			t.Errorf("run %d = %+v", i, run)
 		}
+		// Its cost comes from its one model call's usage row.
+		if run.Cost == nil || run.Cost.Calls != 1 {
+			t.Errorf("run %d cost = %+v, want one call", i, run.Cost)
+		}
 		reqs := d.llm.Requests()
 		if len(reqs) != 1 || len(reqs[0].Messages) != 1 || reqs[0].Messages[0].Content != "Summarise the news" {
 			t.Errorf("run %d: the model got %+v, want only the prompt", i, reqs)
@@ -151,7 +160,7 @@ func TestJobsEndToEnd(t *testing.T) {
 		t.Errorf("empty script run = %+v", run)
 	}
 	news := d.jobByName("watch-news")
-	if run, _ := d.runNow(news.ID, 1); run.Status != "ok" || run.Output != "3 new items" {
+	if run, _ := d.runNow(news.ID, 1); run.Status != "ok" || run.Output != "3 new items" || run.Cost != nil {
 		t.Errorf("news run = %+v", run)
 	}
 	d.waitFake("the admin's DM", func() bool {
