@@ -107,37 +107,60 @@ func TestRequestBudgetExactUnderConcurrency(t *testing.T) {
 // bound when the input estimate holds (here the fake reports exactly the
 // estimated input tokens, and half the output cap).
 func TestTokenBudgetBoundedUnderConcurrency(t *testing.T) {
-	s := newFake(t)
-	const maxOut = 100
-	reservation := EstimateTokens(conversation(), maxOut)
-	var running, most atomic.Int32
-	s.SetResponder(func(llmtest.RecordedRequest) (llmtest.Reply, bool) {
+	r := newBoundedRace(t)
+	budget := 5 * r.reservation
+	l := &ledger{}
+	answered, refused := race(t, NewGateway(r.c, Budget{TokensPerDay: budget}, l, nil), l, 40)
+	_, used, _ := l.UsageSince(context.Background(), time.Time{})
+	r.check(t, "tokens", int64(used), int64(budget), int64(r.reservation), answered, refused)
+}
+
+// boundedRace is the setup of the budget races: a fake whose every answer
+// takes 20 ms and reports exactly the estimated input tokens and half the
+// output cap, noting how many calls ran at once.
+type boundedRace struct {
+	s           *llmtest.Server
+	c           *Client
+	reservation int // EstimateTokens of each call
+	most        atomic.Int32
+}
+
+const raceMaxOut = 100
+
+func newBoundedRace(t *testing.T) *boundedRace {
+	r := &boundedRace{s: newFake(t), reservation: EstimateTokens(conversation(), raceMaxOut)}
+	var running atomic.Int32
+	r.s.SetResponder(func(llmtest.RecordedRequest) (llmtest.Reply, bool) {
 		n := running.Add(1)
-		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		for m := r.most.Load(); n > m && !r.most.CompareAndSwap(m, n); m = r.most.Load() {
 		}
 		time.Sleep(20 * time.Millisecond)
 		running.Add(-1)
-		return llmtest.Reply{Text: "ok", InputTokens: reservation - maxOut, OutputTokens: maxOut / 2}, true
+		return llmtest.Reply{Text: "ok", InputTokens: r.reservation - raceMaxOut, OutputTokens: raceMaxOut / 2}, true
 	})
-	c, _ := newTestClient(t, ProviderOpenAI, s, func(c *Config) { c.MaxTokens = maxOut })
-	budget := 5 * reservation
-	l := &ledger{}
-	g := NewGateway(c, Budget{TokensPerDay: budget}, l, nil)
-	answered, refused := race(t, g, l, 40)
-	_, used, _ := l.UsageSince(context.Background(), time.Time{})
+	r.c, _ = newTestClient(t, ProviderOpenAI, r.s, func(c *Config) { c.MaxTokens = raceMaxOut })
+	return r
+}
+
+// check asserts the documented bound of a race of 40 calls: at least five
+// answered, the budget reached but not passed by a whole reservation (in
+// the budget's unit), more than one call at once, one provider call per
+// answer.
+func (r *boundedRace) check(t *testing.T, unit string, used, budget, reservation int64, answered, refused int) {
+	t.Helper()
 	if answered+refused != 40 || answered < 5 {
 		t.Fatalf("answered %d, refused %d", answered, refused)
 	}
 	if used > budget-1+reservation {
-		t.Errorf("used %d tokens: over the budget %d by more than one reservation (%d)", used, budget, reservation)
+		t.Errorf("used %d %s: over the budget %d by more than one reservation (%d)", used, unit, budget, reservation)
 	}
 	if used < budget {
-		t.Errorf("used %d tokens of %d: calls were refused before the budget was reached", used, budget)
+		t.Errorf("used %d %s of %d: calls were refused before the budget was reached", used, unit, budget)
 	}
-	if most.Load() < 2 {
-		t.Errorf("at most %d call ran at once: reservations serialised the calls", most.Load())
+	if r.most.Load() < 2 {
+		t.Errorf("at most %d call ran at once: reservations serialised the calls", r.most.Load())
 	}
-	if n := len(s.Requests()); n != answered {
+	if n := len(r.s.Requests()); n != answered {
 		t.Errorf("%d provider calls for %d answers", n, answered)
 	}
 }
@@ -189,44 +212,19 @@ func TestReserveWaitsForSettle(t *testing.T) {
 // ends over the budget by less than one call's reservation priced at the
 // model's prices (the fake reports exactly the estimated input tokens).
 func TestMoneyBudgetBoundedUnderConcurrency(t *testing.T) {
-	s := newFake(t)
-	const maxOut = 100
-	reservation := EstimateTokens(conversation(), maxOut)
-	var running, most atomic.Int32
-	s.SetResponder(func(llmtest.RecordedRequest) (llmtest.Reply, bool) {
-		n := running.Add(1)
-		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-		}
-		time.Sleep(20 * time.Millisecond)
-		running.Add(-1)
-		return llmtest.Reply{Text: "ok", InputTokens: reservation - maxOut, OutputTokens: maxOut / 2}, true
-	})
-	c, _ := newTestClient(t, ProviderOpenAI, s, func(c *Config) { c.MaxTokens = maxOut })
+	r := newBoundedRace(t)
 	one, two := 1.0, 2.0 // per million tokens: 1,000 and 2,000 nanos a token
-	prices := Prices{c.Model(): {Input: &one, Output: &two}}
-	perCall, ok := prices.Cost(c.Model(), Usage{InputTokens: reservation - maxOut, OutputTokens: maxOut})
+	model := r.c.Model()
+	prices := Prices{model: {Input: &one, Output: &two}}
+	perCall, ok := prices.Cost(model, Usage{InputTokens: r.reservation - raceMaxOut, OutputTokens: raceMaxOut})
 	if !ok || perCall <= 0 {
 		t.Fatalf("price of a reservation: %d, %v", perCall, ok)
 	}
 	budget := 5 * perCall
-	l := &ledger{prices: prices, model: c.Model()}
-	g := NewGateway(c, Budget{MoneyPerDay: budget}, l, nil)
+	l := &ledger{prices: prices, model: model}
+	g := NewGateway(r.c, Budget{MoneyPerDay: budget}, l, nil)
 	g.SetPrices(prices)
 	answered, refused := race(t, g, l, 40)
 	spent, _ := l.CostSince(context.Background(), time.Time{})
-	if answered+refused != 40 || answered < 5 {
-		t.Fatalf("answered %d, refused %d", answered, refused)
-	}
-	if spent > budget-1+perCall {
-		t.Errorf("spent %d nanos: over the budget %d by more than one reservation (%d)", spent, budget, perCall)
-	}
-	if spent < budget {
-		t.Errorf("spent %d nanos of %d: calls were refused before the budget was reached", spent, budget)
-	}
-	if most.Load() < 2 {
-		t.Errorf("at most %d call ran at once: reservations serialised the calls", most.Load())
-	}
-	if n := len(s.Requests()); n != answered {
-		t.Errorf("%d provider calls for %d answers", n, answered)
-	}
+	r.check(t, "nanos", spent, budget, perCall, answered, refused)
 }
