@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/audit"
@@ -104,7 +105,7 @@ func promptMemory(notes []store.MemoryNote, reader string, max int) (text string
 			}
 			body := notes[i].Text
 			cut := len(body) - room
-			for cut < len(body) && !utf8RuneStart(body[cut]) {
+			for cut < len(body) && !utf8.RuneStart(body[cut]) {
 				cut++
 			}
 			l = line1(notes[i], "[... the start of this note is left out]\n"+body[cut:])
