@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/airlockhq/airlock/internal/utf8cut"
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/store"
 )
@@ -87,17 +87,5 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return runePrefix(s, n) + "\n[... truncated]"
-}
-
-// runePrefix is the longest prefix of s of at most n bytes that does not
-// split a character.
-func runePrefix(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return utf8cut.Prefix(s, n) + "\n[... truncated]"
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/airlockhq/airlock/internal/utf8cut"
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/jobs"
 	"github.com/airlockhq/airlock/orchestrator/store"
@@ -106,5 +107,5 @@ func clipText(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return runePrefix(s, n) + "…"
+	return utf8cut.Prefix(s, n) + "…"
 }

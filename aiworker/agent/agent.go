@@ -16,8 +16,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
-	"unicode/utf8"
 
+	"github.com/airlockhq/airlock/internal/utf8cut"
 	"github.com/airlockhq/airlock/mcp/tools"
 )
 
@@ -115,11 +115,7 @@ func capText(s string, max int) string {
 		return s
 	}
 	note := fmt.Sprintf("\n[... %d more bytes cut: a tool result is kept to %d bytes]", len(s)-max, max)
-	cut := max - len(note)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + note
+	return utf8cut.Prefix(s, max-len(note)) + note
 }
 
 func (a *Agent) bounds(task tools.Task) (int, time.Duration) {

@@ -21,7 +21,7 @@ var worker = mayImport{
 	may: []string{
 		Std,
 		m + "cmd/aiworker", m + "aiworker/...",
-		m + "mcp/client", m + "mcp/tools", m + "sandbox", m + "internal/backoff",
+		m + "mcp/client", m + "mcp/tools", m + "sandbox", m + "internal/backoff", m + "internal/utf8cut",
 		m + "secure/redact",  // shape detectors only: the worker knows no secret value
 		m + "secure/confine", // seccomp and Landlock for the worker and its sandbox children
 		// The third-party code of those packages.

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/airlockhq/airlock/internal/utf8cut"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 )
 
@@ -127,7 +127,7 @@ func (s *Server) pageAudit(w http.ResponseWriter, r *http.Request) error {
 	for i, e := range entries {
 		d.Entries[i] = auditRow{Entry: e, Details: string(e.Details)}
 		if len(e.Details) > auditDetailsCut {
-			d.Entries[i].Short = cutString(string(e.Details), auditDetailsCut) + "…"
+			d.Entries[i].Short = utf8cut.Prefix(string(e.Details), auditDetailsCut) + "…"
 		}
 	}
 	s.render(w, r, http.StatusOK, "audit", view{Title: "Audit log", Nav: "audit", Data: d})
@@ -143,17 +143,6 @@ func auditPageLink(aq auditQuery, offset int) string {
 		return "/audit?" + enc
 	}
 	return "/audit"
-}
-
-// cutString cuts s to at most n bytes on a character boundary.
-func cutString(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // pageExportAudit streams the entries matching the filters as JSON lines, oldest

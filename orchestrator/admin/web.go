@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/airlockhq/airlock/internal/logref"
+	"github.com/airlockhq/airlock/internal/utf8cut"
 	"github.com/airlockhq/airlock/orchestrator/llm"
 	"github.com/airlockhq/airlock/orchestrator/settings"
 	"github.com/airlockhq/airlock/orchestrator/store"
@@ -189,7 +190,7 @@ func staticHandler() http.Handler {
 const maxFlashBytes = 300
 
 func encodeFlash(s string) string {
-	s = cutString(s, maxFlashBytes)
+	s = utf8cut.Prefix(s, maxFlashBytes)
 	return base64.RawURLEncoding.EncodeToString([]byte(s))
 }
 

@@ -33,6 +33,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/airlockhq/airlock/internal/utf8cut"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/secure/redact"
 )
@@ -181,5 +182,5 @@ func clean(s string, limit int) string {
 		return s
 	}
 	const mark = "…[truncated]"
-	return cutUTF8(s, limit-len(mark)) + mark
+	return utf8cut.Prefix(s, limit-len(mark)) + mark
 }

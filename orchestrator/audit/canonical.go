@@ -7,8 +7,8 @@ import (
 	"encoding/json"
 	"hash"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/airlockhq/airlock/internal/utf8cut"
 	"github.com/airlockhq/airlock/orchestrator/store"
 )
 
@@ -83,24 +83,11 @@ func truncateDetails(s string) string {
 			Truncated bool   `json:"_truncated"`
 			Bytes     int    `json:"_original_bytes"`
 			Prefix    string `json:"_prefix"`
-		}{true, len(s), cutUTF8(s, n)})
+		}{true, len(s), utf8cut.Prefix(s, n)})
 		if len(b) <= MaxDetailsBytes || n == 0 {
 			return string(b)
 		}
 	}
-}
-
-// cutUTF8 returns the longest prefix of s of at most n bytes that does not
-// split a character.
-func cutUTF8(s string, n int) string {
-	if n >= len(s) {
-		return s
-	}
-	n = max(n, 0)
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // mustJSON marshals values made of strings, ints and bools, which cannot

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/airlockhq/airlock/internal/utf8cut"
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/store"
@@ -189,7 +190,7 @@ func (s *Service) resultText(r *mcp.CallToolResult) string {
 	}
 	text := s.cfg.Redact(b.String())
 	if len(text) > s.cfg.MaxResultBytes {
-		text = truncateUTF8(text, s.cfg.MaxResultBytes) + fmt.Sprintf("\n[truncated: the result is larger than %d bytes]", s.cfg.MaxResultBytes)
+		text = utf8cut.Prefix(text, s.cfg.MaxResultBytes) + fmt.Sprintf("\n[truncated: the result is larger than %d bytes]", s.cfg.MaxResultBytes)
 	}
 	return text
 }
@@ -198,5 +199,5 @@ func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return truncateUTF8(s, n) + "…"
+	return utf8cut.Prefix(s, n) + "…"
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/airlockhq/airlock/internal/utf8cut"
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/scan"
 	"github.com/airlockhq/airlock/orchestrator/store"
@@ -152,7 +153,7 @@ func (s *Service) ModelTools(ctx context.Context) []tools.ToolDef {
 		}
 		desc := t.Description
 		if len(desc) > MaxDescriptionBytes {
-			desc = truncateUTF8(desc, MaxDescriptionBytes)
+			desc = utf8cut.Prefix(desc, MaxDescriptionBytes)
 		}
 		out = append(out, tools.ToolDef{Name: t.Exposed,
 			Description: s.cfg.Redact(fmt.Sprintf("[Third-party tool %q of the external MCP server %q, approved by the admin. "+
@@ -160,14 +161,4 @@ func (s *Service) ModelTools(ctx context.Context) []tools.ToolDef {
 			InputSchema: json.RawMessage(s.cfg.Redact(string(t.InputSchema)))})
 	}
 	return out
-}
-
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

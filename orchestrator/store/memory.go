@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/airlockhq/airlock/internal/utf8cut"
 )
 
 // Memory audiences: who may read a note. A note written by a task gets the
@@ -307,13 +309,7 @@ func (s *Store) DeleteMemoryNote(ctx context.Context, id string) (MemoryNote, er
 // blank text stores none. Text beyond 1 MiB is cut.
 func (s *Store) ImportMemory(ctx context.Context, text string) (bool, error) {
 	text = strings.TrimSpace(strings.ToValidUTF8(strings.ReplaceAll(text, "\x00", ""), "\uFFFD"))
-	if len(text) > MaxImportBytes {
-		cut := MaxImportBytes
-		for cut > 0 && !utf8.RuneStart(text[cut]) {
-			cut--
-		}
-		text = text[:cut]
-	}
+	text = utf8cut.Prefix(text, MaxImportBytes)
 	if text == "" {
 		return false, nil
 	}

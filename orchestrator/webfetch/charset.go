@@ -4,7 +4,8 @@ import (
 	"bytes"
 	"regexp"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/airlockhq/airlock/internal/utf8cut"
 )
 
 // metaCharset finds <meta charset="x"> or <meta … content="…; charset=x">.
@@ -79,9 +80,5 @@ func capText(s string, max int) (string, bool) {
 	if len(s) <= max {
 		return s, false
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut], true
+	return utf8cut.Prefix(s, max), true
 }

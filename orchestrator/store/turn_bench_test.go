@@ -1,0 +1,57 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkTurnWrites is the store's share of one agent turn with one tool
+// call: the task and its user message, two model calls (the first with
+// the assistant's tool call), the tool result, the final answer.
+func BenchmarkTurnWrites(b *testing.B) {
+	for _, fts := range []bool{true, false} {
+		name := "fts"
+		if !fts {
+			name = "no-fts"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := openAt(b, filepath.Join(b.TempDir(), "airlock.db"))
+			ctx := context.Background()
+			if !fts {
+				for _, tr := range []string{"messages_fts_insert", "messages_fts_delete", "messages_fts_update"} {
+					if _, err := s.writer.ExecContext(ctx, "DROP TRIGGER "+tr); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				c, err := s.CreateConversation(ctx, SourceAPI, "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				t, _, err := s.StartTask(ctx, c.ID, AudienceAdmin, "hi, what do you remember about the garden?")
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := s.RecordLLMCall(ctx, LLMCall{ConversationID: c.ID, TaskID: t.ID, Provider: "openai", Model: "m", InputTokens: 900, OutputTokens: 20,
+					Message: &Message{ConversationID: c.ID, TaskID: t.ID, Role: RoleAssistant, ToolCalls: []ToolCall{{ID: "c1", Name: "memory_read", Arguments: json.RawMessage(`{}`)}}}}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.AddMessage(ctx, Message{ConversationID: c.ID, TaskID: t.ID, Role: RoleTool, ToolName: "memory_read", Content: "the roses need water on Sundays"}); err != nil {
+					b.Fatal(err)
+				}
+				if err := s.RecordLLMCall(ctx, LLMCall{ConversationID: c.ID, TaskID: t.ID, Provider: "openai", Model: "m", InputTokens: 950, OutputTokens: 30}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := s.FinishTask(ctx, t.ID, TaskDone, "", Message{ConversationID: c.ID, Role: RoleAssistant, Content: "The roses need water on Sundays."}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
