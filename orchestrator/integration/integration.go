@@ -112,12 +112,12 @@ type Config struct {
 type Service struct {
 	cfg Config
 
-	mu     sync.Mutex
-	conns   map[string]*conn
-	listed  map[string]time.Time    // last successful listing per server
-	pending map[string]*pendingAuth // OAuth authorizations awaiting their callback, by state
+	mu       sync.Mutex
+	conns    map[string]*conn
+	listed   map[string]time.Time    // last successful listing per server
+	pending  map[string]*pendingAuth // OAuth authorizations awaiting their callback, by state
 	sessions map[string]*oauthSession
-	kick    chan struct{}
+	kick     chan struct{}
 }
 
 // New returns a Service; Run keeps its connections.

@@ -189,10 +189,36 @@ func (s *Service) discover(ctx context.Context, h *transport.OAuthHandler) (*tra
 	if err != nil {
 		return nil, s.oauthError("OAuth discovery", err)
 	}
+	if len(md.ResponseTypesSupported) == 0 {
+		// mcp-go falls back to guessed endpoints (<issuer>/token...) when
+		// no metadata document answers; Airlock does not guess.
+		return nil, s.metadataMissing(ctx, md.Issuer)
+	}
 	if len(md.CodeChallengeMethodsSupported) > 0 && !containsFold(md.CodeChallengeMethodsSupported, "S256") {
 		return nil, publicf("OAuth discovery: the authorization server does not support PKCE with S256, which OAuth 2.1 requires")
 	}
 	return md, nil
+}
+
+// metadataMissing explains why issuer's RFC 8414 metadata could not be
+// read: it asks for it once more, through the guard, for the reason.
+func (s *Service) metadataMissing(ctx context.Context, issuer string) error {
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" {
+		return publicf("OAuth discovery: the server names no usable authorization server")
+	}
+	u.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.Path, "/")
+	u.RawQuery, u.Fragment = "", ""
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return publicf("OAuth discovery: the authorization server's address %s cannot be used", u.Host)
+	}
+	resp, err := s.oauthHTTP().Do(req)
+	if err != nil {
+		return s.oauthError("OAuth discovery", err)
+	}
+	resp.Body.Close()
+	return publicf("OAuth discovery: no authorization server metadata (RFC 8414) at %s (HTTP %d)", u.Redacted(), resp.StatusCode)
 }
 
 func containsFold(list []string, v string) bool {
