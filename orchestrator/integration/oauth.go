@@ -69,6 +69,11 @@ const maxOAuthBody = 1 << 20
 // tokens are missing or were refused: an admin must authorize it again.
 var ErrAuthorizationNeeded = errors.New("authorization needed")
 
+// ErrAuthorizationRefused is matched by CompleteAuthorization's refusals
+// of a callback (unknown, expired or replayed state, another session or
+// server, an error answer, a failed exchange): nothing was stored.
+var ErrAuthorizationRefused = errors.New("authorization refused")
+
 // tokenSecret names the vault secret holding a server's OAuth value of
 // kind ACCESS, REFRESH or CLIENT (a registered client's secret).
 func tokenSecret(server, kind string) string {
@@ -401,7 +406,8 @@ func (s *Service) CompleteAuthorization(ctx context.Context, server, session str
 	refuse := func(why string) error {
 		s.cfg.Audit(ctx, audit.Event{Actor: by, Action: "mcp_server.oauth_authorized", Target: server, Outcome: audit.OutcomeDenied,
 			Details: map[string]any{"reason": why}})
-		return publicf("The authorization of %s was refused: %s. Nothing was stored; start again with Authorize on the Integrations page.", server, why)
+		return &PublicError{Msg: fmt.Sprintf("The authorization of %s was refused: %s. Nothing was stored; start again with Authorize on the Integrations page.",
+			server, why), Err: ErrAuthorizationRefused}
 	}
 	switch {
 	case cb.State == "" || !ok:
