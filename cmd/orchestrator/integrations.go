@@ -26,7 +26,7 @@ func (a *app) buildIntegrations(cur settings.Settings) error {
 			return err
 		},
 		DeleteSecret: a.vault.Delete,
-		Audit: a.auditFn, Redact: func(s string) string { return a.holder.Load().String(s) },
+		Audit:        a.auditFn, Redact: func(s string) string { return a.holder.Load().String(s) },
 		Logger: a.logger.With("component", "integrations"),
 		Notify: func(_ context.Context, server string, tools []string) {
 			// The bot is built after the core; it exists by the time Run lists tools.
