@@ -467,3 +467,61 @@ func TestOAuthRedirectDropsToken(t *testing.T) {
 		}
 	}
 }
+
+// Bad OAuth input is refused naming the field, and nothing is stored; a
+// client registered by hand, with its secret in the vault, is used as
+// given (no dynamic registration), its secret sent to the token endpoint.
+func TestOAuthAddRefusalsAndConfidentialClient(t *testing.T) {
+	as := mcptest.NewAuthServer(t, "", oauthCanary)
+	mark := mcptest.Mark(t, as.Protect(mcptest.Options{}))
+	r := newOAuthRig(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		in   ServerInput
+		want string
+	}{
+		{ServerInput{Name: "cal", URL: mark.URL, AuthKind: AuthOAuth, Scopes: `read "write"`}, "scopes:"},
+		{ServerInput{Name: "cal", URL: mark.URL, AuthKind: AuthOAuth, ClientSecretName: "CAL_SECRET"}, "client_secret_name: give the client_id"},
+		{ServerInput{Name: "cal", URL: mark.URL, AuthKind: AuthOAuth, ClientID: "a b"}, "client_id:"},
+		{ServerInput{Name: "cal", URL: mark.URL, AuthKind: AuthOAuth, ClientID: "airlock", ClientSecretName: "lower"}, "client_secret_name:"},
+		{ServerInput{Name: "cal", URL: mark.URL, AuthKind: AuthOAuth, ClientID: "airlock", ClientSecretName: "CAL_SECRET"}, "no vault secret named CAL_SECRET"},
+		{ServerInput{Name: "cal", URL: mark.URL, AuthKind: "kerberos"}, "auth_kind: none, header or oauth"},
+	} {
+		_, err := r.svc.Add(ctx, c.in, "admin:a")
+		var pe *PublicError
+		if !errors.As(err, &pe) || !strings.Contains(pe.Msg, c.want) {
+			t.Errorf("%+v: %v, want %q", c.in, err, c.want)
+		}
+	}
+	if srvs, _ := r.st.ListMCPServers(ctx); len(srvs) != 0 {
+		t.Fatalf("refused input stored %d servers", len(srvs))
+	}
+	as.AddClient("airlock-cal", "client-secret-0123456789", redirectURI)
+	if err := r.vault.set(ctx, "CAL_SECRET", "wrong-secret-0123456789"); err != nil {
+		t.Fatal(err)
+	}
+	in := ServerInput{Name: "cal", URL: mark.URL, AuthKind: AuthOAuth, ClientID: "airlock-cal", ClientSecretName: "CAL_SECRET"}
+	if _, err := r.svc.Add(ctx, in, "admin:a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.authorize(t, as, "cal", "s"); !errors.Is(err, ErrAuthorizationRefused) || !strings.Contains(err.Error(), "invalid_client") {
+		t.Fatalf("a wrong client secret: %v", err)
+	}
+	r.vault.set(ctx, "CAL_SECRET", "client-secret-0123456789")
+	if err := r.authorize(t, as, "cal", "s"); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.state(t, "cal"); st.OAuthClientID != "airlock-cal" || st.State != store.MCPConnected {
+		t.Fatalf("confidential client: %+v", st)
+	}
+	if ev := r.audited("mcp_server.oauth_registered"); len(ev) != 0 {
+		t.Fatal("a client given by the admin was registered again")
+	}
+	// Deleting the server keeps the secret the admin named.
+	if err := r.svc.Delete(ctx, "cal", "admin:a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.vault.get(ctx, "CAL_SECRET"); err != nil {
+		t.Fatal("the admin's client secret was deleted with the server")
+	}
+}

@@ -31,6 +31,7 @@ type AuthServer struct {
 	expires  int // expires_in of new access tokens (0: none sent)
 	failRef  bool
 	clients  map[string]string // client id → registered redirect URI
+	secrets  map[string]string // client id → secret, for confidential clients
 	codes    map[string]grant
 	access   map[string]bool
 	refresh  map[string]bool
@@ -47,7 +48,7 @@ type grant struct {
 // NewAuthServer starts an authorization server on addr ("" for
 // 127.0.0.1 on a free port).
 func NewAuthServer(t testing.TB, addr, prefix string) *AuthServer {
-	a := &AuthServer{Prefix: prefix, expires: 3600, clients: map[string]string{}, codes: map[string]grant{},
+	a := &AuthServer{Prefix: prefix, expires: 3600, clients: map[string]string{}, secrets: map[string]string{}, codes: map[string]grant{},
 		access: map[string]bool{}, refresh: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", a.metadata)
@@ -78,7 +79,8 @@ func (a *AuthServer) metadata(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"issuer": a.URL, "authorization_endpoint": a.URL + "/authorize",
 		"token_endpoint": a.URL + "/token", "registration_endpoint": a.URL + "/register",
 		"response_types_supported": []string{"code"}, "grant_types_supported": []string{"authorization_code", "refresh_token"},
-		"code_challenge_methods_supported": []string{"S256"}, "token_endpoint_auth_methods_supported": []string{"none"}})
+		"code_challenge_methods_supported": []string{"S256"},
+		"token_endpoint_auth_methods_supported": []string{"none", "client_secret_post"}})
 }
 
 func (a *AuthServer) register(w http.ResponseWriter, r *http.Request) {
@@ -132,6 +134,10 @@ func (a *AuthServer) token(w http.ResponseWriter, r *http.Request) {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if sec, ok := a.secrets[r.PostForm.Get("client_id")]; ok && r.PostForm.Get("client_secret") != sec {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_client"})
+		return
+	}
 	refused := func() { writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_grant"}) }
 	switch r.PostForm.Get("grant_type") {
 	case "authorization_code":
@@ -164,6 +170,14 @@ func (a *AuthServer) token(w http.ResponseWriter, r *http.Request) {
 		out["expires_in"] = a.expires
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// AddClient registers a confidential client by hand, as an admin would at
+// the authorization server's console.
+func (a *AuthServer) AddClient(id, secret, redirect string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.clients[id], a.secrets[id] = redirect, secret
 }
 
 // Consent follows authURL as a browser would, and returns the query the
