@@ -52,9 +52,9 @@ ENTRYPOINT ["/fakellm", "-addr", "0.0.0.0:9999"]
 FROM ${BASE_IMAGE} AS rootfs
 # The local base image already has these; a public debian:bookworm-slim gets them from apt.
 RUN set -eu; \
-    want="busybox-static ca-certificates util-linux"; \
+    want="busybox-static ca-certificates"; \
     n=$(dpkg-query -W -f='${Status}\n' $want 2>/dev/null | grep -c '^install ok installed$' || true); \
-    if [ "$n" = 3 ]; then \
+    if [ "$n" = 2 ]; then \
         echo "rootfs: $want already installed"; \
     else \
         apt-get update -q && \
@@ -62,7 +62,9 @@ RUN set -eu; \
         rm -rf /var/lib/apt/lists/*; \
     fi
 # Busybox applets: what entrypoint.sh and the healthcheck use, plus a few for
-# an operator's `docker exec`. No package manager, no compiler, no Node.
+# an operator's `docker exec`. No package manager, no compiler, no Node, and
+# no dynamic loader or C library: every executable is static (the privilege
+# drop is `orchestrator exec-as`, not util-linux setpriv).
 RUN set -eu; r=/rootfs; \
     mkdir -p $r/bin $r/usr/bin $r/usr/local/bin $r/etc/ssl/certs $r/data $r/run/airlock $r/tmp $r/root; \
     cp /bin/busybox $r/bin/busybox; \
@@ -70,10 +72,6 @@ RUN set -eu; r=/rootfs; \
         ln -s busybox "$r/bin/$a"; \
     done; \
     ln -s busybox "$r/bin/["; \
-    cp /usr/bin/setpriv $r/usr/bin/setpriv; \
-    for lib in $(ldd /usr/bin/setpriv | grep -o '/[^ ]*'); do \
-        mkdir -p "$r$(dirname "$lib")"; cp -L "$lib" "$r$lib"; \
-    done; \
     cp /etc/ssl/certs/ca-certificates.crt $r/etc/ssl/certs/; \
     printf '%s\n' \
         'root:x:0:0:root:/root:/bin/sh' \

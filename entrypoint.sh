@@ -53,20 +53,15 @@ die() {
 	exit 1
 }
 
-# exec_as UID GID GROUPS CMD...: replace the current (sub)shell with CMD run as
-# UID:GID with exactly GROUPS as supplementary groups ("" for none), no
-# capabilities in any set, and no_new_privs. Call it in a subshell.
-# util-linux setpriv by path: busybox ash prefers its own, smaller applet.
+# exec_as UID GID GROUPS CMD...: replace the current (sub)shell with CMD (an
+# absolute path) run as UID:GID with exactly GROUPS as supplementary groups
+# ("" for none), no capabilities in any set, and no_new_privs. The static
+# orchestrator binary does it (secure/privdrop) and reads the result back from
+# the kernel before it runs CMD. Call it in a subshell.
 exec_as() {
 	uid=$1 gid=$2 groups=$3
 	shift 3
-	if [ -n "$groups" ]; then
-		set -- "--groups=$groups" "$@"
-	else
-		set -- --clear-groups "$@"
-	fi
-	exec /usr/bin/setpriv --reuid="$uid" --regid="$gid" --inh-caps=-all --ambient-caps=-all \
-		--bounding-set=-all --no-new-privs "$@"
+	exec /usr/local/bin/orchestrator exec-as --uid="$uid" --gid="$gid" --groups="$groups" -- "$@"
 }
 
 # as_system CMD...: run CMD as airlock-system and wait for it.
@@ -108,12 +103,12 @@ prepare_dirs() {
 	[ -d "$DATA_DIR" ] || mkdir -p "$DATA_DIR" || die "cannot create $DATA_DIR"
 	fix_dir "$DATA_DIR" "$SYSTEM_UID" "$SYSTEM_GID" 700 || die "cannot fix $DATA_DIR"
 	# shellcheck disable=SC2016 # expanded by the inner shell
-	as_system sh -c 'umask 077 && mkdir -p "$1/secure" "$1/workspace" && chmod 0700 "$1/secure" "$1/workspace"' \
+	as_system /bin/sh -c 'umask 077 && mkdir -p "$1/secure" "$1/workspace" && chmod 0700 "$1/secure" "$1/workspace"' \
 		prepare "$DATA_DIR" ||
 		die "cannot prepare $DATA_DIR/secure and $DATA_DIR/workspace as airlock-system; if the volume came from elsewhere, run: docker run --rm -u 0 -v <volume>:/data --entrypoint chown <image> -R $SYSTEM_UID:$SYSTEM_GID /data"
 	[ -d "$SOCKET_DIR" ] || mkdir -p "$SOCKET_DIR" || die "cannot create $SOCKET_DIR"
 	fix_dir "$SOCKET_DIR" "$SYSTEM_UID" "$AIRLOCK_GID" 2750 || die "cannot fix $SOCKET_DIR"
-	as_system rm -f "$SOCKET" || die "cannot remove a stale $SOCKET"
+	as_system /bin/rm -f "$SOCKET" || die "cannot remove a stale $SOCKET"
 }
 
 start_orchestrator() {
@@ -128,13 +123,13 @@ start_orchestrator() {
 wait_socket() {
 	log "waiting for $SOCKET (up to ${SOCKET_TIMEOUT}s)"
 	deadline=$(($(now) + SOCKET_TIMEOUT))
-	until as_system test -S "$SOCKET"; do
+	until as_system /bin/test -S "$SOCKET"; do
 		alive "$ORCH_PID" || orchestrator_exited
 		[ "$(now)" -lt "$deadline" ] ||
 			die "the orchestrator did not create $SOCKET within ${SOCKET_TIMEOUT}s"
 		sleep 0.05
 	done
-	group=$(as_system stat -c %g "$SOCKET")
+	group=$(as_system /bin/stat -c %g "$SOCKET")
 	[ "$group" = "$AIRLOCK_GID" ] ||
 		die "$SOCKET belongs to group $group, not airlock ($AIRLOCK_GID), so the worker could not connect: mount a tmpfs on $SOCKET_DIR (compose: tmpfs; docker run: --tmpfs $SOCKET_DIR); some storage drivers ignore a setgid directory"
 	log "socket $SOCKET is up"
@@ -150,7 +145,7 @@ start_worker() {
 	names=
 	for kv in "$@"; do names="$names ${kv%%=*}"; done
 	log "starting worker as airlock-ai (uid $AI_UID, groups $AIRLOCK_GID), environment:$names"
-	(exec_as "$AI_UID" "$AI_GID" "$AIRLOCK_GID" env -i "$@" /usr/local/bin/aiworker) &
+	(exec_as "$AI_UID" "$AI_GID" "$AIRLOCK_GID" /bin/env -i "$@" /usr/local/bin/aiworker) &
 	WORKER_PID=$!
 	WORKER_STARTED=$(now)
 }

@@ -45,7 +45,7 @@ func checkWorkerConfinement(ctx context.Context, t *testing.T, s *stack) {
 		}
 	}
 	dirs := []string{"/", "/data", "/data/workspace", "/run/airlock", "/dev", "/dev/mqueue", "/etc", "/bin",
-		"/usr/local/bin", "/root", "/lib", "/tmp"}
+		"/usr", "/usr/local/bin", "/root", "/tmp"}
 	for target, res := range s.probe(ctx, t, "10002", "write", dirs...) {
 		if ok := target == "/tmp"; ok != (res == "ok") || (!ok && !denied(res)) {
 			t.Errorf("airlock-ai writing in %s: %s (only /tmp may be writable)", target, res)

@@ -47,7 +47,7 @@ func (c *Core) runJobPrompt(ctx context.Context, r jobs.RunRequest, text string)
 		return jobs.RunResult{}, err
 	}
 	defer unlock()
-	st, _, err := c.store.StartTask(ctx, conv.ID, text)
+	st, _, err := c.store.StartTask(ctx, conv.ID, "", text)
 	if err != nil {
 		return jobs.RunResult{}, err
 	}
@@ -151,7 +151,7 @@ func scriptValue(text string) (string, bool) {
 // PostToConversation stores text as the answer of a finished task in a
 // job's conversation (jobs.Runner), for viewers of Chat.
 func (c *Core) PostToConversation(ctx context.Context, conversationID, author, text string) error {
-	st, _, err := c.store.StartTask(ctx, conversationID, "("+author+")")
+	st, _, err := c.store.StartTask(ctx, conversationID, "", "("+author+")")
 	if err != nil {
 		return err
 	}

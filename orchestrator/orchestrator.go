@@ -250,10 +250,6 @@ func (c *Core) beginMessage(ctx context.Context, m Message,
 	if m.Audience, err = audienceOf(conv, m); err != nil {
 		return nil, err
 	}
-	// memory_search finds this conversation only for its audience's readers.
-	if err := c.store.SetConversationAudience(ctx, conv.ID, m.Audience); err != nil {
-		return nil, err
-	}
 	unlock, err := lock(ctx, conv.ID)
 	if err != nil {
 		return nil, err
@@ -420,7 +416,9 @@ func (c *Core) await(t worker.Ticket, deadline time.Time) worker.Result {
 }
 
 func (c *Core) startTask(ctx context.Context, conv store.Conversation, m Message) (tools.Task, error) {
-	st, _, err := c.store.StartTask(ctx, conv.ID, m.Text)
+	// memory_search finds this conversation only for its audience's
+	// readers: the first message sets it, with the task.
+	st, _, err := c.store.StartTask(ctx, conv.ID, m.Audience, m.Text)
 	if err != nil {
 		return tools.Task{}, err
 	}

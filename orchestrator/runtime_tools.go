@@ -95,19 +95,9 @@ func (c *Core) nextTask(ctx context.Context, cred peercred.Cred, args tools.Next
 	defer cancel()
 	var res tools.NextTaskResult
 	if t, ok := c.queue.Next(wctx, cred.PID); ok {
+		// The store marks the task running with its first model call
+		// (store.RecordLLMCall): no commit of its own on the worker's path.
 		res.Task = &t
-		if t.ScriptTest != nil {
-			return res, nil
-		}
-		// Marked off the worker's path: during a burst the write waits
-		// its turn at the one writer, and the worker need not.
-		go func(id string) {
-			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			defer cancel()
-			if err := c.store.MarkTaskRunning(wctx, id); err != nil {
-				c.logger.Error("marking task running failed", "task_id", id, "err", err)
-			}
-		}(t.ID)
 	}
 	return res, nil
 }

@@ -34,7 +34,7 @@ func processChecks() []check {
 				return okf("uid %d", st.UID[1])
 			}},
 		{"process.no_new_privs", "The orchestrator has no_new_privs", High,
-			"keep `security_opt: [no-new-privileges:true]` in compose and setpriv --no-new-privs in entrypoint.sh",
+			"keep `security_opt: [no-new-privileges:true]` in compose and `orchestrator exec-as` (which sets no_new_privs) in entrypoint.sh",
 			statusCheck(func(st procStatus) (Status, string) {
 				if st.NoNewPrivs != 1 {
 					return failf("NoNewPrivs %d", st.NoNewPrivs)

@@ -12,7 +12,7 @@ import (
 	"syscall"
 )
 
-const fixWorkerStart = "start the worker through the shipped entrypoint.sh (setpriv as airlock-ai, group airlock only)"
+const fixWorkerStart = "start the worker through the shipped entrypoint.sh (`orchestrator exec-as` as airlock-ai, group airlock only)"
 
 func workerChecks() []check {
 	return []check{

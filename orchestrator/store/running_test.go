@@ -5,9 +5,10 @@ import (
 	"testing"
 )
 
-// TestMarkTaskRunning: a queued task becomes running; a task that ended
-// before the mark was written keeps its end.
-func TestMarkTaskRunning(t *testing.T) {
+// TestLLMCallMarksTaskRunning: a queued task's first model call marks it
+// running in the call's own transaction; a task that ended before the call
+// was recorded keeps its end.
+func TestLLMCallMarksTaskRunning(t *testing.T) {
 	s, _, _ := newTestStore(t)
 	ctx := context.Background()
 	c := mustConversation(t, s)
@@ -22,8 +23,11 @@ func TestMarkTaskRunning(t *testing.T) {
 	if err := s.SetTaskStatus(ctx, ended.ID, TaskDone, ""); err != nil {
 		t.Fatal(err)
 	}
+	if got, _ := s.GetTask(ctx, queued.ID); got.Status != TaskQueued {
+		t.Fatalf("a new task is %q, want queued", got.Status)
+	}
 	for _, id := range []string{queued.ID, ended.ID} {
-		if err := s.MarkTaskRunning(ctx, id); err != nil {
+		if err := s.RecordLLMCall(ctx, LLMCall{ConversationID: c.ID, TaskID: id, Provider: "openai", Model: "m", InputTokens: 1}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -394,3 +394,51 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// TestStartTaskSetsAudienceOnce: a turn's first message fixes its
+// conversation's audience in the task's own transaction; a later one, or
+// one with another audience, changes nothing; an invalid audience stores
+// nothing at all.
+func TestStartTaskSetsAudienceOnce(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	ctx := context.Background()
+	alice, bob := DiscordUserAudience("1001"), DiscordUserAudience("1002")
+	c, err := s.CreateConversation(ctx, SourceDiscord, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.StartTask(ctx, c.ID, "", "no audience yet, a quokka"); err != nil {
+		t.Fatal(err)
+	}
+	if got := searchTexts(t, s, Search{Reader: alice, Query: "quokka"}); len(got) != 0 {
+		t.Errorf("a conversation of no audience is found by alice: %q", got)
+	}
+	if _, _, err := s.StartTask(ctx, c.ID, alice, "first with an audience"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.StartTask(ctx, c.ID, bob, "bob's attempt to take it over"); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(searchTexts(t, s, Search{Reader: alice, Query: "quokka"}), "\n"); !strings.Contains(got, "quokka") {
+		t.Errorf("alice does not find her conversation: %q", got)
+	}
+	if got := searchTexts(t, s, Search{Reader: bob, Query: "quokka"}); len(got) != 0 {
+		t.Errorf("the audience changed to bob's: %q", got)
+	}
+	before, err := s.Messages(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{AudienceEveryone, "nobody:x"} {
+		if _, _, err := s.StartTask(ctx, c.ID, bad, "never stored"); !errors.Is(err, ErrInvalidAudience) {
+			t.Errorf("audience %q: %v, want ErrInvalidAudience", bad, err)
+		}
+	}
+	after, err := s.Messages(ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(after) != len(before) {
+		t.Errorf("a refused start stored a message: %d messages, had %d", len(after), len(before))
+	}
+}

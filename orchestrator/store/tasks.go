@@ -104,21 +104,6 @@ func (s *Store) insertTask(ctx context.Context, tx *sql.Tx, t Task) error {
 	return mapFK(err)
 }
 
-// MarkTaskRunning marks a queued task running. A task no longer queued
-// (it ended meanwhile) is left alone, so the mark may be written after the
-// task was handed out, off the worker's path, without ever undoing its end.
-func (s *Store) MarkTaskRunning(ctx context.Context, id string) error {
-	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, "UPDATE tasks SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
-			TaskRunning, toDB(s.now()), id, TaskQueued)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store: mark task %q running: %w", id, err)
-	}
-	return nil
-}
-
 func (s *Store) updateTaskStatus(ctx context.Context, tx *sql.Tx, id, status, errText string) error {
 	res, err := s.exec(ctx, tx,
 		"UPDATE tasks SET status = ?, error = ?, updated_at = ? WHERE id = ?",

@@ -10,8 +10,15 @@ import (
 // turn into one transaction: fewer commits per turn, and no step is ever
 // stored half-way.
 
-// StartTask stores a new queued task and the user message it answers.
-func (s *Store) StartTask(ctx context.Context, conversationID, text string) (Task, Message, error) {
+// StartTask stores a new queued task and the user message it answers. A
+// non-empty audience becomes the conversation's if it has none yet (its
+// first message), in the same transaction.
+func (s *Store) StartTask(ctx context.Context, conversationID, audience, text string) (Task, Message, error) {
+	if audience != "" {
+		if err := CheckAudience(audience); err != nil || audience == AudienceEveryone {
+			return Task{}, Message{}, fmt.Errorf("store: start task in %q: %w", conversationID, ErrInvalidAudience)
+		}
+	}
 	now := fromDB(toDB(s.now()))
 	t := Task{ID: newID("t_"), ConversationID: conversationID, Status: TaskQueued, CreatedAt: now, UpdatedAt: now}
 	m, calls, err := s.newMessage(Message{ConversationID: conversationID, TaskID: t.ID, Role: RoleUser, Content: text})
@@ -19,6 +26,13 @@ func (s *Store) StartTask(ctx context.Context, conversationID, text string) (Tas
 		return Task{}, Message{}, err
 	}
 	err = s.WriteTx(ctx, func(tx *sql.Tx) error {
+		if audience != "" {
+			// The first message fixes the audience (memory_search's
+			// readers); later ones change nothing.
+			if _, err := s.exec(ctx, tx, "UPDATE conversations SET audience = ? WHERE id = ? AND audience = ''", audience, conversationID); err != nil {
+				return err
+			}
+		}
 		if err := s.insertTask(ctx, tx, t); err != nil {
 			return err
 		}
@@ -86,6 +100,15 @@ func (s *Store) RecordLLMCall(ctx context.Context, c LLMCall) error {
 	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
 		if err := s.insertUsage(ctx, tx, c); err != nil {
 			return err
+		}
+		// A task that called the model runs: its first call marks it,
+		// without a commit of its own. A task that already ended keeps
+		// its end.
+		if c.TaskID != "" {
+			if _, err := s.exec(ctx, tx, "UPDATE tasks SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+				TaskRunning, toDB(s.now()), c.TaskID, TaskQueued); err != nil {
+				return err
+			}
 		}
 		if c.Message == nil {
 			return nil

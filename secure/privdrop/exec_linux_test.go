@@ -1,0 +1,88 @@
+package privdrop
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestExecDropsEverything runs Exec for real, as root, in a child process
+// (the test binary again) that becomes nobody with one extra group and
+// prints its own /proc status through /bin/cat.
+func TestExecDropsEverything(t *testing.T) {
+	if os.Getenv("PRIVDROP_CHILD") == "1" {
+		err := Exec(Spec{UID: 65534, GID: 65534, Groups: []int{65533, 65533}, Path: "/bin/cat",
+			Args: []string{"cat", "/proc/self/status"}, Env: []string{"X=1"}})
+		os.Stderr.WriteString("exec returned: " + err.Error())
+		os.Exit(3)
+	}
+	if os.Geteuid() != 0 {
+		if os.Getenv("AIRLOCK_REQUIRE_E2E") == "1" {
+			t.Fatal("needs root (AIRLOCK_REQUIRE_E2E=1 forbids skipping)")
+		}
+		t.Skip("needs root")
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestExecDropsEverything$")
+	cmd.Env = append(os.Environ(), "PRIVDROP_CHILD=1")
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr string
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = string(ee.Stderr)
+		}
+		t.Fatalf("child: %v\n%s%s", err, out, stderr)
+	}
+	s := string(out)
+	if !strings.Contains(s, "Name:\tcat") {
+		t.Fatalf("the program did not run:\n%s", s)
+	}
+	if err := checkStatus(out, Spec{UID: 65534, GID: 65534, Groups: []int{65533}}); err != nil {
+		t.Errorf("%v\n%s", err, s)
+	}
+}
+
+// TestExecRefusedWithoutRoot: a process that cannot change user gets an
+// error and keeps running; the program never starts.
+func TestExecRefusedWithoutRoot(t *testing.T) {
+	if os.Getenv("PRIVDROP_CHILD") == "2" {
+		err := Exec(Spec{UID: 65533, GID: 65533, Path: "/bin/true", Args: []string{"true"}})
+		if err == nil {
+			os.Exit(4)
+		}
+		os.Stdout.WriteString("refused: " + err.Error())
+		os.Exit(0)
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to become someone else first")
+	}
+	// The child starts as nobody, without capabilities: Exec must fail. It
+	// runs from a copy of the test binary that nobody may execute.
+	dir, err := os.MkdirTemp("", "privdrop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	bin, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	exe := filepath.Join(dir, "privdrop.test")
+	if err := os.WriteFile(exe, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "-test.run=^TestExecRefusedWithoutRoot$")
+	cmd.Env = append(os.Environ(), "PRIVDROP_CHILD=2")
+	cmd.SysProcAttr = nobody()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "refused: bounding set") {
+		t.Errorf("want a refusal at the first step (bounding set), got:\n%s", out)
+	}
+}
