@@ -499,6 +499,31 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if got := b.text("#tool-notes-echo .badge"); strings.TrimSpace(got) != "approved" {
 		b.fatalf("the approved tool's status: %q", got)
 	}
+	// OAuth 2.1: the admin adds a server that requires it, presses
+	// Authorize, follows the link to the (fake) authorization server, which
+	// consents at once and sends the browser back to the callback.
+	as := mcptest.NewAuthServer(t, "", "oat_BROWSERCANARY_")
+	calSrv := mcptest.Mark(t, as.Protect(mcptest.Options{}))
+	b.do("add an OAuth MCP server",
+		chromedp.SendKeys(chromedp.CSS(`#add-mcp-server input[name="name"]`), "cal"),
+		chromedp.SendKeys(chromedp.CSS(`#add-mcp-server input[name="url"]`), calSrv.URL),
+		chromedp.SetValue(chromedp.CSS(`#add-mcp-server select[name="auth_kind"]`), "oauth"),
+		chromedp.Submit(chromedp.CSS(`#add-mcp-server input[name="url"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#server-cal form.authorize-server`)))
+	if got := b.text("main p.flash"); !strings.Contains(got, "Press Authorize") {
+		b.fatalf("adding the OAuth server: %q", got)
+	}
+	// Submit, not Click: scrolled into view, the button sits under the sticky navigation bar.
+	b.do("authorize it", chromedp.Submit(chromedp.CSS(`#server-cal form.authorize-server button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#oauth-continue`)))
+	b.do("continue to the authorization server", chromedp.Click(chromedp.CSS(`#oauth-continue`)),
+		chromedp.WaitVisible(chromedp.CSS(`#server-cal .badge.connected`)))
+	if got := b.text("main p.flash"); !strings.Contains(got, "Authorized cal and connected") {
+		b.fatalf("after the callback: %q", got)
+	}
+	if !strings.Contains(b.text("#tool-cal-echo .badge"), "pending") {
+		b.fatalf("the OAuth server's tools are not listed")
+	}
 	b.shot("integrations.png", false, "")
 	// Scheduled jobs (issue 14): the admin creates a job on the Jobs page;
 	// its page shows the schedule in words and the next runs.

@@ -19,7 +19,14 @@ func (a *app) buildIntegrations(cur settings.Settings) error {
 		return err
 	}
 	a.remote, err = integration.New(integration.Config{Store: a.st, Web: a.mcpWeb, Secret: a.vault.Get,
-		Audit: a.auditFn, Redact: func(s string) string { return a.holder.Load().String(s) },
+		// OAuth tokens are vault secrets: setting one rebuilds the redactor
+		// (the vault's change hook) before the token is used.
+		SetSecret: func(ctx context.Context, name, value string) error {
+			_, err := a.vault.Set(ctx, name, value)
+			return err
+		},
+		DeleteSecret: a.vault.Delete,
+		Audit:        a.auditFn, Redact: func(s string) string { return a.holder.Load().String(s) },
 		Logger: a.logger.With("component", "integrations"),
 		Notify: func(_ context.Context, server string, tools []string) {
 			// The bot is built after the core; it exists by the time Run lists tools.

@@ -178,7 +178,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		"POST /integrations/{name}/refresh", "POST /integrations/{name}/tools/{tool}/approve",
 		"POST /integrations/{name}/tools/{tool}/deny", "GET /api/v1/mcp-servers", "POST /api/v1/mcp-servers",
 		"GET /api/v1/mcp-servers/{name}", "DELETE /api/v1/mcp-servers/{name}", "POST /api/v1/mcp-servers/{name}/refresh",
-		"POST /api/v1/mcp-servers/{name}/tools/{tool}/approve", "POST /api/v1/mcp-servers/{name}/tools/{tool}/deny"} {
+		"POST /api/v1/mcp-servers/{name}/tools/{tool}/approve", "POST /api/v1/mcp-servers/{name}/tools/{tool}/deny",
+		// OAuth and tool names in a field (issue 15, OAuth 2.1).
+		"POST /integrations/{name}/oauth/authorize", "GET /integrations/{name}/oauth/callback",
+		"POST /integrations/{name}/tools/approve", "POST /integrations/{name}/tools/deny",
+		"POST /api/v1/mcp-servers/{name}/tools/approve", "POST /api/v1/mcp-servers/{name}/tools/deny"} {
 		if !walked[want] {
 			t.Errorf("route %s is not in the router", want)
 		}

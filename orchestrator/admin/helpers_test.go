@@ -130,7 +130,12 @@ func newEnv(t testing.TB, edit ...func(*Deps)) *env {
 		t.Fatal(err)
 	}
 	integ, err := integration.New(integration.Config{Store: st, Web: mcpWeb, Secret: vlt.Get, Logger: logger,
-		Audit: func(ctx context.Context, ev audit.Event) { al.Append(ctx, ev) }, CallTimeout: 3 * time.Second})
+		SetSecret: func(ctx context.Context, name, value string) error {
+			_, err := vlt.Set(ctx, name, value)
+			return err
+		},
+		DeleteSecret: vlt.Delete,
+		Audit:        func(ctx context.Context, ev audit.Event) { al.Append(ctx, ev) }, CallTimeout: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

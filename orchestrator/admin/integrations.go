@@ -3,9 +3,11 @@ package admin
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/airlockhq/airlock/orchestrator/auth"
 	"github.com/airlockhq/airlock/orchestrator/integration"
 	"github.com/airlockhq/airlock/orchestrator/store"
 )
@@ -41,6 +43,8 @@ func integrationError(err error) error {
 
 // toolDecision is an approve or deny request.
 type toolDecision struct {
+	// Tool names the tool when the URL does not (tool names may hold '/').
+	Tool   string `json:"tool"`
 	SHA256 string `json:"sha256"`
 	// DailyCap is the tool's calls per day (0: no cap); nil keeps it.
 	DailyCap *int `json:"daily_cap"`
@@ -62,8 +66,28 @@ func (s *Server) decideTool(r *http.Request, d toolDecision) error {
 	if approve && len(d.SHA256) != 64 {
 		return errorf(http.StatusBadRequest, "sha256: the definition's SHA-256 shown with the tool (64 hex digits)")
 	}
-	err = svc.Decide(r.Context(), r.PathValue("name"), r.PathValue("tool"), approve, d.SHA256, capv, who(r).actor())
+	tool, err := decisionTool(r, d)
+	if err != nil {
+		return err
+	}
+	err = svc.Decide(r.Context(), r.PathValue("name"), tool, approve, d.SHA256, capv, who(r).actor())
 	return integrationError(err)
+}
+
+// decisionTool is the tool a decision names: in the URL
+// (/tools/{tool}/approve) or, for names a path cannot carry, in the body
+// (/tools/approve with tool).
+func decisionTool(r *http.Request, d toolDecision) (string, error) {
+	tool := r.PathValue("tool")
+	switch {
+	case tool != "" && d.Tool != "" && d.Tool != tool:
+		return "", errorf(http.StatusBadRequest, "tool: the body names another tool than the URL")
+	case tool == "" && d.Tool == "":
+		return "", errorf(http.StatusBadRequest, "tool: the name of the tool to decide on")
+	case tool == "":
+		tool = d.Tool
+	}
+	return tool, nil
 }
 
 func (s *Server) apiListMCPServers(w http.ResponseWriter, r *http.Request) error {
@@ -210,10 +234,16 @@ func (s *Server) pageAddMCPServer(w http.ResponseWriter, r *http.Request) error 
 	in := integration.ServerInput{Name: r.PostFormValue("name"), URL: r.PostFormValue("url"),
 		Transport: r.PostFormValue("transport"), AuthKind: r.PostFormValue("auth_kind"),
 		HeaderName: r.PostFormValue("header_name"), HeaderPrefix: r.PostFormValue("header_prefix"),
-		SecretName: r.PostFormValue("secret_name")}
+		SecretName: r.PostFormValue("secret_name"), ClientID: r.PostFormValue("client_id"),
+		ClientSecretName: r.PostFormValue("client_secret_name"), Scopes: r.PostFormValue("scopes")}
 	srv, err := svc.Add(r.Context(), in, who(r).actor())
 	if err != nil {
 		return s.integrationsFormError(w, r, err, in)
+	}
+	if srv.AuthKind == integration.AuthOAuth {
+		s.redirect(w, r, "/integrations#server-"+srv.Name, "Added "+srv.Name+". Press Authorize to sign in at its authorization server; "+
+			"nothing is connected until you do.")
+		return nil
 	}
 	s.redirect(w, r, "/integrations", "Connected to "+srv.Name+". Review its tools below: none is offered to the assistant until you approve it.")
 	return nil
@@ -246,7 +276,7 @@ func (s *Server) pageRefreshMCPServer(w http.ResponseWriter, r *http.Request) er
 }
 
 func (s *Server) pageDecideMCPTool(w http.ResponseWriter, r *http.Request) error {
-	d := toolDecision{SHA256: r.PostFormValue("sha256")}
+	d := toolDecision{SHA256: r.PostFormValue("sha256"), Tool: r.PostFormValue("tool")}
 	if v := strings.TrimSpace(r.PostFormValue("daily_cap")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -265,6 +295,109 @@ func (s *Server) pageDecideMCPTool(w http.ResponseWriter, r *http.Request) error
 	if strings.HasSuffix(r.URL.Path, "/approve") {
 		verb = "Approved"
 	}
-	s.redirect(w, r, "/integrations", verb+" "+r.PathValue("name")+" / "+r.PathValue("tool")+".")
+	tool, _ := decisionTool(r, d)
+	s.redirect(w, r, "/integrations", verb+" "+r.PathValue("name")+" / "+tool+".")
+	return nil
+}
+
+// OAuth (auth_kind "oauth"): the admin starts an authorization with a POST
+// (CSRF-checked), which shows a link to the authorization server (a form
+// whose answer redirected there would be blocked by the CSP's form-action);
+// the server sends the browser back to the callback.
+
+// oauthData is the OAuth page: a link to the authorization server, the
+// page that resumes a cross-site callback, or a refusal.
+type oauthData struct {
+	Server  string
+	AuthURL string
+	ASHost  string
+	Resume  string
+	Message string
+}
+
+// oauthRedirect is server's redirect URI: under the review URL setting
+// (discord.review_base_url) when one is set, else under the request's
+// scheme and Host, which checkHost has matched to a name the server
+// answers (loopback, AllowedHosts).
+func (s *Server) oauthRedirect(r *http.Request, name string) (string, error) {
+	path := "/integrations/" + url.PathEscape(name) + "/oauth/callback"
+	if s.Settings != nil {
+		if base := strings.TrimRight(s.Settings.Get().Discord.ReviewBaseURL, "/"); base != "" {
+			return base + path, nil
+		}
+	}
+	if !s.hostAllowed(r.Host) {
+		return "", errorf(http.StatusBadRequest, "redirect URI: this host name is not one Airlock serves; set the review URL setting")
+	}
+	scheme := "http"
+	if s.secure(r) {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + path, nil
+}
+
+func (s *Server) pageAuthorizeMCPServer(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.integrations()
+	if err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	redirect, err := s.oauthRedirect(r, name)
+	if err != nil {
+		return s.integrationsFormError(w, r, err, integration.ServerInput{})
+	}
+	authURL, err := svc.BeginAuthorization(r.Context(), name, who(r).Session.ID, redirect, who(r).actor())
+	if err != nil {
+		return s.integrationsFormError(w, r, err, integration.ServerInput{})
+	}
+	u, err := url.Parse(authURL)
+	if err != nil {
+		return err
+	}
+	s.render(w, r, http.StatusOK, "oauth", view{Title: "Authorize " + name, Nav: "integrations",
+		Data: oauthData{Server: name, AuthURL: authURL, ASHost: u.Host}})
+	return nil
+}
+
+// oauthResume answers the authorization server's redirect when it came
+// without the session cookie (a cross-site navigation does not carry a
+// SameSite=Strict cookie): a page that sends the browser to the same URL
+// again, from this site, marked resume=1. Nothing is checked or consumed
+// here; a request that still has no session then goes to sign-in.
+func (s *Server) oauthResume(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if _, err := s.sessionOf(r); err != nil && (errors.Is(err, auth.ErrInvalidToken) || errors.Is(err, http.ErrNoCookie)) &&
+			q.Get("resume") == "" && q.Get("state") != "" {
+			q.Set("resume", "1")
+			s.render(w, r, http.StatusOK, "oauth", view{Title: "Authorizing", Script: "oauth.js",
+				Data: oauthData{Server: r.PathValue("name"), Resume: r.URL.Path + "?" + q.Encode()}})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) pageOAuthCallback(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.integrations()
+	if err != nil {
+		return err
+	}
+	name := r.PathValue("name")
+	q := r.URL.Query()
+	err = svc.CompleteAuthorization(r.Context(), name, who(r).Session.ID, integration.Callback{State: q.Get("state"),
+		Code: q.Get("code"), Issuer: q.Get("iss"), Error: q.Get("error")}, who(r).actor())
+	var pe *integration.PublicError
+	switch {
+	case err == nil:
+		s.redirect(w, r, "/integrations#server-"+name, "Authorized "+name+" and connected. Review its tools below: none is offered to the assistant until you approve it.")
+	case errors.Is(err, integration.ErrAuthorizationRefused) && errors.As(err, &pe):
+		s.render(w, r, http.StatusBadRequest, "oauth", view{Title: "Authorization refused", Nav: "integrations",
+			Data: oauthData{Server: name, Message: pe.Msg}})
+	case errors.As(err, &pe):
+		s.redirect(w, r, "/integrations#server-"+name, "Authorized "+name+", but connecting failed: "+pe.Msg)
+	default:
+		return err
+	}
 	return nil
 }

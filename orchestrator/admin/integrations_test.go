@@ -2,8 +2,11 @@ package admin
 
 import (
 	"context"
+	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -161,5 +164,165 @@ func TestIntegrationsPage(t *testing.T) {
 	code, _, _ = b.post("/integrations/notes/tools/echo/deny", nil)
 	if code != http.StatusSeeOther || len(e.server.Integrations.ModelTools(context.Background())) != 0 {
 		t.Errorf("deny: %d", code)
+	}
+}
+
+var hrefRE = regexp.MustCompile(`id="oauth-(?:continue|resume)"[^>]* href="([^"]+)"`)
+
+// OAuth through the pages: add, Authorize (CSRF-checked POST) shows the
+// authorization server's link; the callback arriving without the session
+// cookie is resumed from the site without consuming anything; from another
+// session, replayed or anonymous it is refused and stores nothing; from
+// the admin's session it stores the tokens in the vault and connects. A
+// tool whose name holds '/' is approved and denied by a form or JSON
+// field. No token appears in a page, an API response, a log or the audit.
+func TestOAuthPages(t *testing.T) {
+	e := newEnv(t)
+	e.setup()
+	ctx := context.Background()
+	as := mcptest.NewAuthServer(t, "", "oat_PAGECANARY_")
+	mark := mcptest.Mark(t, as.Protect(mcptest.Options{}))
+	mark.SetTool("notes/list", "List the notes.", "three notes")
+	b := e.login()
+	var seen strings.Builder
+	get := func(b *browser, path string) (int, string) {
+		code, body := b.get(path)
+		seen.WriteString(body)
+		return code, body
+	}
+	code, loc, body := b.post("/integrations", url.Values{"name": {"cal"}, "url": {mark.URL}, "auth_kind": {"oauth"},
+		"scopes": {"read"}})
+	if code != http.StatusSeeOther || loc != "/integrations#server-cal" {
+		t.Fatalf("add: %d %s %s", code, loc, body)
+	}
+	if _, page := get(b, "/integrations"); !strings.Contains(page, "authorization needed") ||
+		!strings.Contains(page, `action="/integrations/cal/oauth/authorize"`) {
+		t.Fatal("the page does not offer Authorize")
+	}
+	if _, dash := get(b, "/"); !strings.Contains(dash, "authorization needed") {
+		t.Error("the dashboard does not say authorization is needed")
+	}
+	authorize := func() url.Values {
+		t.Helper()
+		code, _, body := b.post("/integrations/cal/oauth/authorize", nil)
+		m := hrefRE.FindStringSubmatch(body)
+		if code != http.StatusOK || m == nil {
+			t.Fatalf("authorize: %d %s", code, body)
+		}
+		authURL := html.UnescapeString(m[1])
+		if !strings.HasPrefix(authURL, as.URL+"/authorize?") ||
+			!strings.Contains(authURL, url.QueryEscape(e.srv.URL+"/integrations/cal/oauth/callback")) {
+			t.Fatalf("authorization URL %s", authURL)
+		}
+		return as.Consent(t, authURL)
+	}
+	callback := func(q url.Values) string { return "/integrations/cal/oauth/callback?" + q.Encode() }
+	stored := func() bool {
+		_, err := e.vault.Get(ctx, "MCP_OAUTH_CAL_ACCESS")
+		return err == nil
+	}
+
+	q := authorize()
+	// The cross-site return without the cookie: a page that comes back from
+	// this site; the state is untouched.
+	anon := &browser{e: e, c: &http.Client{CheckRedirect: b.c.CheckRedirect}}
+	code, page := get(anon, callback(q))
+	m := hrefRE.FindStringSubmatch(page)
+	if code != http.StatusOK || m == nil || !strings.Contains(page, "/static/oauth.js") {
+		t.Fatalf("resume page: %d %s", code, page)
+	}
+	resume := html.UnescapeString(m[1])
+	if !strings.Contains(resume, "resume=1") || !strings.Contains(resume, q.Get("state")) {
+		t.Fatalf("resume link %s", resume)
+	}
+	if code, _ := anon.get(resume); code != http.StatusSeeOther {
+		t.Errorf("anonymous resumed callback: %d, want a redirect to sign in", code)
+	}
+	// Another admin session presenting the state: refused, and the state is spent.
+	other := e.login()
+	if code, page := get(other, callback(q)); code != http.StatusBadRequest || !strings.Contains(page, "another session") {
+		t.Errorf("other session: %d", code)
+	}
+	if code, page := get(b, resume); code != http.StatusBadRequest || !strings.Contains(page, "already used") || stored() {
+		t.Errorf("after another session: %d", code)
+	}
+	if code, page := get(b, "/integrations/cal/oauth/callback?state=forged&code=x"); code != http.StatusBadRequest ||
+		!strings.Contains(page, "unknown") {
+		t.Errorf("forged state: %d", code)
+	}
+	if stored() {
+		t.Fatal("a refused callback stored a token")
+	}
+
+	q = authorize()
+	code, loc = func() (int, string) {
+		resp, err := b.c.Get(e.srv.URL + callback(q))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}()
+	if code != http.StatusSeeOther || loc != "/integrations#server-cal" || !stored() {
+		t.Fatalf("callback: %d %s", code, loc)
+	}
+	if code, page := get(b, callback(q)); code != http.StatusBadRequest || !strings.Contains(page, "already used") {
+		t.Errorf("replayed callback: %d", code)
+	}
+	views, err := e.server.Integrations.List(ctx)
+	if err != nil || len(views) != 1 || views[0].State != "connected" {
+		t.Fatalf("after authorization: %+v %v", views, err)
+	}
+	if ev, _ := e.audit.List(ctx, audit.Filter{Action: "mcp_server.oauth_authorized", Limit: 10}); len(ev) != 5 { // 4 refusals, 1 success
+		t.Errorf("oauth_authorized entries: %d", len(ev))
+	}
+
+	// A tool name with '/': decided by a field, not the path.
+	var sha string
+	for _, tl := range views[0].Tools {
+		if tl.Name == "notes/list" {
+			sha = tl.SHA256
+		}
+	}
+	if sha == "" {
+		t.Fatal("notes/list was not listed")
+	}
+	if code, _, body := b.post("/integrations/cal/tools/approve", url.Values{"tool": {"notes/list"}, "sha256": {sha}}); code != http.StatusSeeOther {
+		t.Fatalf("approve notes/list: %d %s", code, body)
+	}
+	if tl, _ := e.store.GetMCPTool(ctx, "cal", "notes/list"); !tl.Offered() {
+		t.Fatal("notes/list is not approved")
+	}
+	tok := e.apiToken()
+	var raw json.RawMessage
+	if code := e.api(tok, "POST", "/api/v1/mcp-servers/cal/tools/deny", map[string]any{"tool": "notes/list"}, &raw); code != http.StatusOK {
+		t.Fatalf("deny notes/list: %d", code)
+	}
+	seen.Write(raw)
+	if tl, _ := e.store.GetMCPTool(ctx, "cal", "notes/list"); tl.Status != "denied" {
+		t.Fatalf("notes/list: %s", tl.Status)
+	}
+	if code := e.api(tok, "POST", "/api/v1/mcp-servers/cal/tools/echo/deny", map[string]any{"tool": "whoami"}, nil); code != http.StatusBadRequest {
+		t.Errorf("a body naming another tool than the URL: %d", code)
+	}
+	if code := e.api(tok, "POST", "/api/v1/mcp-servers/cal/tools/deny", map[string]any{}, nil); code != http.StatusBadRequest {
+		t.Errorf("no tool named: %d", code)
+	}
+	e.api(tok, "GET", "/api/v1/mcp-servers", nil, &raw)
+	seen.Write(raw)
+	get(b, "/integrations")
+	get(b, "/")
+	entries, _ := e.audit.List(ctx, audit.Filter{Limit: 1000})
+	for _, en := range entries {
+		seen.Write(en.Details)
+	}
+	seen.WriteString(e.logs.String())
+	if len(as.Issued()) != 2 {
+		t.Fatalf("tokens issued: %d", len(as.Issued()))
+	}
+	for _, tok := range as.Issued() {
+		if strings.Contains(seen.String(), tok) {
+			t.Fatal("a token is in a page, a response, the audit or the logs")
+		}
 	}
 }

@@ -35,6 +35,14 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/login", s.handle(s.pageLogin))
 	})
 
+	// The OAuth callback of an external MCP server: the authorization
+	// server's redirect arrives cross-site, without the session cookie;
+	// oauthResume sends it back from this site, with it.
+	r.Group(func(r chi.Router) {
+		r.Use(s.checkOrigin, s.oauthResume, s.requireSession, s.csrfSession)
+		r.Get("/integrations/{name}/oauth/callback", s.handle(s.pageOAuthCallback))
+	})
+
 	// Signed-in pages.
 	r.Group(func(r chi.Router) {
 		r.Use(s.checkOrigin, s.requireSession, s.csrfSession)
@@ -85,6 +93,10 @@ func (s *Server) Handler() http.Handler {
 		r.Post("/integrations/{name}/refresh", s.handle(s.pageRefreshMCPServer))
 		r.Post("/integrations/{name}/tools/{tool}/approve", s.handle(s.pageDecideMCPTool))
 		r.Post("/integrations/{name}/tools/{tool}/deny", s.handle(s.pageDecideMCPTool))
+		// The tool named by the form field tool (names may hold '/').
+		r.Post("/integrations/{name}/tools/approve", s.handle(s.pageDecideMCPTool))
+		r.Post("/integrations/{name}/tools/deny", s.handle(s.pageDecideMCPTool))
+		r.Post("/integrations/{name}/oauth/authorize", s.handle(s.pageAuthorizeMCPServer))
 		// Scheduled jobs (issue 14).
 		r.Get("/jobs", s.handle(s.pageJobs))
 		r.Post("/jobs", s.handle(s.pageCreateJob))
@@ -151,6 +163,8 @@ func (s *Server) Handler() http.Handler {
 			r.Post("/mcp-servers/{name}/refresh", s.handle(s.apiRefreshMCPServer))
 			r.Post("/mcp-servers/{name}/tools/{tool}/approve", s.handle(s.apiDecideMCPTool))
 			r.Post("/mcp-servers/{name}/tools/{tool}/deny", s.handle(s.apiDecideMCPTool))
+			r.Post("/mcp-servers/{name}/tools/approve", s.handle(s.apiDecideMCPTool))
+			r.Post("/mcp-servers/{name}/tools/deny", s.handle(s.apiDecideMCPTool))
 			// Scheduled jobs (issue 14).
 			r.Get("/jobs", s.handle(s.apiListJobs))
 			r.Post("/jobs", s.handle(s.apiCreateJob))

@@ -84,6 +84,9 @@ func (s *Service) call(ctx context.Context, exposed string, args json.RawMessage
 	if c == nil {
 		s.Kick()
 		srv, _ := s.cfg.Store.GetMCPServer(ctx, t.Server)
+		if srv.State == store.MCPNeedsAuth {
+			return Result{}, t, needsAuthTool(t.Server)
+		}
 		why := ""
 		if srv.LastError != "" {
 			why = " (" + srv.LastError + ")"
@@ -105,6 +108,13 @@ func (s *Service) call(ctx context.Context, exposed string, args json.RawMessage
 		return Result{}, t, s.callError(ctx, cctx, t, c, err)
 	}
 	return Result{Text: s.resultText(out), IsError: out.IsError}, t, nil
+}
+
+// needsAuthTool is the model's error for a tool of a server whose OAuth
+// authorization must be renewed by an admin.
+func needsAuthTool(server string) error {
+	return &PublicError{Msg: fmt.Sprintf("the MCP server %q needs an admin to authorize Airlock again (Integrations page, Authorize); "+
+		"its tools cannot be used until then", server), Err: ErrAuthorizationNeeded}
 }
 
 // find returns the offered tool named exposed, or a PublicError.
@@ -132,6 +142,9 @@ func isTimeout(err error) bool {
 // callError words a failed call for the model.
 func (s *Service) callError(ctx, cctx context.Context, t store.MCPTool, c *conn, err error) error {
 	switch {
+	case errors.Is(err, ErrAuthorizationNeeded):
+		s.drop(t.Server, c)
+		return needsAuthTool(t.Server)
 	case c.tripped.Load() || errors.Is(err, errTooLarge):
 		c.tripped.Store(false)
 		s.drop(t.Server, c) // the stream is cut mid-message; start afresh

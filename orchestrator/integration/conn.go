@@ -40,12 +40,15 @@ func (c *conn) close() {
 var errTooLarge = errors.New("the server's response is larger than the size cap")
 
 // credTransport adds the server's credential to requests for its own
-// origin only, and caps every response body.
+// origin only, and caps every response body. With oauth, the credential is
+// the server's current access token, refreshed when it expires and once on
+// a 401 (the request is then sent again).
 type credTransport struct {
 	base    http.RoundTripper
 	origin  string // scheme://host:port
 	header  string // "" when none
 	value   string
+	oauth   *oauthSession
 	max     int64
 	tripped *atomic.Bool
 }
@@ -59,11 +62,18 @@ func origin(u *url.URL) string {
 }
 
 func (t *credTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if t.header != "" && origin(req.URL) == t.origin {
+	var resp *http.Response
+	var err error
+	switch {
+	case t.oauth != nil && origin(req.URL) == t.origin:
+		resp, err = t.oauthTrip(req)
+	case t.header != "" && origin(req.URL) == t.origin:
 		req = req.Clone(req.Context())
 		req.Header.Set(t.header, t.value)
+		resp, err = t.base.RoundTrip(req)
+	default:
+		resp, err = t.base.RoundTrip(req)
 	}
-	resp, err := t.base.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
@@ -74,6 +84,55 @@ func (t *credTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp.Body = &cappedBody{rc: resp.Body, left: t.max, tripped: t.tripped}
 	return resp, nil
+}
+
+// oauthTrip sends req with the access token, and on a 401 refreshes it and
+// sends req once more (when its body can be replayed).
+func (t *credTransport) oauthTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	token, err := t.oauth.token(ctx)
+	if err != nil {
+		closeBody(req)
+		return nil, err
+	}
+	first := req.Clone(ctx)
+	first.Header.Set("Authorization", "Bearer "+token)
+	if req.Body != nil && req.GetBody != nil {
+		if first.Body, err = req.GetBody(); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := t.base.RoundTrip(first)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	resp.Body.Close()
+	if req.Body != nil && req.GetBody == nil {
+		return nil, &PublicError{Msg: "the server refused the access token", Err: ErrAuthorizationNeeded}
+	}
+	fresh, err := t.oauth.refresh(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	again := req.Clone(ctx)
+	again.Header.Set("Authorization", "Bearer "+fresh)
+	if req.GetBody != nil {
+		if again.Body, err = req.GetBody(); err != nil {
+			return nil, err
+		}
+	}
+	resp, err = t.base.RoundTrip(again)
+	if err == nil && resp.StatusCode == http.StatusUnauthorized {
+		resp.Body.Close()
+		return nil, t.oauth.needed(ctx, "the server refused a freshly refreshed access token")
+	}
+	return resp, err
+}
+
+func closeBody(req *http.Request) {
+	if req.Body != nil {
+		req.Body.Close()
+	}
 }
 
 // cappedBody fails a read past its cap instead of truncating silently.
@@ -139,8 +198,16 @@ func (s *Service) connect(ctx context.Context, srv store.MCPServer) (*conn, []st
 	}
 	tripped := new(atomic.Bool)
 	hc := s.cfg.Web.Streaming(nil)
-	hc.Transport = &credTransport{base: hc.Transport, origin: origin(u), header: header, value: value,
+	ct := &credTransport{base: hc.Transport, origin: origin(u), header: header, value: value,
 		max: s.cfg.MaxResponseBytes, tripped: tripped}
+	if srv.AuthKind == AuthOAuth {
+		ct.oauth = s.oauthSession(srv.Name)
+		// Fail early, without a network round trip, when there is no token.
+		if _, err := ct.oauth.token(ctx); err != nil {
+			return nil, nil, s.connError(ctx, srv, "connect", err)
+		}
+	}
+	hc.Transport = ct
 	// The transport's own messages go to our logger (redacting in the
 	// orchestrator), named by server, never to the standard logger.
 	log := s.cfg.Logger.With("mcp_server", srv.Name)
@@ -188,7 +255,7 @@ func (s *Service) connError(ctx context.Context, srv store.MCPServer, step strin
 	var pe *PublicError
 	switch {
 	case errors.As(err, &pe):
-		return err
+		return pe
 	case errors.Is(err, egress.ErrRefused):
 		var msg string
 		for e := err; e != nil; e = errors.Unwrap(e) {

@@ -65,9 +65,15 @@ const (
 
 // PublicError is an error whose text may be shown to an admin and to the
 // model: it names the field or the problem, never a secret.
-type PublicError struct{ Msg string }
+type PublicError struct {
+	Msg string
+	// Err, when set, is what errors.Is matches (ErrAuthorizationNeeded).
+	Err error
+}
 
 func (e *PublicError) Error() string { return e.Msg }
+
+func (e *PublicError) Unwrap() error { return e.Err }
 
 func publicf(format string, args ...any) error {
 	return &PublicError{Msg: fmt.Sprintf(format, args...)}
@@ -80,6 +86,10 @@ type Config struct {
 	Web *egress.Client
 	// Secret returns a vault secret's value.
 	Secret func(ctx context.Context, name string) (string, error)
+	// SetSecret and DeleteSecret write the vault: OAuth tokens live there
+	// (so the redactor learns them). Nil: auth_kind oauth is refused.
+	SetSecret    func(ctx context.Context, name, value string) error
+	DeleteSecret func(ctx context.Context, name string) error
 	// Audit records an event; Redact scrubs secret values from text.
 	Audit  func(ctx context.Context, e audit.Event)
 	Redact func(string) string
@@ -102,10 +112,12 @@ type Config struct {
 type Service struct {
 	cfg Config
 
-	mu     sync.Mutex
-	conns  map[string]*conn
-	listed map[string]time.Time // last successful listing per server
-	kick   chan struct{}
+	mu       sync.Mutex
+	conns    map[string]*conn
+	listed   map[string]time.Time    // last successful listing per server
+	pending  map[string]*pendingAuth // OAuth authorizations awaiting their callback, by state
+	sessions map[string]*oauthSession
+	kick     chan struct{}
 }
 
 // New returns a Service; Run keeps its connections.
@@ -146,7 +158,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, conns: map[string]*conn{}, listed: map[string]time.Time{}, kick: make(chan struct{}, 1)}, nil
+	return &Service{cfg: cfg, conns: map[string]*conn{}, listed: map[string]time.Time{},
+		pending: map[string]*pendingAuth{}, sessions: map[string]*oauthSession{}, kick: make(chan struct{}, 1)}, nil
 }
 
 // ServerInput is what an admin gives to add a server.
@@ -160,6 +173,12 @@ type ServerInput struct {
 	// itself holds the bare token, so the redactor knows it alone.
 	HeaderPrefix string `json:"header_prefix"`
 	SecretName   string `json:"secret_name"`
+	// OAuth (auth_kind "oauth"): an optional client id (empty: Airlock
+	// registers itself dynamically), the vault name of that client's
+	// secret, and the scopes to ask for, separated by spaces.
+	ClientID         string `json:"client_id"`
+	ClientSecretName string `json:"client_secret_name"`
+	Scopes           string `json:"scopes"`
 }
 
 var (
@@ -214,8 +233,15 @@ func (in ServerInput) validate() (ServerInput, error) {
 		if !secretName.MatchString(in.SecretName) {
 			return in, publicf("secret_name: the name of a vault secret (A-Z, 0-9, _)")
 		}
+	case AuthOAuth:
+		if err := in.validateOAuth(); err != nil {
+			return in, err
+		}
 	default:
-		return in, publicf("auth_kind: none or header (OAuth 2.1 is not supported yet)")
+		return in, publicf("auth_kind: none, header or oauth")
+	}
+	if in.AuthKind != AuthOAuth {
+		in.ClientID, in.ClientSecretName, in.Scopes = "", "", ""
 	}
 	return in, nil
 }
@@ -230,6 +256,9 @@ func (s *Service) Add(ctx context.Context, in ServerInput, by string) (store.MCP
 	}
 	if _, err := s.cfg.Store.GetMCPServer(ctx, in.Name); err == nil {
 		return store.MCPServer{}, publicf("name: a server named %q already exists", in.Name)
+	}
+	if in.AuthKind == AuthOAuth {
+		return s.addOAuth(ctx, in, by)
 	}
 	srv := store.MCPServer{Name: in.Name, URL: in.URL, Transport: in.Transport, AuthKind: in.AuthKind,
 		HeaderName: in.HeaderName, HeaderPrefix: in.HeaderPrefix, SecretName: in.SecretName, CreatedBy: by}
@@ -256,6 +285,10 @@ func (s *Service) Add(ctx context.Context, in ServerInput, by string) (store.MCP
 
 // Delete disconnects and removes a server and its tools.
 func (s *Service) Delete(ctx context.Context, name, by string) error {
+	srv, err := s.cfg.Store.GetMCPServer(ctx, name)
+	if err != nil {
+		return err
+	}
 	if err := s.cfg.Store.DeleteMCPServer(ctx, name); err != nil {
 		return err
 	}
@@ -265,6 +298,9 @@ func (s *Service) Delete(ctx context.Context, name, by string) error {
 	s.mu.Unlock()
 	if c != nil {
 		c.close()
+	}
+	if srv.AuthKind == AuthOAuth {
+		s.forgetOAuth(ctx, name, true)
 	}
 	s.cfg.Audit(ctx, audit.Event{Actor: by, Action: "mcp_server.delete", Target: name, Outcome: audit.OutcomeOK})
 	return nil

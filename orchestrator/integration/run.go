@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -97,6 +98,11 @@ func (s *Service) Run(ctx context.Context) {
 		}
 		now := s.cfg.Now()
 		for _, srv := range srvs {
+			if srv.State == store.MCPNeedsAuth {
+				// Only an admin's authorization brings it back.
+				delete(retries, srv.Name)
+				continue
+			}
 			r := retries[srv.Name]
 			c := s.live(srv.Name)
 			// A server announcing changes non-stop is listed at most every
@@ -157,7 +163,11 @@ func (s *Service) Refresh(ctx context.Context, name string) error {
 		}
 	}
 	if err != nil {
-		s.setState(ctx, srv, store.MCPError, err)
+		state := store.MCPError
+		if errors.Is(err, ErrAuthorizationNeeded) {
+			state = store.MCPNeedsAuth
+		}
+		s.setState(ctx, srv, state, err)
 		return err
 	}
 	changes, err := s.cfg.Store.SyncMCPTools(ctx, name, listed)

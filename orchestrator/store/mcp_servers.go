@@ -14,6 +14,9 @@ const (
 	MCPConnected    = "connected"
 	MCPDisconnected = "disconnected"
 	MCPError        = "error"
+	// MCPNeedsAuth: an OAuth server without usable tokens (never authorized,
+	// or its refresh token was refused): an admin must authorize it again.
+	MCPNeedsAuth = "needs_authorization"
 )
 
 // MCP tool statuses. A tool is offered to the model only while approved and
@@ -50,6 +53,18 @@ type MCPServer struct {
 	ConnectedAt  time.Time `json:"connected_at"`
 	CreatedAt    time.Time `json:"created_at"`
 	CreatedBy    string    `json:"created_by"`
+	// OAuth (auth_kind "oauth"): nothing here is secret. The tokens are
+	// vault secrets; OAuthClientSecretName names the vault secret holding
+	// the client's secret, if it has one.
+	OAuthClientID         string `json:"oauth_client_id,omitempty"`
+	OAuthClientSecretName string `json:"oauth_client_secret_name,omitempty"`
+	OAuthScopes           string `json:"oauth_scopes,omitempty"`
+	// OAuthRegisteredRedirect is the redirect URI a dynamically registered
+	// client was registered with ("" when the admin gave the client id).
+	OAuthRegisteredRedirect string `json:"-"`
+	OAuthAuthMethod         string `json:"-"`
+	// OAuthExpiresAt is when the access token expires (zero: unknown).
+	OAuthExpiresAt time.Time `json:"oauth_expires_at,omitzero"`
 }
 
 // MCPTool is a tool an external server listed.
@@ -95,10 +110,15 @@ func (s *Store) AddMCPServer(ctx context.Context, srv MCPServer, listed []MCPToo
 		if n > 0 {
 			return ErrExists
 		}
+		state := srv.State
+		if state == "" {
+			state = MCPConnected
+		}
 		if _, err := s.exec(ctx, tx, "INSERT INTO mcp_servers (name, url, transport, auth_kind, header_name,"+
-			" header_prefix, secret_name, state, last_error, connected_at, created_at, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-			srv.Name, srv.URL, srv.Transport, srv.AuthKind, srv.HeaderName, srv.HeaderPrefix, srv.SecretName, MCPConnected, "",
-			toDB(now), toDB(now), srv.CreatedBy); err != nil {
+			" header_prefix, secret_name, state, last_error, connected_at, created_at, created_by, oauth_client_id,"+
+			" oauth_client_secret_name, oauth_scopes) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			srv.Name, srv.URL, srv.Transport, srv.AuthKind, srv.HeaderName, srv.HeaderPrefix, srv.SecretName, state, "",
+			toDB(now), toDB(now), srv.CreatedBy, srv.OAuthClientID, srv.OAuthClientSecretName, srv.OAuthScopes); err != nil {
 			return err
 		}
 		_, err := s.syncTools(ctx, tx, srv.Name, listed, now)
@@ -132,17 +152,58 @@ func (s *Store) DeleteMCPServer(ctx context.Context, name string) error {
 }
 
 const mcpServerCols = "name, url, transport, auth_kind, header_name, header_prefix, secret_name, state, last_error," +
-	" connected_at, created_at, created_by"
+	" connected_at, created_at, created_by, oauth_client_id, oauth_client_secret_name, oauth_scopes," +
+	" oauth_registered_redirect, oauth_auth_method, oauth_expires_at"
 
 func scanMCPServer(sc scanner) (MCPServer, error) {
 	var v MCPServer
-	var conn, created int64
+	var conn, created, expires int64
 	if err := sc.Scan(&v.Name, &v.URL, &v.Transport, &v.AuthKind, &v.HeaderName, &v.HeaderPrefix, &v.SecretName, &v.State,
-		&v.LastError, &conn, &created, &v.CreatedBy); err != nil {
+		&v.LastError, &conn, &created, &v.CreatedBy, &v.OAuthClientID, &v.OAuthClientSecretName, &v.OAuthScopes,
+		&v.OAuthRegisteredRedirect, &v.OAuthAuthMethod, &expires); err != nil {
 		return MCPServer{}, err
 	}
 	v.ConnectedAt, v.CreatedAt = fromDB(conn), fromDB(created)
+	if expires != 0 {
+		v.OAuthExpiresAt = fromDB(expires)
+	}
 	return v, nil
+}
+
+// SetMCPOAuthClient records the client a dynamic registration obtained:
+// its id, the name of the vault secret holding its secret ("" when it has
+// none), the redirect URI it was registered with and its token endpoint
+// auth method.
+func (s *Store) SetMCPOAuthClient(ctx context.Context, name, clientID, secretName, redirect, method string) error {
+	return s.updateMCPServer(ctx, name, "oauth_client_id = ?, oauth_client_secret_name = ?, oauth_registered_redirect = ?,"+
+		" oauth_auth_method = ?", clientID, secretName, redirect, method)
+}
+
+// SetMCPOAuthExpiry records when a server's access token expires (zero:
+// unknown, or no token).
+func (s *Store) SetMCPOAuthExpiry(ctx context.Context, name string, at time.Time) error {
+	var v int64
+	if !at.IsZero() {
+		v = toDB(at)
+	}
+	return s.updateMCPServer(ctx, name, "oauth_expires_at = ?", v)
+}
+
+func (s *Store) updateMCPServer(ctx context.Context, name, set string, args ...any) error {
+	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, "UPDATE mcp_servers SET "+set+" WHERE name = ?", append(args, name)...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: update MCP server %q: %w", name, err)
+	}
+	return nil
 }
 
 // ListMCPServers returns every server by name.

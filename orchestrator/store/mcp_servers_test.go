@@ -108,3 +108,65 @@ func TestAddMCPServerAtomic(t *testing.T) {
 		t.Fatalf("server half stored: %v", err)
 	}
 }
+
+// Migration 0016 rebuilds both MCP tables to allow auth_kind 'oauth' and
+// the state 'needs_authorization': servers and tools of a version-15
+// database, approvals included, come through unchanged.
+func TestMCPOAuthMigrationKeepsRows(t *testing.T) {
+	path := t.TempDir() + "/airlock.db"
+	db := rawDB(t, path)
+	if _, err := db.Exec("PRAGMA foreign_keys = ON"); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms[:15] {
+		if _, err := db.Exec(m.sql); err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+	}
+	sha := strings.Repeat("a", 64)
+	for _, q := range []string{
+		"PRAGMA user_version = 15",
+		"INSERT INTO mcp_servers VALUES ('gh', 'https://mcp.example/mcp', 'streamable', 'header', 'Authorization', 'Bearer ', 'GITHUB_TOKEN', 'connected', '', 1, 2, 'admin:a')",
+		"INSERT INTO mcp_tools VALUES ('gh', 'search', 'gh__search', 'd', '{}', '" + sha + "', '" + sha + "', 'approved', '[]', 1, 5, '', 0, 1, 1, 'admin:a')",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	s := openAt(t, path)
+	ctx := context.Background()
+	srv, err := s.GetMCPServer(ctx, "gh")
+	if err != nil || srv.SecretName != "GITHUB_TOKEN" || srv.HeaderPrefix != "Bearer " || srv.State != MCPConnected || srv.OAuthClientID != "" {
+		t.Fatalf("server after the migration: %+v %v", srv, err)
+	}
+	tl, err := s.GetMCPTool(ctx, "gh", "search")
+	if err != nil || !tl.Offered() || tl.DailyCap != 5 {
+		t.Fatalf("tool after the migration: %+v %v", tl, err)
+	}
+	// An OAuth server awaiting authorization, its registered client and expiry.
+	o := MCPServer{Name: "cal", URL: "https://cal.example/mcp", Transport: "streamable", AuthKind: "oauth",
+		State: MCPNeedsAuth, OAuthScopes: "read", CreatedBy: "admin:a"}
+	if err := s.AddMCPServer(ctx, o, nil); err != nil {
+		t.Fatal(err)
+	}
+	exp := time.Unix(1_900_000_000, 0).UTC()
+	if err := s.SetMCPOAuthClient(ctx, "cal", "client-1", "MCP_OAUTH_CAL_CLIENT", "https://a.example/cb", "none"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetMCPOAuthExpiry(ctx, "cal", exp); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetMCPServer(ctx, "cal")
+	if err != nil || got.State != MCPNeedsAuth || got.OAuthClientID != "client-1" || got.OAuthClientSecretName != "MCP_OAUTH_CAL_CLIENT" ||
+		got.OAuthRegisteredRedirect != "https://a.example/cb" || got.OAuthAuthMethod != "none" || !got.OAuthExpiresAt.Equal(exp) {
+		t.Fatalf("OAuth server: %+v %v", got, err)
+	}
+	if err := s.SetMCPOAuthExpiry(ctx, "nope", exp); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("expiry of an unknown server: %v", err)
+	}
+}

@@ -36,6 +36,13 @@ type Options struct {
 	// (streamable HTTP) with a JSON-RPC result that long, written as it
 	// goes: a hostile server.
 	FloodBytes int
+	// Authorize, when set, decides whether a request may proceed (else
+	// 401 with a WWW-Authenticate: Bearer challenge): how an OAuth
+	// protected server checks its tokens (see AuthServer.Protect).
+	Authorize func(*http.Request) bool
+	// Wrap, when set, wraps the whole handler (a protected resource
+	// metadata document served beside the MCP endpoint).
+	Wrap func(http.Handler) http.Handler
 }
 
 // Server is a running test server.
@@ -70,11 +77,21 @@ func (s *Server) Saw(value string) bool {
 }
 
 func (s *Server) guard(opts Options, next http.Handler) http.Handler {
+	if opts.Wrap != nil {
+		o := opts
+		o.Wrap = nil
+		return opts.Wrap(s.guard(o, next))
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.headers = append(s.headers, r.Header.Clone())
 		s.mu.Unlock()
 		if opts.Header != "" && r.Header.Get(opts.Header) != opts.Value {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		if opts.Authorize != nil && !opts.Authorize(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
