@@ -145,7 +145,17 @@ start_worker() {
 	names=
 	for kv in "$@"; do names="$names ${kv%%=*}"; done
 	log "starting worker as airlock-ai (uid $AI_UID, groups $AIRLOCK_GID), environment:$names"
-	(exec_as "$AI_UID" "$AI_GID" "$AIRLOCK_GID" /bin/env -i "$@" /usr/local/bin/aiworker) &
+	# Each variable becomes --env=NAME=VALUE: exec-as gives the worker exactly
+	# these in the execve that starts it, so that no airlock-ai process ever
+	# holds this shell's environment (an LLM key passed as a variable).
+	n=$#
+	while [ "$n" -gt 0 ]; do
+		set -- "$@" "--env=$1"
+		shift
+		n=$((n - 1))
+	done
+	(exec /usr/local/bin/orchestrator exec-as --uid="$AI_UID" --gid="$AI_GID" --groups="$AIRLOCK_GID" \
+		--clear-env "$@" -- /usr/local/bin/aiworker) &
 	WORKER_PID=$!
 	WORKER_STARTED=$(now)
 }

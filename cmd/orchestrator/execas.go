@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/airlockhq/airlock/secure/privdrop"
 )
@@ -19,8 +20,18 @@ func runExecAs(args []string, stderr io.Writer) int {
 	uid := fs.Int("uid", -1, "user id to become (not root)")
 	gid := fs.Int("gid", -1, "group id to become (not root)")
 	groups := fs.String("groups", "", "exact supplementary groups, comma-separated (empty: none)")
+	clearEnv := fs.Bool("clear-env", false, "start the program with only the --env variables, not this process's environment")
+	var env []string
+	fs.Func("env", "NAME=VALUE for the program's environment (repeatable; with --clear-env)", func(v string) error {
+		name, _, ok := strings.Cut(v, "=")
+		if !ok || name == "" || strings.Contains(v, "\x00") {
+			return fmt.Errorf("%q is not NAME=VALUE", v)
+		}
+		env = append(env, v)
+		return nil
+	})
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: orchestrator exec-as --uid N --gid N [--groups A,B] -- /absolute/program [args...]")
+		fmt.Fprintln(stderr, "usage: orchestrator exec-as --uid N --gid N [--groups A,B] [--clear-env --env NAME=VALUE...] -- /absolute/program [args...]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -35,8 +46,18 @@ func runExecAs(args []string, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
+	if len(env) > 0 && !*clearEnv {
+		fmt.Fprintln(stderr, "orchestrator exec-as: --env needs --clear-env (the program gets exactly those variables)")
+		return 2
+	}
+	if !*clearEnv {
+		env = os.Environ()
+	}
+	// With --clear-env the environment is replaced in the same execve that
+	// starts the program: no process of the target user ever holds this
+	// one's variables (secrets given as environment variables included).
 	err = privdrop.Exec(privdrop.Spec{UID: *uid, GID: *gid, Groups: gs,
-		Path: fs.Arg(0), Args: fs.Args(), Env: os.Environ()})
+		Path: fs.Arg(0), Args: fs.Args(), Env: env})
 	fmt.Fprintln(stderr, "orchestrator exec-as:", err)
 	return 1
 }

@@ -13,8 +13,9 @@ import (
 // prints its own /proc status through /bin/cat.
 func TestExecDropsEverything(t *testing.T) {
 	if os.Getenv("PRIVDROP_CHILD") == "1" {
-		err := Exec(Spec{UID: 65534, GID: 65534, Groups: []int{65533, 65533}, Path: "/bin/cat",
-			Args: []string{"cat", "/proc/self/status"}, Env: []string{"X=1"}})
+		err := Exec(Spec{UID: 65534, GID: 65534, Groups: []int{65533, 65533}, Path: "/bin/sh",
+			Args: []string{"sh", "-c", `cat /proc/self/status; echo "environ: $(cat /proc/self/environ | tr '\0' ' ')"`},
+			Env:  []string{"X=1", "PATH=/usr/bin:/bin"}})
 		os.Stderr.WriteString("exec returned: " + err.Error())
 		os.Exit(3)
 	}
@@ -37,6 +38,18 @@ func TestExecDropsEverything(t *testing.T) {
 	s := string(out)
 	if !strings.Contains(s, "Name:\tcat") {
 		t.Fatalf("the program did not run:\n%s", s)
+	}
+	// The program's environment is exactly Spec.Env: nothing of the
+	// parent's (which holds PRIVDROP_CHILD) is left.
+	_, environ, _ := strings.Cut(s, "environ: ")
+	got := map[string]bool{}
+	for _, kv := range strings.Fields(environ) {
+		if !strings.HasPrefix(kv, "PWD=") { // set by sh itself
+			got[kv] = true
+		}
+	}
+	if len(got) != 2 || !got["X=1"] || !got["PATH=/usr/bin:/bin"] {
+		t.Errorf("the program's environment is %v, want exactly Spec.Env (X=1, PATH)", got)
 	}
 	if err := checkStatus(out, Spec{UID: 65534, GID: 65534, Groups: []int{65533}}); err != nil {
 		t.Errorf("%v\n%s", err, s)
