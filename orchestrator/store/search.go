@@ -255,26 +255,6 @@ func ftsPhrase(s string) string {
 	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 }
 
-// SetConversationAudience records the memory audience of a conversation's
-// messages, once: a conversation keeps the audience its first message gave
-// it (memory_search finds it only for readers of that audience).
-func (s *Store) SetConversationAudience(ctx context.Context, id, audience string) error {
-	if err := CheckAudience(audience); err != nil || audience == AudienceEveryone {
-		return fmt.Errorf("store: conversation audience: %w", ErrInvalidAudience)
-	}
-	var cur string
-	if err := s.reader.QueryRowContext(ctx, "SELECT audience FROM conversations WHERE id = ?", id).Scan(&cur); err != nil {
-		return fmt.Errorf("store: conversation audience: %w", errNoRows(err))
-	}
-	if cur != "" {
-		return nil
-	}
-	return s.WriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, "UPDATE conversations SET audience = ? WHERE id = ? AND audience = ''", audience, id)
-		return err
-	})
-}
-
 // IndexWorkspaceText records the text of a workspace file as the model
 // wrote it, for memory_search; an empty text removes it.
 func (s *Store) IndexWorkspaceText(ctx context.Context, path, text string) error {

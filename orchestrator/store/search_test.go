@@ -48,7 +48,7 @@ func TestSearchMemoryObeysAudiences(t *testing.T) {
 			t.Fatal(err)
 		}
 		if aud != "" {
-			if err := s.SetConversationAudience(ctx, c.ID, aud); err != nil {
+			if err := s.setConversationAudience(ctx, c.ID, aud); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -113,7 +113,7 @@ func TestSearchMemoryObeysAudiences(t *testing.T) {
 	if got := strings.Join(searchTexts(t, s, Search{Reader: alice, ConversationID: cNew, Query: "walrus"}), "\n"); got != "" {
 		t.Errorf("alice finds a conversation of no audience: %q", got)
 	}
-	if err := s.SetConversationAudience(ctx, late.ID, alice); err != nil {
+	if err := s.setConversationAudience(ctx, late.ID, alice); err != nil {
 		t.Fatal(err)
 	}
 	if got := strings.Join(searchTexts(t, s, Search{Reader: alice, ConversationID: cNew, Query: "walrus"}), "\n"); !strings.Contains(got, "a late [walrus]") {
@@ -279,7 +279,7 @@ func searchCorpus(tb testing.TB, s *Store, n int) (vocab []string, dm string) {
 		if i%100 == 0 { // 1% of the conversations are one Discord user's DMs
 			aud, dm = DiscordUserAudience("1001"), c.ID
 		}
-		if err := s.SetConversationAudience(ctx, c.ID, aud); err != nil {
+		if err := s.setConversationAudience(ctx, c.ID, aud); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -441,4 +441,24 @@ func TestStartTaskSetsAudienceOnce(t *testing.T) {
 	if len(after) != len(before) {
 		t.Errorf("a refused start stored a message: %d messages, had %d", len(after), len(before))
 	}
+}
+
+// setConversationAudience gives a conversation an audience once, as
+// StartTask does with a turn's first message, for tests that add messages
+// on their own.
+func (s *Store) setConversationAudience(ctx context.Context, id, audience string) error {
+	if err := CheckAudience(audience); err != nil || audience == AudienceEveryone {
+		return fmt.Errorf("store: conversation audience: %w", ErrInvalidAudience)
+	}
+	var cur string
+	if err := s.reader.QueryRowContext(ctx, "SELECT audience FROM conversations WHERE id = ?", id).Scan(&cur); err != nil {
+		return fmt.Errorf("store: conversation audience: %w", errNoRows(err))
+	}
+	if cur != "" {
+		return nil
+	}
+	return s.WriteTx(ctx, func(tx *sql.Tx) error {
+		_, err := s.exec(ctx, tx, "UPDATE conversations SET audience = ? WHERE id = ? AND audience = ''", audience, id)
+		return err
+	})
 }
