@@ -58,3 +58,42 @@ func TestReadConfinementReadsTheKernelAndCapsTheWorkersWords(t *testing.T) {
 		t.Errorf("a missing process shows %+v", gone)
 	}
 }
+
+// TestStatusCacheReadsOncePerSecond: polls of one worker within a second
+// read its /proc status once; another pid, a later poll, or a process
+// that could not be read read again.
+func TestStatusCacheReadsOncePerSecond(t *testing.T) {
+	now := time.Unix(1000, 0)
+	reads := map[string]int{}
+	c := statusCache{ttl: time.Second, now: func() time.Time { return now },
+		read1: func(pid string) (procStatus, bool) {
+			reads[pid]++
+			return procStatus{mode: 2, filters: reads[pid]}, pid != "99"
+		}}
+	for range 5 {
+		if st, ok := c.read(42); !ok || st.filters != 1 {
+			t.Fatalf("read(42) = %+v %v", st, ok)
+		}
+	}
+	if reads["42"] != 1 {
+		t.Errorf("5 polls within a second read /proc %d times, want 1", reads["42"])
+	}
+	if _, ok := c.read(7); !ok || reads["7"] != 1 {
+		t.Errorf("another pid was not read")
+	}
+	if _, ok := c.read(42); !ok || reads["42"] != 2 {
+		t.Errorf("after another pid, 42 was not read again: %d reads", reads["42"])
+	}
+	now = now.Add(time.Second)
+	if st, _ := c.read(42); reads["42"] != 3 || st.filters != 3 {
+		t.Errorf("a poll a second later used the old reading: %d reads, %+v", reads["42"], st)
+	}
+	for range 2 {
+		if _, ok := c.read(99); ok {
+			t.Fatal("an unreadable process read as ok")
+		}
+	}
+	if reads["99"] != 2 {
+		t.Errorf("an unreadable process was cached: %d reads, want 2", reads["99"])
+	}
+}

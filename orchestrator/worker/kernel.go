@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/airlockhq/airlock/mcp/tools"
 )
@@ -18,7 +19,7 @@ import (
 // unreadable shows nothing.
 func ReadConfinement(pid int, reported *tools.Confinement) Confinement {
 	c := Confinement{Reported: capProblems(reported)}
-	st, ok := readStatus(strconv.Itoa(pid))
+	st, ok := workerStatus.read(pid)
 	if !ok {
 		return c
 	}
@@ -37,6 +38,40 @@ func ReadConfinement(pid int, reported *tools.Confinement) Confinement {
 // adds any. Reading it on every poll cost as much as the rest of
 // runtime_next_task (issue 13, BenchmarkAgentTurn).
 var ownStatus = sync.OnceValues(func() (procStatus, bool) { return readStatus("self") })
+
+// workerStatus keeps the worker's last /proc status for up to a second,
+// so that a burst of polls reads it once. That is safe because a
+// process's confinement only ever tightens (seccomp filters and
+// no_new_privs cannot be removed): a reading a second old never shows
+// more confinement than the process has.
+var workerStatus = statusCache{read1: readStatus, ttl: time.Second, now: time.Now}
+
+type statusCache struct {
+	read1 func(pid string) (procStatus, bool)
+	ttl   time.Duration
+	now   func() time.Time
+
+	mu  sync.Mutex
+	pid int
+	at  time.Time
+	st  procStatus
+}
+
+func (c *statusCache) read(pid int) (procStatus, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	if pid == c.pid && pid > 0 && now.Sub(c.at) < c.ttl && !now.Before(c.at) {
+		return c.st, true
+	}
+	st, ok := c.read1(strconv.Itoa(pid))
+	if !ok {
+		c.pid = 0
+		return st, false
+	}
+	c.pid, c.at, c.st = pid, now, st
+	return st, true
+}
 
 type procStatus struct {
 	mode, filters int // filters -1: not shown
