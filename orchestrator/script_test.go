@@ -2,6 +2,8 @@ package orchestrator_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +14,7 @@ import (
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator"
 	"github.com/airlockhq/airlock/orchestrator/llm"
+	"github.com/airlockhq/airlock/orchestrator/store"
 )
 
 func approved(t *testing.T, h *harness, name, src string) string {
@@ -173,3 +176,51 @@ func TestScriptSourceRacingApproval(t *testing.T) {
 }
 
 func portOf(u string) string { return u[strings.LastIndexByte(u, ':')+1:] }
+
+// TestScriptNeverGetsOAuthTokens: an approved version whose grants name an
+// MCP server's OAuth token (stored as such directly, as a version approved
+// before the parser refused them could be) still gets no value for it.
+func TestScriptNeverGetsOAuthTokens(t *testing.T) {
+	h := newHarness(t, orchestrator.Config{}, llm.Budget{})
+	ctx := context.Background()
+	h.setSecret(t, "MCP_OAUTH_CAL_ACCESS", "oauth-canary-token-0042")
+	var got []string
+	var mu sync.Mutex
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.URL.String())
+		mu.Unlock()
+	}))
+	defer api.Close()
+	src := "def f():\n    return 1\n"
+	sum := sha256.Sum256([]byte(src))
+	v := store.ScriptVersion{Name: "cal", SHA256: hex.EncodeToString(sum[:]), Source: src, Status: store.ScriptPending,
+		Grants: store.Grants{Secrets: []string{"MCP_OAUTH_CAL_ACCESS"}, Hosts: []string{"127.0.0.1"}, TimeoutMS: 5000}}
+	if _, _, err := h.store.InsertScriptVersion(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.ApproveScript(ctx, store.ScriptDecision{Name: "cal", SHA256: v.SHA256, By: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	c := h.client(t)
+	reply := h.submit(t, h.conversation(t), "go")
+	task := takeTask(t, c)
+	var s tools.ScriptSource
+	if err := c.Call(ctx, tools.RuntimeScriptSource, tools.ScriptSourceArgs{TaskID: task.ID, Name: "cal"}, &s); err != nil {
+		t.Fatal(err)
+	}
+	var res tools.ScriptHTTPResult
+	err := c.Call(ctx, tools.RuntimeScriptHTTP, tools.ScriptHTTPArgs{TaskID: task.ID, RunID: s.RunID, Method: "GET",
+		URL: api.URL + "/?t=" + s.Placeholder + "MCP_OAUTH_CAL_ACCESS__"}, &res)
+	if err == nil || !strings.Contains(err.Error(), "not granted") {
+		t.Errorf("a script used an OAuth token: %+v %v", res, err)
+	}
+	mu.Lock()
+	if len(got) != 0 {
+		t.Errorf("the request went out: %q", got)
+	}
+	mu.Unlock()
+	var ok tools.CompleteTaskResult
+	c.Call(ctx, tools.RuntimeCompleteTask, tools.CompleteTaskArgs{TaskID: task.ID, Text: "done"}, &ok)
+	<-reply
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/naming"
+	"github.com/airlockhq/airlock/orchestrator/secrets"
 )
 
 // Header limits.
@@ -158,6 +159,9 @@ func checkSecretName(s string) (string, string) {
 	if !secretNameRE.MatchString(s) {
 		return "", fmt.Sprintf("secret name %q is invalid: use upper-case letters, digits and _, starting with a letter"+
 			" (for example WEATHER_API_KEY), separated by commas", s)
+	}
+	if secrets.IsSystem(s) {
+		return "", fmt.Sprintf("secret %s is kept by Airlock for an external MCP server's OAuth sign-in; no script may be granted a %s* secret", s, secrets.SystemPrefix)
 	}
 	return s, ""
 }

@@ -33,6 +33,8 @@ func TestProposeRefusals(t *testing.T) {
 		{"invalid utf-8", "w", weather("x") + "# \xff\n", "UTF-8"},
 		{"unknown header key", "w", "# @description: d\n# @secret: A\nx = 1\n", "line 2: unknown header key @secret"},
 		{"bad secret name", "w", "# @secrets: api_key\nx = 1\n", `line 1: secret name "api_key" is invalid`},
+		{"an MCP server's OAuth token", "w", "# @secrets: WEATHER_KEY, MCP_OAUTH_CAL_ACCESS\nx = 1\n",
+			"secret MCP_OAUTH_CAL_ACCESS is kept by Airlock for an external MCP server's OAuth sign-in"},
 		{"host with scheme", "w", "# @hosts: https://api.example.com\nx = 1\n", "without scheme"},
 		{"syntax error", "w", "# @description: d\ndef f(:\n", "w.star:2:"},
 		{"undefined name", "w", "x = 1\n\ny = nope + 1\n", "w.star:3:5: undefined: nope"},

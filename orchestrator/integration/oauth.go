@@ -77,7 +77,7 @@ var ErrAuthorizationRefused = errors.New("authorization refused")
 // tokenSecret names the vault secret holding a server's OAuth value of
 // kind ACCESS, REFRESH or CLIENT (a registered client's secret).
 func tokenSecret(server, kind string) string {
-	return "MCP_OAUTH_" + strings.ToUpper(strings.ReplaceAll(server, "-", "_")) + "_" + kind
+	return secrets.SystemPrefix + strings.ToUpper(strings.ReplaceAll(server, "-", "_")) + "_" + kind
 }
 
 // pendingAuth is an authorization awaiting its callback.

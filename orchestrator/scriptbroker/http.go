@@ -11,6 +11,7 @@ import (
 
 	"github.com/airlockhq/airlock/mcp/tools"
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/secrets"
 	"github.com/airlockhq/airlock/secure/egress"
 )
 
@@ -189,7 +190,7 @@ func (b *Broker) substituter(ctx context.Context, rn run) func(string) (string, 
 		var firstErr error
 		out := re.ReplaceAllStringFunc(s, func(m string) string {
 			name := re.FindStringSubmatch(m)[1]
-			if !slices.Contains(rn.grants.Secrets, name) {
+			if !slices.Contains(rn.grants.Secrets, name) || secrets.IsSystem(name) {
 				firstErr = cmpErr(firstErr, publicf("secret %s is not granted to script %s", name, rn.name))
 				return m
 			}

@@ -27,6 +27,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,6 +40,16 @@ const (
 	LLMAPIKey    = "LLM_API_KEY"
 	DiscordToken = "DISCORD_TOKEN"
 )
+
+// SystemPrefix begins the names of the secrets Airlock keeps for itself:
+// the OAuth tokens and registered clients of external MCP servers
+// (orchestrator/integration). No script may be granted one, whatever its
+// approval says: they are for the orchestrator's own connections only.
+const SystemPrefix = "MCP_OAUTH_"
+
+// IsSystem reports whether name is one of Airlock's own secrets
+// (SystemPrefix).
+func IsSystem(name string) bool { return strings.HasPrefix(name, SystemPrefix) }
 
 // OriginVault is the origin of a value stored in the vault. Values from the
 // environment have the origin "environment (<source>)".
