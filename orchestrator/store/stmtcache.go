@@ -81,9 +81,17 @@ func (c *stmtCache) close() {
 // reads spent as long preparing as running). database/sql prepares a
 // pooled statement on each connection the first time it runs there. Only
 // constant query texts go through it, so it stays small.
+//
+// A read transaction never prepares: it holds one of the pool's
+// connections, and preparing waits for another; with every connection held
+// by such a transaction nothing would ever move (it did: a burst of first
+// turns hung TestBudgetHoldsUnderConcurrentTasks). A miss inside a
+// transaction runs unprepared and is queued; readTx prepares the queue
+// once it has given its connection back.
 type readCache struct {
-	mu    sync.RWMutex
-	stmts map[string]*sql.Stmt
+	mu      sync.RWMutex
+	stmts   map[string]*sql.Stmt
+	pending map[string]bool
 }
 
 // readStmt returns the read pool's prepared statement for query, preparing
@@ -133,12 +141,39 @@ func (s *Store) readQueryRow(ctx context.Context, query string, args ...any) *sq
 }
 
 // txStmt returns query's read-pool statement bound to tx, a read
-// transaction of the read pool, or nil.
+// transaction of the read pool, or nil when it is not prepared yet (then
+// it is queued for readTx to prepare after the transaction).
 func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
-	if st := s.readStmt(ctx, query); st != nil {
+	c := &s.reads
+	c.mu.RLock()
+	st := c.stmts[query]
+	c.mu.RUnlock()
+	if st != nil {
 		return tx.StmtContext(ctx, st)
 	}
+	c.mu.Lock()
+	if c.pending == nil {
+		c.pending = make(map[string]bool)
+	}
+	c.pending[query] = true
+	c.mu.Unlock()
 	return nil
+}
+
+// prepareReadPending prepares the statements read transactions queued. The
+// caller must hold no connection of the read pool.
+func (s *Store) prepareReadPending(ctx context.Context) {
+	c := &s.reads
+	c.mu.Lock()
+	var todo []string
+	for q := range c.pending {
+		todo = append(todo, q)
+	}
+	clear(c.pending)
+	c.mu.Unlock()
+	for _, q := range todo {
+		s.readStmt(ctx, q)
+	}
 }
 
 // close closes every cached read statement.

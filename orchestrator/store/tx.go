@@ -44,7 +44,10 @@ func (s *Store) readTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return fmt.Errorf("store: begin read: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	return fn(tx)
+	err = fn(tx)
+	_ = tx.Rollback() // the connection goes back before any statement is prepared
+	s.prepareReadPending(ctx)
+	return err
 }
 
 // CheckWritable reports, by returning nil, that the database accepts a
