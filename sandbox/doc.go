@@ -23,7 +23,9 @@
 // Protocol: JSON lines on the child's stdin and stdout (see protocol.go);
 // stderr is kept (8 KiB) to explain a crash. A warm pool keeps idle
 // children that have set their limits and warmed up; a child leaves the
-// pool for one run and never returns to it.
+// pool for one run and never returns to it. A child started for a run
+// (none free or fitting) warms up under the default limits as well; every
+// child takes its job's lower limits before the script runs.
 //
 // Too much print output is not an error: the run succeeds with the first
 // MaxPrintBytes and a note. A failed run is an *Error whose Kind says

@@ -145,5 +145,10 @@ func (r *Runner) take(l Limits) (*child, error) {
 			return c, nil
 		}
 	}
-	return spawn(r.exe, l.MemoryBytes)
+	// A cold child warms up under the default limit, as a warm one does,
+	// and the job lowers it before the script runs (readJob). Warming up
+	// under a small job limit could fail for the runtime's own reasons: a
+	// binary built with cgo maps each new thread's 8 MiB stack, which
+	// RLIMIT_DATA counts, and the warm-up's GC starts threads.
+	return spawn(r.exe, max(l.MemoryBytes, DefaultMemoryBytes))
 }
