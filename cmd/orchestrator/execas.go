@@ -22,10 +22,12 @@ func runExecAs(args []string, stderr io.Writer) int {
 	groups := fs.String("groups", "", "exact supplementary groups, comma-separated (empty: none)")
 	clearEnv := fs.Bool("clear-env", false, "start the program with only the --env variables, not this process's environment")
 	var env []string
+	badEnv := false // reported after parsing: the flag package would echo the value, which may be a secret
 	fs.Func("env", "NAME=VALUE for the program's environment (repeatable; with --clear-env)", func(v string) error {
 		name, _, ok := strings.Cut(v, "=")
 		if !ok || name == "" || strings.Contains(v, "\x00") {
-			return fmt.Errorf("%q is not NAME=VALUE", v)
+			badEnv = true
+			return nil
 		}
 		env = append(env, v)
 		return nil
@@ -35,6 +37,10 @@ func runExecAs(args []string, stderr io.Writer) int {
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if badEnv {
+		fmt.Fprintln(stderr, "orchestrator exec-as: an --env argument is not NAME=VALUE (its value is not shown)")
 		return 2
 	}
 	gs, err := privdrop.ParseGroups(*groups)

@@ -28,4 +28,10 @@ func TestExecAsRefusesBadArguments(t *testing.T) {
 			t.Errorf("exec-as %q: exit %d, %q; want exit %d naming %q", tc.args, code, stderr.String(), tc.code, tc.want)
 		}
 	}
+	// A malformed variable's value is not echoed: it may be a secret.
+	var stderr bytes.Buffer
+	runExecAs([]string{"--uid", "10002", "--gid", "10002", "--clear-env", "--env", "=canary-secret-0042", "--", "/bin/true"}, &stderr)
+	if strings.Contains(stderr.String(), "canary-secret-0042") {
+		t.Errorf("exec-as echoed a variable's value: %q", stderr.String())
+	}
 }

@@ -19,12 +19,7 @@ func TestExecDropsEverything(t *testing.T) {
 		os.Stderr.WriteString("exec returned: " + err.Error())
 		os.Exit(3)
 	}
-	if os.Geteuid() != 0 {
-		if os.Getenv("AIRLOCK_REQUIRE_E2E") == "1" {
-			t.Fatal("needs root (AIRLOCK_REQUIRE_E2E=1 forbids skipping)")
-		}
-		t.Skip("needs root")
-	}
+	needRoot(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestExecDropsEverything$")
 	cmd.Env = append(os.Environ(), "PRIVDROP_CHILD=1")
 	out, err := cmd.Output()
@@ -67,9 +62,7 @@ func TestExecRefusedWithoutRoot(t *testing.T) {
 		os.Stdout.WriteString("refused: " + err.Error())
 		os.Exit(0)
 	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to become someone else first")
-	}
+	needRoot(t) // to become someone else first
 	// The child starts as nobody, without capabilities: Exec must fail. It
 	// runs from a copy of the test binary that nobody may execute.
 	dir, err := os.MkdirTemp("", "privdrop")
@@ -98,4 +91,17 @@ func TestExecRefusedWithoutRoot(t *testing.T) {
 	if !strings.Contains(string(out), "refused: bounding set") {
 		t.Errorf("want a refusal at the first step (bounding set), got:\n%s", out)
 	}
+}
+
+// needRoot skips a test that must change user, unless AIRLOCK_REQUIRE_E2E=1
+// (CI), where not being root is a failure.
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("AIRLOCK_REQUIRE_E2E") == "1" {
+		t.Fatal("needs root (AIRLOCK_REQUIRE_E2E=1 forbids skipping)")
+	}
+	t.Skip("needs root")
 }
