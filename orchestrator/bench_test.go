@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -56,6 +57,7 @@ func BenchmarkAgentTurn(b *testing.B) {
 		convs[i] = h.conversation(b)
 	}
 	ds := make([]time.Duration, 0, b.N)
+	cpu0 := processCPU(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
@@ -63,11 +65,23 @@ func BenchmarkAgentTurn(b *testing.B) {
 		ds = append(ds, time.Since(start))
 	}
 	b.StopTimer()
+	// The whole process's CPU time (Airlock, the agent and the fake model)
+	// per turn: steadier than latency on a shared machine.
+	b.ReportMetric(float64((processCPU(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/turn")
 	p := p50(ds)
 	llmFloor := fakeLLMRoundTrips(b, h, recorded)
 	b.ReportMetric(p, "p50-µs")
 	b.ReportMetric(llmFloor, "fake-llm-p50-µs")
 	b.ReportMetric(p-llmFloor, "airlock-overhead-p50-µs")
+}
+
+// processCPU is the CPU time (user and system) the process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // fakeLLMRoundTrips is the fake model's share of a turn: the sum of the

@@ -157,7 +157,7 @@ func (c *Core) PostToConversation(ctx context.Context, conversationID, author, t
 	}
 	text = c.redact(text)
 	if _, err := c.store.FinishTask(ctx, st.ID, store.TaskDone, "", store.Message{ConversationID: conversationID,
-		Role: tools.RoleAssistant, Content: text}); err != nil {
+		Role: tools.RoleAssistant, Content: text}, nil); err != nil {
 		return err
 	}
 	c.publish(live.Event{Type: live.TypeDone, ConversationID: conversationID, TaskID: st.ID, Text: text})

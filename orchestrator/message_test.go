@@ -2,12 +2,16 @@ package orchestrator_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/airlockhq/airlock/orchestrator"
+	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/llm"
+	"github.com/airlockhq/airlock/orchestrator/llm/llmtest"
 	"github.com/airlockhq/airlock/orchestrator/store"
 )
 
@@ -119,5 +123,42 @@ func TestFirstMessageTitles(t *testing.T) {
 		if c, _ := h.store.GetConversation(ctx, id); c.Title != want {
 			t.Errorf("title %q; want %q", c.Title, want)
 		}
+	}
+}
+
+// TestTurnEndIsAudited: a turn's end is in the audit chain, committed with
+// the task's end; when the chain cannot take it (its head is gone) the
+// turn still ends and the user gets the answer.
+func TestTurnEndIsAudited(t *testing.T) {
+	h := newHarness(t, orchestrator.Config{TaskTimeout: 10 * time.Second}, llm.Budget{})
+	h.llm.SetResponder(func(llmtest.RecordedRequest) (llmtest.Reply, bool) { return llmtest.Reply{Text: "done"}, true })
+	h.runAgent(t)
+	ctx := context.Background()
+	conv := h.conversation(t)
+	r, err := h.core.HandleMessage(ctx, orchestrator.Message{ConversationID: conv, Source: store.SourceAPI, Author: "api", Text: "hi"})
+	if err != nil || r.Text != "done" {
+		t.Fatalf("turn: %+v %v", r, err)
+	}
+	entries, err := h.audit.List(ctx, audit.Filter{Action: "task.done"})
+	if err != nil || len(entries) != 1 || entries[0].Target != conv || !strings.Contains(string(entries[0].Details), r.TaskID) {
+		t.Fatalf("task.done entries: %+v %v", entries, err)
+	}
+	if rep, err := h.audit.Verify(ctx); err != nil || !rep.OK {
+		t.Fatalf("chain after a turn: %+v %v", rep, err)
+	}
+
+	if err := h.store.WriteTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM audit_head")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r, err = h.core.HandleMessage(ctx, orchestrator.Message{ConversationID: conv, Source: store.SourceAPI, Author: "api", Text: "again"})
+	if err != nil || r.Text != "done" || r.Failed {
+		t.Fatalf("a turn with a broken audit chain: %+v %v", r, err)
+	}
+	task, err := h.store.GetTask(ctx, r.TaskID)
+	if err != nil || task.Status != store.TaskDone {
+		t.Errorf("task with a broken audit chain: %+v %v", task, err)
 	}
 }

@@ -465,9 +465,10 @@ func (c *Core) finishTask(ctx context.Context, m Message, taskID string, r worke
 		reply.Text = "(no answer)"
 	}
 	reply.Text = c.redact(reply.Text)
-	if _, err := c.store.FinishTask(ctx, taskID, status, r.Reason, store.Message{
-		ConversationID: convID, Role: tools.RoleAssistant, Content: reply.Text, IsError: r.Failed,
-	}); err != nil {
+	answer := store.Message{ConversationID: convID, Role: tools.RoleAssistant, Content: reply.Text, IsError: r.Failed}
+	// The task's end and its audit entry are one commit.
+	if err := c.finishAudited(ctx, taskID, status, r.Reason, answer, audit.Event{Actor: author, Action: "task." + status,
+		Target: convID, Outcome: outcome, Details: map[string]any{"task_id": taskID, "source": source, "reason": r.Reason}}); err != nil {
 		c.publish(live.Event{Type: live.TypeFailed, ConversationID: convID, TaskID: taskID, Text: failNotice(taskID)})
 		return Reply{}, err
 	}
@@ -476,9 +477,23 @@ func (c *Core) finishTask(ctx context.Context, m Message, taskID string, r worke
 		ev.Type = live.TypeFailed
 	}
 	c.publish(ev)
-	c.audit(ctx, audit.Event{Actor: author, Action: "task." + status, Target: convID, Outcome: outcome,
-		Details: map[string]any{"task_id": taskID, "source": source, "reason": r.Reason}})
 	return reply, nil
+}
+
+// finishAudited ends a task with its answer and appends ev to the audit log
+// in the same commit. An entry the log cannot take (a broken chain) is
+// logged, as c.audit does, and the task still ends.
+func (c *Core) finishAudited(ctx context.Context, taskID, status, reason string, answer store.Message, ev audit.Event) error {
+	build, err := c.log.Entry(ev)
+	if err != nil {
+		c.logger.Error("audit append failed", "action", ev.Action, "err", err)
+	}
+	_, err = c.store.FinishTask(ctx, taskID, status, reason, answer, build)
+	if errors.Is(err, store.ErrAuditAppend) {
+		c.logger.Error("audit append failed", "action", ev.Action, "err", err)
+		_, err = c.store.FinishTask(ctx, taskID, status, reason, answer, nil)
+	}
+	return err
 }
 
 // failNotice is what the user reads when a task failed and nobody chose a

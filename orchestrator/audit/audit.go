@@ -96,13 +96,28 @@ func New(st *store.Store, now func() time.Time, r *redact.Holder) *Log {
 
 // Append records ev as the next entry and returns it.
 func (l *Log) Append(ctx context.Context, ev Event) (Entry, error) {
+	build, err := l.Entry(ev)
+	if err != nil {
+		return Entry{}, err
+	}
+	r, err := l.st.AppendAudit(ctx, build)
+	if err != nil {
+		return Entry{}, fmt.Errorf("audit: append %s: %w", ev.Action, err)
+	}
+	return entryOf(r), nil
+}
+
+// Entry checks ev and returns the builder of its row, for a store write
+// that appends it in its own commit (store.FinishTask): the event's time is
+// taken now, its chain link from the head the write reads.
+func (l *Log) Entry(ev Event) (store.AuditBuild, error) {
 	if ev.Actor == "" || ev.Action == "" {
-		return Entry{}, fmt.Errorf("audit: append: actor and action are required")
+		return nil, fmt.Errorf("audit: append: actor and action are required")
 	}
 	switch ev.Outcome {
 	case OutcomeOK, OutcomeDenied, OutcomeError:
 	default:
-		return Entry{}, fmt.Errorf("audit: append %s: unknown outcome %q", ev.Action, ev.Outcome)
+		return nil, fmt.Errorf("audit: append %s: unknown outcome %q", ev.Action, ev.Outcome)
 	}
 	row := store.AuditRow{
 		Time:    l.now().UTC(),
@@ -112,15 +127,12 @@ func (l *Log) Append(ctx context.Context, ev Event) (Entry, error) {
 		Outcome: ev.Outcome,
 		Details: encodeDetails(ev.Details, l.redact),
 	}
-	r, err := l.st.AppendAudit(ctx, func(h store.AuditHead) (store.AuditRow, error) {
-		row.ID, row.PrevHash = h.LastID+1, h.LastHash
-		row.Hash = hashRow(row)
-		return row, nil
-	})
-	if err != nil {
-		return Entry{}, fmt.Errorf("audit: append %s: %w", ev.Action, err)
-	}
-	return entryOf(r), nil
+	return func(h store.AuditHead) (store.AuditRow, error) {
+		r := row
+		r.ID, r.PrevHash = h.LastID+1, h.LastHash
+		r.Hash = hashRow(r)
+		return r, nil
+	}, nil
 }
 
 // Filter selects entries for List. Empty fields match all; Since is

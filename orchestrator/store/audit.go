@@ -13,6 +13,11 @@ import (
 // continue the chain recorded in the head.
 var ErrAuditChain = errors.New("row does not continue the audit chain")
 
+// ErrAuditAppend is returned by an audited write (FinishTask with an
+// AuditBuild) whose audit entry could not be appended; nothing of the
+// write was stored. It wraps the cause.
+var ErrAuditAppend = errors.New("audit entry not appended")
+
 // AuditRow is one raw audit row. The hash chain over it is computed and
 // checked by package audit; the store only keeps rows and the head.
 type AuditRow struct {
@@ -56,33 +61,49 @@ type AuditQuery struct {
 
 const auditColumns = "id, time, actor, action, target, outcome, details, prev_hash, hash"
 
+// AuditBuild builds the next audit row from the chain's current head: the
+// row must have ID head.LastID+1 and PrevHash head.LastHash (else
+// ErrAuditChain). audit.Log.Entry makes one.
+type AuditBuild func(AuditHead) (AuditRow, error)
+
 // AppendAudit inserts one audit row and moves the head to it, in one write
-// transaction. build receives the current head and returns the row; the row
-// must have ID head.LastID+1 and PrevHash head.LastHash (else
-// ErrAuditChain).
-func (s *Store) AppendAudit(ctx context.Context, build func(AuditHead) (AuditRow, error)) (AuditRow, error) {
+// transaction.
+func (s *Store) AppendAudit(ctx context.Context, build AuditBuild) (AuditRow, error) {
 	var r AuditRow
 	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
-		head, err := auditHead(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if r, err = build(head); err != nil {
-			return err
-		}
-		if r.ID != head.LastID+1 || r.PrevHash != head.LastHash {
-			return ErrAuditChain
-		}
-		if _, err := s.exec(ctx, tx,
-			"INSERT INTO audit ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			r.ID, toDB(r.Time), r.Actor, r.Action, r.Target, r.Outcome, r.Details, r.PrevHash, r.Hash); err != nil {
-			return err
-		}
-		_, err = s.exec(ctx, tx, "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1", r.ID, r.Hash)
+		var err error
+		r, err = s.appendAudit(ctx, tx, build)
 		return err
 	})
 	if err != nil {
 		return AuditRow{}, fmt.Errorf("store: append audit: %w", err)
+	}
+	return r, nil
+}
+
+// appendAudit inserts the row build makes from the head and moves the head
+// to it, inside tx: a write that is audited commits with its entry or not
+// at all.
+func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, build AuditBuild) (AuditRow, error) {
+	var head AuditHead
+	err := s.writeQueryRow(ctx, tx, auditHeadQuery).Scan(&head.LastID, &head.LastHash)
+	if err != nil {
+		return AuditRow{}, fmt.Errorf("read audit head: %w", errNoRows(err))
+	}
+	r, err := build(head)
+	if err != nil {
+		return AuditRow{}, err
+	}
+	if r.ID != head.LastID+1 || r.PrevHash != head.LastHash {
+		return AuditRow{}, ErrAuditChain
+	}
+	if _, err := s.exec(ctx, tx,
+		"INSERT INTO audit ("+auditColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		r.ID, toDB(r.Time), r.Actor, r.Action, r.Target, r.Outcome, r.Details, r.PrevHash, r.Hash); err != nil {
+		return AuditRow{}, err
+	}
+	if _, err := s.exec(ctx, tx, "UPDATE audit_head SET last_id = ?, last_hash = ? WHERE id = 1", r.ID, r.Hash); err != nil {
+		return AuditRow{}, err
 	}
 	r.Time = fromDB(toDB(r.Time))
 	return r, nil
@@ -186,9 +207,11 @@ func auditWhere(q AuditQuery) (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
+const auditHeadQuery = "SELECT last_id, last_hash FROM audit_head WHERE id = 1"
+
 func auditHead(ctx context.Context, q queryer) (AuditHead, error) {
 	var h AuditHead
-	err := q.QueryRowContext(ctx, "SELECT last_id, last_hash FROM audit_head WHERE id = 1").
+	err := q.QueryRowContext(ctx, auditHeadQuery).
 		Scan(&h.LastID, &h.LastHash)
 	if err != nil {
 		return AuditHead{}, fmt.Errorf("read audit head: %w", errNoRows(err))

@@ -121,6 +121,12 @@ func (s *Store) SearchMemory(ctx context.Context, q Search) ([]SearchHit, error)
 	case q.Limit < 0 || q.Limit > MaxSearchResults:
 		return nil, fmt.Errorf("%w: limit must be between 1 and %d", ErrBadQuery, MaxSearchResults)
 	}
+	if q.Scope != ScopeNotes {
+		// Messages still queued for the index are indexed first.
+		if err := s.indexQueued(ctx); err != nil {
+			return nil, err
+		}
+	}
 	hits, err := s.search(ctx, q, "("+strings.Join(terms, " ")+")")
 	if err == nil && len(hits) == 0 && len(terms) > 1 {
 		hits, err = s.search(ctx, q, "("+strings.Join(terms, " OR ")+")")

@@ -25,17 +25,34 @@ func newStmtCache() *stmtCache {
 
 // exec runs query in tx, through the cached statement when there is one.
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if st := s.writeStmt(ctx, tx, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+// writeQueryRow is exec for a query of one row in a write transaction.
+func (s *Store) writeQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st := s.writeStmt(ctx, tx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// writeStmt returns the cached statement of query bound to tx, a write
+// transaction, or nil when it is not prepared yet (then it is queued).
+func (s *Store) writeStmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
 	c := s.stmts
 	c.mu.RLock()
 	st := c.stmts[query]
 	c.mu.RUnlock()
 	if st != nil {
-		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		return tx.StmtContext(ctx, st)
 	}
 	c.mu.Lock()
 	c.pending[query] = true
 	c.mu.Unlock()
-	return tx.ExecContext(ctx, query, args...)
+	return nil
 }
 
 // preparePending prepares the queued statements on the writer. It holds

@@ -50,6 +50,7 @@ type Store struct {
 	recovered int
 	stmts     *stmtCache
 	reads     readCache
+	fts       ftsIndexer
 }
 
 // Open opens (creating it with mode 0600 if missing) the database at path,
@@ -79,11 +80,15 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		s.Close()
 		return nil, err
 	}
+	// Messages a previous process queued for the index (or a restored
+	// backup's) are indexed soon, not at the first search.
+	s.scheduleIndex()
 	return s, nil
 }
 
-// Close closes both pools.
+// Close closes both pools, after the indexing under way, if any.
 func (s *Store) Close() error {
+	s.stopIndexing()
 	var errs []error
 	s.reads.close()
 	if s.reader != nil {

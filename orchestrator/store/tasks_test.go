@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -92,5 +93,68 @@ func TestStaleTasksFailedOnReopen(t *testing.T) {
 		if got.Status != wantStatus || got.Error != wantErr {
 			t.Errorf("task was %s: now %s %q, want %s %q", before, got.Status, got.Error, wantStatus, wantErr)
 		}
+	}
+}
+
+// TestFinishTaskAuditedIsOneCommit: the task's end, its answer and its
+// audit entry are stored together or not at all.
+func TestFinishTaskAuditedIsOneCommit(t *testing.T) {
+	s, _, _ := newTestStore(t)
+	ctx := context.Background()
+	c, err := s.CreateConversation(ctx, SourceAPI, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, _, err := s.StartTask(ctx, c.ID, AudienceAdmin, "hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := Message{ConversationID: c.ID, Role: RoleAssistant, Content: "the answer"}
+	entry := func(h AuditHead) (AuditRow, error) {
+		return AuditRow{ID: h.LastID + 1, PrevHash: h.LastHash, Hash: "h" + strconv.FormatInt(h.LastID+1, 10),
+			Time: time.Now(), Actor: "api", Action: "task.done", Outcome: "ok"}, nil
+	}
+	refusals := map[string]AuditBuild{
+		"build error": func(AuditHead) (AuditRow, error) { return AuditRow{}, errors.New("no entry") },
+		"broken link": func(h AuditHead) (AuditRow, error) {
+			r, _ := entry(h)
+			r.PrevHash = "not the head"
+			return r, nil
+		},
+	}
+	for name, build := range refusals {
+		if _, err := s.FinishTask(ctx, task.ID, TaskDone, "", answer, build); !errors.Is(err, ErrAuditAppend) {
+			t.Errorf("%s: %v, want ErrAuditAppend", name, err)
+		}
+		got, err := s.GetTask(ctx, task.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs, err := s.Messages(ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == TaskDone || len(msgs) != 1 {
+			t.Errorf("%s: the task ended without its audit entry: status %s, %d messages", name, got.Status, len(msgs))
+		}
+	}
+	if rows, err := s.ListAudit(ctx, AuditQuery{Limit: 10}); err != nil || len(rows) != 0 {
+		t.Fatalf("audit rows after refused ends: %d %v", len(rows), err)
+	}
+
+	if _, err := s.FinishTask(ctx, task.ID, TaskDone, "", answer, entry); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetTask(ctx, task.ID)
+	if err != nil || got.Status != TaskDone {
+		t.Fatalf("task after an audited end: %+v %v", got, err)
+	}
+	rows, err := s.ListAudit(ctx, AuditQuery{Limit: 10})
+	if err != nil || len(rows) != 1 || rows[0].Action != "task.done" || rows[0].ID != 1 {
+		t.Fatalf("audit after an audited end: %+v %v", rows, err)
+	}
+	head, err := s.ScanAudit(ctx, func(AuditRow) error { return nil })
+	if err != nil || head.LastID != 1 || head.LastHash != "h1" {
+		t.Errorf("the head did not move with the audited end: %+v %v", head, err)
 	}
 }

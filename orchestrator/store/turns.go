@@ -44,8 +44,12 @@ func (s *Store) StartTask(ctx context.Context, conversationID, audience, text st
 	return t, m, nil
 }
 
-// FinishTask stores a task's final message and its end status.
-func (s *Store) FinishTask(ctx context.Context, taskID, status, errText string, answer Message) (Message, error) {
+// FinishTask stores a task's final message and its end status. When audit
+// is not nil, the entry it builds is appended to the audit log in the same
+// commit: the task's end and its audit entry are stored together or not at
+// all (an error wrapping ErrAuditAppend when the entry could not be
+// appended).
+func (s *Store) FinishTask(ctx context.Context, taskID, status, errText string, answer Message, audit AuditBuild) (Message, error) {
 	if status != TaskDone && status != TaskFailed {
 		return Message{}, fmt.Errorf("store: finish task %q: status %q is not an end status", taskID, status)
 	}
@@ -58,7 +62,13 @@ func (s *Store) FinishTask(ctx context.Context, taskID, status, errText string, 
 		if err := s.insertMessage(ctx, tx, m, calls); err != nil {
 			return err
 		}
-		return s.updateTaskStatus(ctx, tx, taskID, status, errText)
+		if err := s.updateTaskStatus(ctx, tx, taskID, status, errText); err != nil || audit == nil {
+			return err
+		}
+		if _, err := s.appendAudit(ctx, tx, audit); err != nil {
+			return fmt.Errorf("%w: %w", ErrAuditAppend, err)
+		}
+		return nil
 	})
 	if err != nil {
 		return Message{}, fmt.Errorf("store: finish task %q: %w", taskID, err)

@@ -25,13 +25,20 @@ func (s *Store) WriteTx(ctx context.Context, fn func(*sql.Tx) error) error {
 			_ = tx.Rollback()
 		}
 	}()
+	// The flag is the writer connection's: read it before the commit
+	// hands the connection to the next transaction.
+	s.fts.queued = false
 	if err := fn(tx); err != nil {
 		return err
 	}
+	queued := s.fts.queued
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	committed = true
+	if queued {
+		s.scheduleIndex()
+	}
 	s.preparePending(ctx)
 	return nil
 }
