@@ -306,6 +306,10 @@ func searchCorpus(tb testing.TB, s *Store, n int) (vocab []string, dm string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	// Indexed now, as the store does shortly after a write.
+	if err := s.indexQueued(ctx); err != nil {
+		tb.Fatal(err)
+	}
 	return vocab, dm
 }
 
