@@ -69,6 +69,7 @@ func BenchmarkAgentTurn(b *testing.B) {
 	// per turn: steadier than latency on a shared machine.
 	b.ReportMetric(float64((processCPU(b)-cpu0).Microseconds())/float64(b.N), "cpu-µs/turn")
 	p := p50(ds)
+	b.ReportMetric(float64(ds[len(ds)*99/100].Microseconds()), "p99-µs")
 	llmFloor := fakeLLMRoundTrips(b, h, recorded)
 	b.ReportMetric(p, "p50-µs")
 	b.ReportMetric(llmFloor, "fake-llm-p50-µs")

@@ -51,6 +51,7 @@ type Store struct {
 	stmts     *stmtCache
 	reads     readCache
 	fts       ftsIndexer
+	ckpt      *checkpointer
 }
 
 // Open opens (creating it with mode 0600 if missing) the database at path,
@@ -76,6 +77,10 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		s.writer.Close()
 		return nil, err
 	}
+	if err := s.startCheckpoints(ctx, path); err != nil {
+		s.Close()
+		return nil, err
+	}
 	if err := s.failStaleTasks(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -89,7 +94,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 // Close closes both pools, after the indexing under way, if any.
 func (s *Store) Close() error {
 	s.stopIndexing()
-	var errs []error
+	errs := []error{s.stopCheckpoints()}
 	s.reads.close()
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())

@@ -36,6 +36,7 @@ func (s *Store) WriteTx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	committed = true
+	s.committed()
 	if queued {
 		s.scheduleIndex()
 	}
