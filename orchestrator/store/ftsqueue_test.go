@@ -206,3 +206,30 @@ func TestIndexQueueMigration(t *testing.T) {
 	}
 	ftsIntegrity(t, s)
 }
+
+// TestSearchWhenIndexingFails: a search whose queued messages cannot be
+// indexed (here a read-only store) still answers from the index.
+func TestSearchWhenIndexingFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "airlock.db")
+	s := openAt(t, path)
+	ctx := context.Background()
+	c, err := s.CreateConversation(ctx, SourceAPI, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addMsg(t, s, c.ID, "t", RoleUser, "an indexed heron")
+	searchTexts(t, s, Search{Reader: AudienceAdmin, Query: "heron"})
+	s.stopIndexing()
+	addMsg(t, s, c.ID, "t", RoleUser, "a queued heron")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(ctx, path, discardLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if got := searchTexts(t, ro, Search{Reader: AudienceAdmin, Query: "heron"}); len(got) != 1 || !strings.Contains(got[0], "indexed") {
+		t.Errorf("search on a store that cannot index: %q", got)
+	}
+}

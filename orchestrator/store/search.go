@@ -122,9 +122,10 @@ func (s *Store) SearchMemory(ctx context.Context, q Search) ([]SearchHit, error)
 		return nil, fmt.Errorf("%w: limit must be between 1 and %d", ErrBadQuery, MaxSearchResults)
 	}
 	if q.Scope != ScopeNotes {
-		// Messages still queued for the index are indexed first.
+		// Messages still queued for the index are indexed first. If that
+		// fails (a full disk), the search still answers from the index.
 		if err := s.indexQueued(ctx); err != nil {
-			return nil, err
+			s.logger.Warn("memory search: indexing the queued messages failed", "err", err)
 		}
 	}
 	hits, err := s.search(ctx, q, "("+strings.Join(terms, " ")+")")
