@@ -21,6 +21,23 @@ func ftsCounts(t *testing.T, s *Store, word string) (queued, indexed int) {
 	return queued, indexed
 }
 
+// waitIndexed waits until the queue is empty and word is indexed once,
+// without searching (which would index the queue itself).
+func waitIndexed(t *testing.T, s *Store, word string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		q, n := ftsCounts(t, s, word)
+		if q == 0 && n == 1 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%q not indexed in the background: %d queued, %d indexed", word, q, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func ftsIntegrity(t *testing.T, s *Store) {
 	t.Helper()
 	if _, err := s.writer.Exec("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')"); err != nil {
@@ -55,17 +72,7 @@ func TestMessagesIndexedFromQueue(t *testing.T) {
 
 	// No search: the store indexes the queue on its own.
 	addMsg(t, s, c.ID, "t", RoleAssistant, "an okapi answer")
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		q, n := ftsCounts(t, s, "okapi")
-		if q == 0 && n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not indexed in the background: %d queued, %d indexed", q, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitIndexed(t, s, "okapi")
 	ftsIntegrity(t, s)
 }
 
@@ -129,17 +136,7 @@ func TestIndexQueueSurvivesRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	s = openAt(t, path)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		q, n := ftsCounts(t, s, "pangolin")
-		if q == 0 && n == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("not indexed after the restart: %d queued, %d indexed", q, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	waitIndexed(t, s, "pangolin")
 }
 
 // TestIndexQueueInBatches: a queue longer than one batch is indexed whole,
