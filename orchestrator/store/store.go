@@ -6,7 +6,10 @@
 // connection and every write transaction begins IMMEDIATE, so writers queue
 // for the lock up front instead of failing when a read lock would have to be
 // upgraded; busy_timeout covers writers in other processes. The reader pool
-// is query_only and, thanks to WAL, never blocks the writer.
+// is query_only and, thanks to WAL, never blocks the writer. A third
+// connection checkpoints the WAL in the background (checkpoint.go), and the
+// messages' full-text index is fed from a queue in batches (ftsqueue.go):
+// neither is done inside a caller's commit.
 //
 // Invariants:
 //   - The schema is migrated at Open from embedded files; a database newer
