@@ -256,8 +256,15 @@ type ChatSendArgs struct {
 }
 
 // Model returns the definitions of the model tools as the model sees them,
-// in a stable order. The schemas carry no task id.
-func Model() []ToolDef {
+// in a stable order. The schemas carry no task id. The slice is the
+// caller's; the schemas' bytes are shared by every caller and must not be
+// written to.
+func Model() []ToolDef { return slices.Clone(modelDefs) }
+
+// modelDefs are built once: every model call reads them, twice.
+var modelDefs = buildModelDefs()
+
+func buildModelDefs() []ToolDef {
 	return append([]ToolDef{
 		{Name: MemoryRead, Description: "Read the assistant's long-term memory: the notes this conversation may read (its own, and those the admin shared with everyone).",
 			InputSchema: json.RawMessage(`{"type":"object","properties":{},"additionalProperties":false}`)},

@@ -2,6 +2,7 @@ package tools
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -62,5 +63,19 @@ func TestRemoteName(t *testing.T) {
 		if IsRemoteTool(name) {
 			t.Errorf("IsRemoteTool(%q) = true", name)
 		}
+	}
+}
+
+// TestModelIsTheCallersSlice: a caller may filter the slice Model returns
+// (the orchestrator deletes the tools a worker did not name) without
+// changing what the next caller gets.
+func TestModelIsTheCallersSlice(t *testing.T) {
+	first := Model()
+	n := len(first)
+	first = slices.DeleteFunc(first, func(d ToolDef) bool { return d.Name != MemoryRead })
+	first[0].Description = "changed"
+	again := Model()
+	if len(again) != n || again[0].Name != MemoryRead || again[0].Description == "changed" {
+		t.Fatalf("Model after a caller changed its slice: %d tools (want %d), first %+v", len(again), n, again[0])
 	}
 }
