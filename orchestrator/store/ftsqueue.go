@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,12 +30,15 @@ type ftsIndexer struct {
 	timer   *time.Timer
 	closed  bool
 	running sync.WaitGroup
-	queued  bool // a write transaction under way queued a message (writer only)
+	// queued: the write transaction under way queued a message. Atomic
+	// only because a read-only Store's WriteTx (which fails) may run two at
+	// once; on the one writer connection transactions take turns.
+	queued atomic.Bool
 }
 
 // queuedForIndex notes, inside a write transaction, that it queued a
 // message for the index; WriteTx schedules the indexing after its commit.
-func (s *Store) queuedForIndex() { s.fts.queued = true }
+func (s *Store) queuedForIndex() { s.fts.queued.Store(true) }
 
 // scheduleIndex arms the background indexing, unless it is armed already.
 func (s *Store) scheduleIndex() {

@@ -27,11 +27,11 @@ func (s *Store) WriteTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}()
 	// The flag is the writer connection's: read it before the commit
 	// hands the connection to the next transaction.
-	s.fts.queued = false
+	s.fts.queued.Store(false)
 	if err := fn(tx); err != nil {
 		return err
 	}
-	queued := s.fts.queued
+	queued := s.fts.queued.Load()
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
