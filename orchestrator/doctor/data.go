@@ -243,6 +243,11 @@ func shorten(s string, n int) string {
 	return s
 }
 
+// staleIndexAfter is how long a message may wait for the memory-search
+// index before the doctor warns: the store indexes the queue half a second
+// after a write.
+const staleIndexAfter = 10 * time.Minute
+
 // Disk thresholds.
 const (
 	minFreeBytes   = 256 << 20
@@ -304,6 +309,25 @@ func dataChecks() []check {
 				ev := fmt.Sprintf("%s free of %s", bytesIEC(free), bytesIEC(total))
 				if free < minFreeBytes || total > 0 && free*100/total < minFreePercent {
 					return Warn, ev
+				}
+				return Pass, ev
+			}},
+		{"data.search_index", "Memory search's index is up to date", Medium,
+			`look in the orchestrator's log for "indexing messages for memory search failed" (a full disk, a damaged database); once the cause is gone the queue is indexed at the next write, search or start`,
+			func(ctx context.Context, e *Env) (Status, string) {
+				if e.Store == nil {
+					return skipf("no database")
+				}
+				n, oldest, err := e.Store.IndexQueue(ctx)
+				if err != nil {
+					return failf("%v", err)
+				}
+				if n == 0 {
+					return okf("no message waits for the index")
+				}
+				ev := fmt.Sprintf("%d messages wait for the index, the oldest stored %s", n, oldest.UTC().Format(time.RFC3339))
+				if e.Now().Sub(oldest) > staleIndexAfter {
+					return Warn, ev + ": memory search does not find them"
 				}
 				return Pass, ev
 			}},

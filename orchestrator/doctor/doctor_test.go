@@ -195,6 +195,15 @@ func TestBrokenConditions(t *testing.T) {
 		{"data.disk_space", Warn, "100.0 MiB free", func(t *testing.T, f *fixture) {
 			f.env.DiskFree = func(string) (uint64, uint64, error) { return 100 << 20, 100 << 30, nil }
 		}},
+		{"data.search_index", Warn, "1 messages wait for the index, the oldest stored 1970-01-01T00:00:00Z: memory search does not find them", func(t *testing.T, f *fixture) {
+			// Written around the store, so nothing schedules its indexing.
+			must(t, f.st.WriteTx(context.Background(), func(tx *sql.Tx) error {
+				_, err := tx.Exec("INSERT INTO conversations (id, source, title, created_at, updated_at, audience) VALUES ('c_doctor', 'api', '', 1, 1, 'admin');" +
+					" INSERT INTO messages (id, conversation_id, task_id, role, content, tool_calls, tool_call_id, tool_name, is_error, created_at)" +
+					" VALUES ('m_doctor', 'c_doctor', 't', 'user', 'never indexed', NULL, '', '', 0, 1)")
+				return err
+			}))
+		}},
 		{"data.db_size", Warn, "less free space than the database", func(t *testing.T, f *fixture) {
 			f.env.DiskFree = func(string) (uint64, uint64, error) { return 1 << 10, 100 << 30, nil }
 		}},

@@ -111,3 +111,20 @@ func (s *Store) indexQueued(ctx context.Context) error {
 	}
 	return nil
 }
+
+// IndexQueue reports how many messages wait for the memory-search index
+// and when the oldest of them was stored (zero when none wait): for the
+// doctor, since a queue that stays means searches miss those messages.
+func (s *Store) IndexQueue(ctx context.Context) (int, time.Time, error) {
+	var n int
+	var oldest sql.NullInt64
+	err := s.reader.QueryRowContext(ctx, "SELECT count(*), min(m.created_at) FROM messages_fts_queue q"+
+		" JOIN messages m ON m.seq = q.seq").Scan(&n, &oldest)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("store: index queue: %w", err)
+	}
+	if !oldest.Valid {
+		return n, time.Time{}, nil
+	}
+	return n, fromDB(oldest.Int64), nil
+}

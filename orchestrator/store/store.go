@@ -90,7 +90,9 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	}
 	// Messages a previous process queued for the index (or a restored
 	// backup's) are indexed soon, not at the first search.
-	s.scheduleIndex()
+	if n, _, err := s.IndexQueue(ctx); err == nil && n > 0 {
+		s.scheduleIndex()
+	}
 	return s, nil
 }
 
