@@ -168,8 +168,38 @@ func (s *Service) oauthHandler(ctx context.Context, srv store.MCPServer, redirec
 	}
 	h := transport.NewOAuthHandler(cfg)
 	h.SetBaseURL(resourceBase(srv.URL))
+	s.challenge(ctx, h, srv.URL)
 	return h, nil
 }
+
+// challenge asks the server, without a token, for its OAuth challenge. A
+// 401 whose WWW-Authenticate names the server's protected resource
+// metadata (RFC 9728 section 5.1, which MCP's authorization has clients
+// follow) points discovery there instead of the well-known address;
+// mcp-go takes the address only on the server's own origin. Any other
+// answer, or none, leaves the well-known address, and discovery then
+// explains what is missing. The request goes through the guard like every
+// OAuth request.
+func (s *Service) challenge(ctx context.Context, h *transport.OAuthHandler, serverURL string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, serverURL, strings.NewReader(challengeBody))
+	if err != nil {
+		return
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := s.oauthHTTP().Do(req)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusUnauthorized {
+		h.HandleUnauthorizedResponse(resp)
+	}
+}
+
+// challengeBody is an MCP initialize request: what a client sends first.
+const challengeBody = `{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18",` +
+	`"capabilities":{},"clientInfo":{"name":"airlock","version":"1"}}}`
 
 // oauthError words a failed OAuth step for the admin: refusals of the
 // egress guard as they are, anything else redacted and clipped.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -523,5 +525,44 @@ func TestOAuthAddRefusalsAndConfidentialClient(t *testing.T) {
 	}
 	if _, err := r.vault.get(ctx, "CAL_SECRET"); err != nil {
 		t.Fatal("the admin's client secret was deleted with the server")
+	}
+}
+
+// A server whose protected resource metadata is only where its 401
+// challenge says (RFC 9728 section 5.1, as MCP's authorization asks of
+// clients) is discovered there and authorized; a challenge naming another
+// origin is not followed, and the add fails with the reason.
+func TestOAuthResourceMetadataFromChallenge(t *testing.T) {
+	as := mcptest.NewAuthServer(t, "", oauthCanary)
+	mark := mcptest.Mark(t, as.ProtectAt(mcptest.Options{}, "/meta/prm", ""))
+	r := newOAuthRig(t)
+	ctx := context.Background()
+	if _, err := r.svc.Add(ctx, oauthInput("cal", mark.URL), "admin:a"); err != nil {
+		t.Fatalf("add: %v", err)
+	}
+	if err := r.authorize(t, as, "cal", "sess-1"); err != nil {
+		t.Fatal(err)
+	}
+	if st := r.state(t, "cal"); st.State != store.MCPConnected {
+		t.Fatalf("after authorization: %+v", st)
+	}
+
+	var hits atomic.Int32
+	var resource string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"resource":%q,"authorization_servers":[%q]}`, resource, as.URL)
+	}))
+	t.Cleanup(other.Close)
+	evil := mcptest.Mark(t, as.ProtectAt(mcptest.Options{}, "/meta/prm", other.URL+"/prm"))
+	resource = evil.URL
+	_, err := r.svc.Add(ctx, oauthInput("evil", evil.URL), "admin:a")
+	var pe *PublicError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "OAuth discovery") {
+		t.Fatalf("add with a challenge naming another origin: %v", err)
+	}
+	if hits.Load() != 0 {
+		t.Errorf("the other origin's metadata was fetched %d times", hits.Load())
 	}
 }

@@ -40,6 +40,9 @@ type Options struct {
 	// 401 with a WWW-Authenticate: Bearer challenge): how an OAuth
 	// protected server checks its tokens (see AuthServer.Protect).
 	Authorize func(*http.Request) bool
+	// Challenge, when set, gives the WWW-Authenticate of that 401 instead
+	// of a bare Bearer challenge (one naming resource_metadata, RFC 9728).
+	Challenge func(*http.Request) string
 	// Wrap, when set, wraps the whole handler (a protected resource
 	// metadata document served beside the MCP endpoint).
 	Wrap func(http.Handler) http.Handler
@@ -91,7 +94,11 @@ func (s *Server) guard(opts Options, next http.Handler) http.Handler {
 			return
 		}
 		if opts.Authorize != nil && !opts.Authorize(r) {
-			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			challenge := `Bearer error="invalid_token"`
+			if opts.Challenge != nil {
+				challenge = opts.Challenge(r)
+			}
+			w.Header().Set("WWW-Authenticate", challenge)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}

@@ -222,6 +222,33 @@ func (a *AuthServer) Protect(opts Options) Options {
 	return opts
 }
 
+// ProtectAt is Protect for a server whose protected resource metadata is
+// only at path (not at the well-known address), named by the
+// resource_metadata of its 401 challenge; when elsewhere is set, the
+// challenge names that URL instead (another origin: one a client must not
+// follow).
+func (a *AuthServer) ProtectAt(opts Options, path, elsewhere string) Options {
+	opts.Authorize = a.Valid
+	opts.Wrap = func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == path {
+				writeJSON(w, http.StatusOK, map[string]any{"resource": "http://" + r.Host + "/mcp",
+					"authorization_servers": []string{a.URL}})
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	opts.Challenge = func(r *http.Request) string {
+		at := "http://" + r.Host + path
+		if elsewhere != "" {
+			at = elsewhere
+		}
+		return `Bearer error="invalid_token", resource_metadata="` + at + `"`
+	}
+	return opts
+}
+
 // SetExpiresIn sets the expires_in of the tokens issued from now on.
 func (a *AuthServer) SetExpiresIn(sec int) {
 	a.mu.Lock()
