@@ -44,7 +44,7 @@ func OpenReadOnly(ctx context.Context, path string, logger *slog.Logger) (*Store
 		db.Close()
 		return nil, fmt.Errorf("%w: version %d, this binary knows %d", ErrSchemaDiffers, v, len(ms))
 	}
-	return &Store{writer: db, reader: db, logger: logger, now: time.Now, stmts: newStmtCache()}, nil
+	return &Store{writer: db, reader: db, logger: logger, now: time.Now}, nil
 }
 
 // IntegrityCheck runs PRAGMA quick_check (or integrity_check when full)
@@ -161,7 +161,7 @@ func RecordUsageAt(ctx context.Context, path string, c LLMCall, logger *slog.Log
 	if err != nil {
 		return err
 	}
-	s := &Store{writer: db, reader: db, logger: logger, now: time.Now, stmts: newStmtCache()}
+	s := &Store{writer: db, reader: db, logger: logger, now: time.Now}
 	defer s.Close()
 	v, err := userVersion(ctx, db)
 	if err != nil {

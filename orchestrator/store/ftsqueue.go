@@ -30,14 +30,16 @@ type ftsIndexer struct {
 	timer   *time.Timer
 	closed  bool
 	running sync.WaitGroup
-	// queued: the write transaction under way queued a message. Atomic
+	// queued: the write transaction under way stored a message. Atomic
 	// only because a read-only Store's WriteTx (which fails) may run two at
 	// once; on the one writer connection transactions take turns.
 	queued atomic.Bool
 }
 
-// queuedForIndex notes, inside a write transaction, that it queued a
-// message for the index; WriteTx schedules the indexing after its commit.
+// queuedForIndex notes, inside a write transaction, that it stored a
+// message, which the insert trigger may have queued for the index; WriteTx
+// schedules the indexing after its commit (which finds nothing to do when
+// the trigger queued nothing).
 func (s *Store) queuedForIndex() { s.fts.queued.Store(true) }
 
 // scheduleIndex arms the background indexing, unless it is armed already.

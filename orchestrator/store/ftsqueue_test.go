@@ -52,10 +52,7 @@ func ftsIntegrity(t *testing.T, s *Store) {
 func TestMessagesIndexedFromQueue(t *testing.T) {
 	s, _, _ := newTestStore(t)
 	ctx := context.Background()
-	c, err := s.CreateConversation(ctx, SourceAPI, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustConversation(t, s)
 	if _, _, err := s.StartTask(ctx, c.ID, AudienceAdmin, "the zebra crossing"); err != nil {
 		t.Fatal(err)
 	}
@@ -82,11 +79,7 @@ func TestMessagesIndexedFromQueue(t *testing.T) {
 // reached (an external-content FTS5 index would be corrupted).
 func TestIndexQueueDeletesAndEdits(t *testing.T) {
 	s, _, _ := newTestStore(t)
-	ctx := context.Background()
-	c, err := s.CreateConversation(ctx, SourceAPI, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustConversation(t, s)
 	addMsg(t, s, c.ID, "t", RoleUser, "indexed walrus")
 	searchTexts(t, s, Search{Reader: AudienceAdmin, Query: "walrus"}) // indexes it
 	s.stopIndexing()                                                  // the rest stays queued
@@ -122,11 +115,7 @@ func TestIndexQueueDeletesAndEdits(t *testing.T) {
 func TestIndexQueueSurvivesRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "airlock.db")
 	s := openAt(t, path)
-	ctx := context.Background()
-	c, err := s.CreateConversation(ctx, SourceAPI, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustConversation(t, s)
 	s.stopIndexing()
 	addMsg(t, s, c.ID, "t", RoleUser, "a pangolin before the restart")
 	if q, _ := ftsCounts(t, s, "pangolin"); q != 1 {
@@ -144,10 +133,7 @@ func TestIndexQueueSurvivesRestart(t *testing.T) {
 func TestIndexQueueInBatches(t *testing.T) {
 	s, _, _ := newTestStore(t)
 	ctx := context.Background()
-	c, err := s.CreateConversation(ctx, SourceAPI, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustConversation(t, s)
 	s.stopIndexing()
 	n := 2*ftsIndexBatch + 7
 	if _, err := s.writer.Exec("WITH RECURSIVE i(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM i WHERE x < ?)"+
@@ -210,10 +196,7 @@ func TestSearchWhenIndexingFails(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "airlock.db")
 	s := openAt(t, path)
 	ctx := context.Background()
-	c, err := s.CreateConversation(ctx, SourceAPI, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustConversation(t, s)
 	addMsg(t, s, c.ID, "t", RoleUser, "an indexed heron")
 	searchTexts(t, s, Search{Reader: AudienceAdmin, Query: "heron"})
 	s.stopIndexing()

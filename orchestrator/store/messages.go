@@ -90,9 +90,7 @@ func (s *Store) insertMessage(ctx context.Context, tx *sql.Tx, m Message, calls 
 	if err != nil {
 		return mapFK(err)
 	}
-	if m.Role == RoleUser || (m.Role == RoleAssistant && calls == nil && !m.IsError) {
-		s.queuedForIndex() // by the trigger messages_fts_insert
-	}
+	s.queuedForIndex() // the trigger messages_fts_insert decides which ones
 	res, err := s.exec(ctx, tx, "UPDATE conversations SET updated_at = ? WHERE id = ?",
 		toDB(m.CreatedAt), m.ConversationID)
 	if err != nil {

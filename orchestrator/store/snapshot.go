@@ -118,7 +118,7 @@ func OpenBeside(ctx context.Context, path string, logger *slog.Logger) (*Store, 
 	if v != known {
 		return nil, fmt.Errorf("store: %q has schema version %d, this binary %d: %w", path, v, known, ErrSchemaMismatch)
 	}
-	s := &Store{logger: logger, now: time.Now, stmts: newStmtCache()}
+	s := &Store{logger: logger, now: time.Now}
 	if s.writer, err = openPool(ctx, path, writerDSN(path), 1); err != nil {
 		return nil, err
 	}

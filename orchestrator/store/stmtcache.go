@@ -6,21 +6,82 @@ import (
 	"sync"
 )
 
-// stmtCache keeps prepared statements of the single writer connection.
-// Preparing costs more than running a small INSERT, and every write path
-// repeats a handful of statements.
+// stmtCache keeps prepared statements by query text. The Store has two:
+// one for the single writer connection, one for the read pool (issue 13:
+// a turn's reads spent as long preparing as running; database/sql prepares
+// a pooled statement on each connection the first time it runs there).
+// Only constant query texts go through them, so they stay small.
 //
-// A statement cannot be prepared while a transaction holds the only writer
-// connection, so a miss runs unprepared and is queued; WriteTx prepares the
-// queue after it has released the connection.
+// A transaction never prepares: it holds a connection, and preparing waits
+// for one (the writer's only one; with every read connection held by such
+// a transaction nothing would ever move, and it did: a burst of first
+// turns hung TestBudgetHoldsUnderConcurrentTasks). A miss inside a
+// transaction runs unprepared and is queued; WriteTx and readTx prepare the
+// queue once they have given their connection back. The zero value is
+// ready to use.
 type stmtCache struct {
 	mu      sync.RWMutex
 	stmts   map[string]*sql.Stmt
 	pending map[string]bool
 }
 
-func newStmtCache() *stmtCache {
-	return &stmtCache{stmts: make(map[string]*sql.Stmt), pending: make(map[string]bool)}
+// get returns the statement of query, or nil.
+func (c *stmtCache) get(query string) *sql.Stmt {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.stmts[query]
+}
+
+// lookup is get for a transaction: a miss is queued to be prepared.
+func (c *stmtCache) lookup(query string) *sql.Stmt {
+	if st := c.get(query); st != nil {
+		return st
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending == nil {
+		c.pending = make(map[string]bool)
+	}
+	c.pending[query] = true
+	return nil
+}
+
+// drain returns the queued query texts and empties the queue.
+func (c *stmtCache) drain() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var todo []string
+	for q := range c.pending {
+		todo = append(todo, q)
+	}
+	clear(c.pending)
+	return todo
+}
+
+// put keeps st for query and returns it, unless another was kept meanwhile:
+// then st is closed and the other returned.
+func (c *stmtCache) put(query string, st *sql.Stmt) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.stmts[query]; old != nil {
+		_ = st.Close()
+		return old
+	}
+	if c.stmts == nil {
+		c.stmts = make(map[string]*sql.Stmt)
+	}
+	c.stmts[query] = st
+	return st
+}
+
+// close closes every cached statement.
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, st := range c.stmts {
+		_ = st.Close()
+		delete(c.stmts, q)
+	}
 }
 
 // exec runs query in tx, through the cached statement when there is one.
@@ -42,84 +103,28 @@ func (s *Store) writeQueryRow(ctx context.Context, tx *sql.Tx, query string, arg
 // writeStmt returns the cached statement of query bound to tx, a write
 // transaction, or nil when it is not prepared yet (then it is queued).
 func (s *Store) writeStmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
-	c := s.stmts
-	c.mu.RLock()
-	st := c.stmts[query]
-	c.mu.RUnlock()
-	if st != nil {
+	if st := s.stmts.lookup(query); st != nil {
 		return tx.StmtContext(ctx, st)
 	}
-	c.mu.Lock()
-	c.pending[query] = true
-	c.mu.Unlock()
 	return nil
 }
 
-// preparePending prepares the queued statements on the writer. It holds
-// no lock while preparing: a transaction that owns the writer connection
-// may be waiting in exec for the lock. Failures are harmless: the statement
-// keeps running unprepared.
+// preparePending prepares the queued statements on the writer, once the
+// transaction that queued them has released the connection. Failures are
+// harmless: the statement keeps running unprepared.
 func (s *Store) preparePending(ctx context.Context) {
-	c := s.stmts
-	c.mu.Lock()
-	var todo []string
-	for q := range c.pending {
-		todo = append(todo, q)
-		delete(c.pending, q)
-	}
-	c.mu.Unlock()
-	for _, q := range todo {
-		st, err := s.writer.PrepareContext(ctx, q)
-		if err != nil {
-			continue
-		}
-		c.mu.Lock()
-		if c.stmts[q] == nil {
-			c.stmts[q], st = st, nil
-		}
-		c.mu.Unlock()
-		if st != nil {
-			_ = st.Close()
+	for _, q := range s.stmts.drain() {
+		if st, err := s.writer.PrepareContext(ctx, q); err == nil {
+			s.stmts.put(q, st)
 		}
 	}
-}
-
-// close closes every cached statement.
-func (c *stmtCache) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for q, st := range c.stmts {
-		_ = st.Close()
-		delete(c.stmts, q)
-	}
-}
-
-// readCache keeps prepared statements of the read pool (issue 13: a turn's
-// reads spent as long preparing as running). database/sql prepares a
-// pooled statement on each connection the first time it runs there. Only
-// constant query texts go through it, so it stays small.
-//
-// A read transaction never prepares: it holds one of the pool's
-// connections, and preparing waits for another; with every connection held
-// by such a transaction nothing would ever move (it did: a burst of first
-// turns hung TestBudgetHoldsUnderConcurrentTasks). A miss inside a
-// transaction runs unprepared and is queued; readTx prepares the queue
-// once it has given its connection back.
-type readCache struct {
-	mu      sync.RWMutex
-	stmts   map[string]*sql.Stmt
-	pending map[string]bool
 }
 
 // readStmt returns the read pool's prepared statement for query, preparing
 // it on first use; nil if it cannot be prepared (the caller runs the query
 // unprepared, and gets the error from there).
 func (s *Store) readStmt(ctx context.Context, query string) *sql.Stmt {
-	c := &s.reads
-	c.mu.RLock()
-	st := c.stmts[query]
-	c.mu.RUnlock()
-	if st != nil {
+	if st := s.reads.get(query); st != nil {
 		return st
 	}
 	// Prepared without the lock: preparing waits for a free connection of
@@ -128,17 +133,7 @@ func (s *Store) readStmt(ctx context.Context, query string) *sql.Stmt {
 	if err != nil {
 		return nil
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old := c.stmts[query]; old != nil {
-		_ = st.Close()
-		return old
-	}
-	if c.stmts == nil {
-		c.stmts = make(map[string]*sql.Stmt)
-	}
-	c.stmts[query] = st
-	return st
+	return s.reads.put(query, st)
 }
 
 // readQuery runs query on the read pool through its prepared statement.
@@ -161,45 +156,17 @@ func (s *Store) readQueryRow(ctx context.Context, query string, args ...any) *sq
 // transaction of the read pool, or nil when it is not prepared yet (then
 // it is queued for readTx to prepare after the transaction).
 func (s *Store) txStmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
-	c := &s.reads
-	c.mu.RLock()
-	st := c.stmts[query]
-	c.mu.RUnlock()
-	if st != nil {
+	if st := s.reads.lookup(query); st != nil {
 		return tx.StmtContext(ctx, st)
 	}
-	c.mu.Lock()
-	if c.pending == nil {
-		c.pending = make(map[string]bool)
-	}
-	c.pending[query] = true
-	c.mu.Unlock()
 	return nil
 }
 
 // prepareReadPending prepares the statements read transactions queued. The
 // caller must hold no connection of the read pool.
 func (s *Store) prepareReadPending(ctx context.Context) {
-	c := &s.reads
-	c.mu.Lock()
-	var todo []string
-	for q := range c.pending {
-		todo = append(todo, q)
-	}
-	clear(c.pending)
-	c.mu.Unlock()
-	for _, q := range todo {
+	for _, q := range s.reads.drain() {
 		s.readStmt(ctx, q)
-	}
-}
-
-// close closes every cached read statement.
-func (c *readCache) close() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for q, st := range c.stmts {
-		_ = st.Close()
-		delete(c.stmts, q)
 	}
 }
 

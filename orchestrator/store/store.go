@@ -51,8 +51,8 @@ type Store struct {
 	now    func() time.Time
 
 	recovered int
-	stmts     *stmtCache
-	reads     readCache
+	stmts     stmtCache // the writer's
+	reads     stmtCache // the read pool's
 	fts       ftsIndexer
 	ckpt      *checkpointer
 }
@@ -67,7 +67,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	if err := checkSchemaNotNewer(ctx, path); err != nil {
 		return nil, err
 	}
-	s := &Store{logger: logger, now: time.Now, stmts: newStmtCache()}
+	s := &Store{logger: logger, now: time.Now}
 	var err error
 	if s.writer, err = openPool(ctx, path, writerDSN(path), 1); err != nil {
 		return nil, err

@@ -101,10 +101,7 @@ func TestStaleTasksFailedOnReopen(t *testing.T) {
 func TestFinishTaskAuditedIsOneCommit(t *testing.T) {
 	s, _, _ := newTestStore(t)
 	ctx := context.Background()
-	c, err := s.CreateConversation(ctx, SourceAPI, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustConversation(t, s)
 	task, _, err := s.StartTask(ctx, c.ID, AudienceAdmin, "hello")
 	if err != nil {
 		t.Fatal(err)
