@@ -167,6 +167,9 @@ func (s *Service) credential(ctx context.Context, srv store.MCPServer) (header, 
 	if srv.AuthKind != AuthHeader {
 		return "", "", nil
 	}
+	if secrets.IsSystem(srv.SecretName) { // refused when added; a row written before is refused here
+		return "", "", systemSecret("secret_name")
+	}
 	v, err := s.cfg.Secret(ctx, srv.SecretName)
 	if errors.Is(err, secrets.ErrNotFound) {
 		return "", "", publicf("secret_name: no vault secret named %s; add it on the Secrets page first", srv.SecretName)

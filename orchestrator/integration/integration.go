@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/airlockhq/airlock/orchestrator/audit"
+	"github.com/airlockhq/airlock/orchestrator/secrets"
 	"github.com/airlockhq/airlock/orchestrator/store"
 	"github.com/airlockhq/airlock/secure/egress"
 )
@@ -232,6 +233,9 @@ func (in ServerInput) validate() (ServerInput, error) {
 		}
 		if !secretName.MatchString(in.SecretName) {
 			return in, publicf("secret_name: the name of a vault secret (A-Z, 0-9, _)")
+		}
+		if secrets.IsSystem(in.SecretName) {
+			return in, systemSecret("secret_name")
 		}
 	case AuthOAuth:
 		if err := in.validateOAuth(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -111,6 +112,9 @@ func (in *ServerInput) validateOAuth() error {
 		if !secretName.MatchString(in.ClientSecretName) {
 			return publicf("client_secret_name: the name of a vault secret (A-Z, 0-9, _) holding the client's secret")
 		}
+		if secrets.IsSystem(in.ClientSecretName) {
+			return systemSecret("client_secret_name")
+		}
 		if in.ClientID == "" {
 			return publicf("client_secret_name: give the client_id this secret belongs to")
 		}
@@ -157,6 +161,9 @@ func (s *Service) oauthHandler(ctx context.Context, srv store.MCPServer, redirec
 		PKCEEnabled: true, TokenStore: &tokenStore{s: s, server: srv.Name}, HTTPClient: s.oauthHTTP(),
 		TokenEndpointAuthMethod: srv.OAuthAuthMethod}
 	if srv.OAuthClientSecretName != "" {
+		if secrets.IsSystem(srv.OAuthClientSecretName) && srv.OAuthClientSecretName != tokenSecret(srv.Name, "CLIENT") {
+			return nil, systemSecret("client_secret_name")
+		}
 		v, err := s.cfg.Secret(ctx, srv.OAuthClientSecretName)
 		if errors.Is(err, secrets.ErrNotFound) {
 			return nil, publicf("client_secret_name: no vault secret named %s; add it on the Secrets page first", srv.OAuthClientSecretName)
@@ -229,7 +236,7 @@ func (s *Service) discover(ctx context.Context, h *transport.OAuthHandler) (*tra
 		// no metadata document answers; Airlock does not guess.
 		return nil, s.metadataMissing(ctx, md.Issuer)
 	}
-	if len(md.CodeChallengeMethodsSupported) > 0 && !containsFold(md.CodeChallengeMethodsSupported, "S256") {
+	if len(md.CodeChallengeMethodsSupported) > 0 && !slices.ContainsFunc(md.CodeChallengeMethodsSupported, func(m string) bool { return strings.EqualFold(m, "S256") }) {
 		return nil, publicf("OAuth discovery: the authorization server does not support PKCE with S256, which OAuth 2.1 requires")
 	}
 	return md, nil
@@ -254,15 +261,6 @@ func (s *Service) metadataMissing(ctx context.Context, issuer string) error {
 	}
 	resp.Body.Close()
 	return publicf("OAuth discovery: no authorization server metadata (RFC 8414) at %s (HTTP %d)", u.Redacted(), resp.StatusCode)
-}
-
-func containsFold(list []string, v string) bool {
-	for _, e := range list {
-		if strings.EqualFold(e, v) {
-			return true
-		}
-	}
-	return false
 }
 
 // addOAuth stores an OAuth server awaiting its first authorization, after
@@ -460,6 +458,9 @@ func (s *Service) CompleteAuthorization(ctx context.Context, server, session str
 	if err := p.handler.ProcessAuthorizationResponse(ctx, cb.Code, cb.State, p.verifier); err != nil {
 		return refuse(s.oauthError("the token exchange failed", err).Error())
 	}
+	if err := s.cfg.Store.SetMCPOAuthIssuer(ctx, server, p.issuer); err != nil {
+		return err
+	}
 	s.cfg.Audit(ctx, audit.Event{Actor: by, Action: "mcp_server.oauth_authorized", Target: server, Outcome: audit.OutcomeOK,
 		Details: map[string]any{"as_host": audit.URLHost(p.issuer)}})
 	return s.Refresh(context.WithoutCancel(ctx), server)
@@ -502,6 +503,13 @@ func (s *Service) forgetOAuth(ctx context.Context, server string, client bool) {
 	if err := s.cfg.Store.SetMCPOAuthExpiry(context.WithoutCancel(ctx), server, time.Time{}); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.cfg.Logger.Error("clearing an OAuth expiry failed", "server", server, "err", err)
 	}
+}
+
+// systemSecret refuses a field naming one of Airlock's own secrets (an
+// OAuth server's tokens or client, secrets.SystemPrefix): they go to their
+// own server only, never as another server's credential.
+func systemSecret(field string) error {
+	return publicf("%s: %s… secrets are Airlock's own OAuth tokens and clients; name a secret you added", field, secrets.SystemPrefix)
 }
 
 // tokenStore keeps a server's tokens in the vault for mcp-go's handler.
@@ -556,12 +564,12 @@ func (ts *tokenStore) SaveToken(ctx context.Context, t *transport.Token) error {
 		return publicf("the authorization server issued no usable access token")
 	}
 	ctx = context.WithoutCancel(ctx)
-	if err := ts.s.cfg.SetSecret(ctx, tokenSecret(ts.server, "ACCESS"), t.AccessToken); err != nil {
-		return publicf("the access token cannot be kept in the vault: %s", clip(ts.s.cfg.Redact(err.Error()), 200))
+	if err := ts.keep(ctx, "ACCESS", "access", t.AccessToken); err != nil {
+		return err
 	}
 	if t.RefreshToken != "" {
-		if err := ts.s.cfg.SetSecret(ctx, tokenSecret(ts.server, "REFRESH"), t.RefreshToken); err != nil {
-			return publicf("the refresh token cannot be kept in the vault: %s", clip(ts.s.cfg.Redact(err.Error()), 200))
+		if err := ts.keep(ctx, "REFRESH", "refresh", t.RefreshToken); err != nil {
+			return err
 		}
 	}
 	var exp time.Time
@@ -569,6 +577,19 @@ func (ts *tokenStore) SaveToken(ctx context.Context, t *transport.Token) error {
 		exp = ts.s.cfg.Now().Add(time.Duration(t.ExpiresIn) * time.Second)
 	}
 	return ts.s.cfg.Store.SetMCPOAuthExpiry(ctx, ts.server, exp)
+}
+
+// keep stores a token in the vault unless it holds that value already
+// (mcp-go hands back the refresh token a server did not rotate): every
+// vault write rebuilds the redactor.
+func (ts *tokenStore) keep(ctx context.Context, kind, what, v string) error {
+	if cur, err := ts.secret(ctx, kind); err == nil && cur == v {
+		return nil
+	}
+	if err := ts.s.cfg.SetSecret(ctx, tokenSecret(ts.server, kind), v); err != nil {
+		return publicf("the %s token cannot be kept in the vault: %s", what, clip(ts.s.cfg.Redact(err.Error()), 200))
+	}
+	return nil
 }
 
 // oauthSession gives credTransport a server's access token and refreshes
@@ -597,7 +618,7 @@ func (o *oauthSession) store() *tokenStore { return &tokenStore{s: o.s, server: 
 // token returns a usable access token, refreshing an expiring one.
 func (o *oauthSession) token(ctx context.Context) (string, error) {
 	t, err := o.store().GetToken(ctx)
-	if errors.Is(err, transport.ErrNoToken) || err == nil && t.AccessToken == "" && t.RefreshToken == "" {
+	if errors.Is(err, transport.ErrNoToken) {
 		return "", o.needed(ctx, "it has no access token")
 	}
 	if err != nil {
@@ -648,18 +669,64 @@ func (o *oauthSession) refresh(ctx context.Context, stale string) (string, error
 	if err != nil {
 		return "", err
 	}
+	// Discovered as at authorization, so that the refresh token goes only
+	// to a token endpoint the authorization server declared (never one
+	// mcp-go guesses on the MCP server's origin when the metadata does not
+	// answer), and only to the authorization server it came from.
+	md, err := o.s.discover(rctx, h)
+	if err != nil {
+		return "", o.refreshFailed(err)
+	}
+	if srv.OAuthIssuer != "" && strings.TrimSuffix(md.Issuer, "/") != strings.TrimSuffix(srv.OAuthIssuer, "/") {
+		o.s.cfg.Audit(ctx, audit.Event{Actor: "system", Action: "mcp_server.oauth_refresh", Target: o.server,
+			Outcome: audit.OutcomeDenied, Details: map[string]any{"reason": "another authorization server",
+				"as_host": audit.URLHost(md.Issuer), "pinned_host": audit.URLHost(srv.OAuthIssuer)}})
+		return "", o.needed(ctx, "its metadata now names another authorization server than the one it was authorized with; the refresh token was not sent")
+	}
 	nt, err := h.RefreshToken(rctx, t.RefreshToken)
 	if err != nil {
-		var oe transport.OAuthError
-		var pe *PublicError
-		if errors.As(err, &oe) || errors.As(err, &pe) || strings.Contains(err.Error(), "refresh token request failed with status 4") {
-			o.s.forgetOAuth(ctx, o.server, false)
-			o.s.cfg.Audit(ctx, audit.Event{Actor: "system", Action: "mcp_server.oauth_refresh", Target: o.server,
-				Outcome: audit.OutcomeDenied, Details: map[string]any{"error": clip(o.s.cfg.Redact(err.Error()), 300)}})
-			return "", o.needed(ctx, "the authorization server refused to refresh its token")
+		if !refusedGrant(err) {
+			return "", o.refreshFailed(err)
 		}
-		return "", o.s.oauthError("refreshing the OAuth token", err)
+		o.s.forgetOAuth(ctx, o.server, false)
+		o.s.cfg.Audit(ctx, audit.Event{Actor: "system", Action: "mcp_server.oauth_refresh", Target: o.server,
+			Outcome: audit.OutcomeDenied, Details: map[string]any{"error": clip(o.s.cfg.Redact(err.Error()), 300)}})
+		return "", o.needed(ctx, "the authorization server refused to refresh its token")
+	}
+	if srv.OAuthIssuer == "" { // authorized before issuers were pinned
+		if err := o.s.cfg.Store.SetMCPOAuthIssuer(ctx, o.server, md.Issuer); err != nil {
+			o.s.cfg.Logger.Error("pinning an OAuth issuer failed", "server", o.server, "err", err)
+		}
 	}
 	o.s.cfg.Logger.Info("MCP server's OAuth token refreshed", "server", o.server)
 	return nt.AccessToken, nil
+}
+
+// refusedGrant reports whether a refresh failed because the authorization
+// server refused the grant or the client (RFC 6749 section 5.2), when the
+// tokens are of no more use. Anything else (a 5xx, a rate limit, a network
+// failure, the vault) keeps them for the next try.
+func refusedGrant(err error) bool {
+	var oe transport.OAuthError
+	if errors.As(err, &oe) {
+		switch oe.ErrorCode {
+		case "invalid_grant", "invalid_client", "unauthorized_client":
+			return true
+		}
+		return false
+	}
+	// An error answer that is not the JSON RFC 6749 asks for: 400 and
+	// 401 are what it gives those refusals.
+	msg := err.Error()
+	return strings.Contains(msg, "refresh token request failed with status 400") ||
+		strings.Contains(msg, "refresh token request failed with status 401")
+}
+
+// refreshFailed logs why a refresh failed and returns what the caller (the
+// model, through the tool's error) is told: a fixed text, since the
+// authorization server's answer is third-party text.
+func (o *oauthSession) refreshFailed(err error) error {
+	o.s.cfg.Logger.Warn("refreshing an MCP server's OAuth token failed", "server", o.server,
+		"err", clip(o.s.cfg.Redact(err.Error()), 300))
+	return publicf("refreshing the OAuth token of %s failed (the reason is in Airlock's log); the call was not made", o.server)
 }

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mark3labs/mcp-go/client/transport"
+
 	"github.com/airlockhq/airlock/orchestrator/integration/mcptest"
 	"github.com/airlockhq/airlock/orchestrator/secrets"
 	"github.com/airlockhq/airlock/orchestrator/store"
@@ -26,6 +28,7 @@ const oauthCanary = "oat_CANARYoauth0123456789_"
 type memVault struct {
 	mu     sync.Mutex
 	values map[string]string
+	writes int
 }
 
 func (v *memVault) get(_ context.Context, name string) (string, error) {
@@ -42,6 +45,7 @@ func (v *memVault) set(_ context.Context, name, value string) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.values[name] = value
+	v.writes++
 	return nil
 }
 
@@ -486,6 +490,11 @@ func TestOAuthAddRefusalsAndConfidentialClient(t *testing.T) {
 		{ServerInput{Name: "cal", URL: mark.URL, AuthKind: AuthOAuth, ClientSecretName: "CAL_SECRET"}, "client_secret_name: give the client_id"},
 		{ServerInput{Name: "cal", URL: mark.URL, AuthKind: AuthOAuth, ClientID: "a b"}, "client_id:"},
 		{ServerInput{Name: "cal", URL: mark.URL, AuthKind: AuthOAuth, ClientID: "airlock", ClientSecretName: "lower"}, "client_secret_name:"},
+		// Airlock's own secrets (another server's tokens) are no credential to hand out.
+		{ServerInput{Name: "cal", URL: mark.URL, AuthKind: AuthOAuth, ClientID: "airlock", ClientSecretName: "MCP_OAUTH_GH_REFRESH"},
+			"client_secret_name: MCP_OAUTH_"},
+		{ServerInput{Name: "cal", URL: mark.URL, AuthKind: AuthHeader, HeaderName: "Authorization", SecretName: "MCP_OAUTH_GH_ACCESS"},
+			"secret_name: MCP_OAUTH_"},
 		{ServerInput{Name: "cal", URL: mark.URL, AuthKind: AuthOAuth, ClientID: "airlock", ClientSecretName: "CAL_SECRET"}, "no vault secret named CAL_SECRET"},
 		{ServerInput{Name: "cal", URL: mark.URL, AuthKind: "kerberos"}, "auth_kind: none, header or oauth"},
 	} {
@@ -564,5 +573,181 @@ func TestOAuthResourceMetadataFromChallenge(t *testing.T) {
 	}
 	if hits.Load() != 0 {
 		t.Errorf("the other origin's metadata was fetched %d times", hits.Load())
+	}
+}
+
+// switchable wraps a protected server's handler: its metadata can be made
+// to fail, or to name another authorization server, and requests for a
+// token endpoint on its own origin (a guessed one) are counted.
+type switchable struct {
+	broken  atomic.Bool
+	other   atomic.Pointer[mcptest.AuthServer]
+	guessed atomic.Int32
+}
+
+func (sw *switchable) wrap(opts mcptest.Options) mcptest.Options {
+	inner := opts.Wrap
+	opts.Wrap = func(next http.Handler) http.Handler {
+		h := inner(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case r.URL.Path == "/token":
+				sw.guessed.Add(1)
+			case !strings.HasPrefix(r.URL.Path, "/.well-known/oauth-protected-resource"):
+			case sw.broken.Load():
+				http.Error(w, "metadata down", http.StatusInternalServerError)
+				return
+			case sw.other.Load() != nil:
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"resource":"http://%s/mcp","authorization_servers":[%q]}`, r.Host, sw.other.Load().URL)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	return opts
+}
+
+// A refresh discovers the authorization server as the authorization did:
+// when the metadata does not answer, the refresh token is sent nowhere
+// (mcp-go alone would guess <MCP origin>/token) and kept for later; when
+// the metadata names another authorization server than the one the
+// tokens came from, it is not sent there either.
+func TestOAuthRefreshGoesOnlyToThePinnedServer(t *testing.T) {
+	as := mcptest.NewAuthServer(t, "", oauthCanary)
+	sw := &switchable{}
+	mark := mcptest.Mark(t, sw.wrap(as.Protect(mcptest.Options{})))
+	r := newOAuthRig(t)
+	ctx := context.Background()
+	if _, err := r.svc.Add(ctx, oauthInput("cal", mark.URL), "admin:a"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.authorize(t, as, "cal", "sess-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.state(t, "cal").OAuthIssuer; got != as.URL {
+		t.Fatalf("pinned issuer %q, want %q", got, as.URL)
+	}
+	r.approve(t, "cal", "echo")
+	call := func() error {
+		_, err := r.svc.Call(ctx, "cal__echo", json.RawMessage(`{"text":"x"}`))
+		return err
+	}
+
+	sw.broken.Store(true)
+	r.clock.add(2 * time.Hour)
+	err := call()
+	var pe *PublicError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "refreshing the OAuth token") || strings.Contains(pe.Msg, "metadata down") {
+		t.Fatalf("call with the metadata down: %v", err)
+	}
+	if n := sw.guessed.Load(); n != 0 {
+		t.Fatalf("a guessed token endpoint on the MCP server got %d requests", n)
+	}
+	if v, _ := r.vault.get(ctx, "MCP_OAUTH_CAL_REFRESH"); v == "" || r.state(t, "cal").State == store.MCPNeedsAuth {
+		t.Fatal("a refresh that could not be tried lost the tokens")
+	}
+
+	other := mcptest.NewAuthServer(t, "", oauthCanary)
+	sw.broken.Store(false)
+	sw.other.Store(other)
+	// (The failed refresh dropped the connection; reconnecting refreshes.)
+	if err := r.svc.Refresh(ctx, "cal"); !errors.Is(err, ErrAuthorizationNeeded) {
+		t.Fatalf("reconnect with another authorization server named: %v", err)
+	}
+	if r.state(t, "cal").State != store.MCPNeedsAuth {
+		t.Fatal("the server is not marked as needing authorization")
+	}
+	if len(other.Headers()) > 1 { // its metadata only
+		t.Fatalf("the other authorization server got %d requests", len(other.Headers()))
+	}
+	if _, n := as.Counts(); n != 0 {
+		t.Fatalf("refreshes: %d", n)
+	}
+	if ev := r.audited("mcp_server.oauth_refresh"); len(ev) != 1 || ev[0].Outcome != "denied" {
+		t.Fatalf("audit: %+v", ev)
+	}
+
+	sw.other.Store(nil) // the right one again: the refresh goes through
+	if err := r.authorize(t, as, "cal", "sess-2"); err != nil {
+		t.Fatal(err)
+	}
+	r.clock.add(2 * time.Hour)
+	if err := call(); err != nil {
+		t.Fatalf("call after authorizing again: %v", err)
+	}
+	if _, n := as.Counts(); n != 1 {
+		t.Fatalf("refreshes at the pinned server: %d", n)
+	}
+}
+
+// Only a refused grant or client forgets the tokens; a server error, a
+// rate limit or anything else keeps them for the next try.
+func TestRefusedGrant(t *testing.T) {
+	for err, want := range map[error]bool{
+		fmt.Errorf("refresh: %w", transport.OAuthError{ErrorCode: "invalid_grant"}):           true,
+		fmt.Errorf("refresh: %w", transport.OAuthError{ErrorCode: "invalid_client"}):          true,
+		fmt.Errorf("refresh: %w", transport.OAuthError{ErrorCode: "temporarily_unavailable"}): false,
+		fmt.Errorf("refresh: %w", transport.OAuthError{ErrorCode: "server_error"}):            false,
+		errors.New("refresh token request failed with status 400: bad"):                       true,
+		errors.New("refresh token request failed with status 401: who"):                       true,
+		errors.New("refresh token request failed with status 429: slow down"):                 false,
+		errors.New("refresh token request failed with status 503: down"):                      false,
+		errors.New("refresh token request failed with status 404: none"):                      false,
+		publicf("the access token cannot be kept in the vault"):                               false,
+	} {
+		if got := refusedGrant(err); got != want {
+			t.Errorf("refusedGrant(%v) = %v, want %v", err, got, want)
+		}
+	}
+}
+
+// A header server stored before the refusal existed, naming another
+// server's OAuth token as its credential, does not send it.
+func TestStoredHeaderServerNeverSendsOAuthToken(t *testing.T) {
+	mark := mcptest.Mark(t, mcptest.Options{})
+	r := newOAuthRig(t)
+	ctx := context.Background()
+	if err := r.vault.set(ctx, "MCP_OAUTH_GH_ACCESS", oauthCanary+"stolen"); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.st.AddMCPServer(ctx, store.MCPServer{Name: "evil", URL: mark.URL, Transport: "streamable", AuthKind: AuthHeader,
+		HeaderName: "Authorization", SecretName: "MCP_OAUTH_GH_ACCESS", State: store.MCPConnected, CreatedBy: "admin:a"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.svc.Refresh(ctx, "evil"); err == nil || !strings.Contains(err.Error(), "secret_name: MCP_OAUTH_") {
+		t.Fatalf("refresh of a server naming an OAuth token: %v", err)
+	}
+	for _, h := range mark.Headers() {
+		if strings.Contains(fmt.Sprint(h), oauthCanary) {
+			t.Fatal("the OAuth token reached the other server")
+		}
+	}
+}
+
+// A token the vault already holds is not written again (each write
+// rebuilds the redactor): mcp-go hands back a refresh token that was not
+// rotated.
+func TestSaveTokenWritesOnlyChanges(t *testing.T) {
+	mark := mcptest.Mark(t, mcptest.Options{})
+	r := newOAuthRig(t)
+	ctx := context.Background()
+	if err := r.st.AddMCPServer(ctx, store.MCPServer{Name: "cal", URL: mark.URL, Transport: "streamable", AuthKind: AuthOAuth,
+		State: store.MCPNeedsAuth, CreatedBy: "admin:a"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ts := &tokenStore{s: r.svc, server: "cal"}
+	if err := ts.SaveToken(ctx, &transport.Token{AccessToken: "a1", RefreshToken: "r1", TokenType: "Bearer"}); err != nil {
+		t.Fatal(err)
+	}
+	before := r.vault.writes
+	if err := ts.SaveToken(ctx, &transport.Token{AccessToken: "a2", RefreshToken: "r1", TokenType: "Bearer"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := r.vault.writes - before; n != 1 {
+		t.Fatalf("%d vault writes for a new access token and the same refresh token, want 1", n)
+	}
+	if v, _ := r.vault.get(ctx, "MCP_OAUTH_CAL_ACCESS"); v != "a2" {
+		t.Fatalf("access token %q", v)
 	}
 }

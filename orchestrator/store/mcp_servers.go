@@ -65,6 +65,9 @@ type MCPServer struct {
 	OAuthAuthMethod         string `json:"-"`
 	// OAuthExpiresAt is when the access token expires (zero: unknown).
 	OAuthExpiresAt time.Time `json:"oauth_expires_at,omitzero"`
+	// OAuthIssuer is the authorization server the tokens come from,
+	// pinned at authorization: a refresh goes to no other.
+	OAuthIssuer string `json:"-"`
 }
 
 // MCPTool is a tool an external server listed.
@@ -153,14 +156,14 @@ func (s *Store) DeleteMCPServer(ctx context.Context, name string) error {
 
 const mcpServerCols = "name, url, transport, auth_kind, header_name, header_prefix, secret_name, state, last_error," +
 	" connected_at, created_at, created_by, oauth_client_id, oauth_client_secret_name, oauth_scopes," +
-	" oauth_registered_redirect, oauth_auth_method, oauth_expires_at"
+	" oauth_registered_redirect, oauth_auth_method, oauth_expires_at, oauth_issuer"
 
 func scanMCPServer(sc scanner) (MCPServer, error) {
 	var v MCPServer
 	var conn, created, expires int64
 	if err := sc.Scan(&v.Name, &v.URL, &v.Transport, &v.AuthKind, &v.HeaderName, &v.HeaderPrefix, &v.SecretName, &v.State,
 		&v.LastError, &conn, &created, &v.CreatedBy, &v.OAuthClientID, &v.OAuthClientSecretName, &v.OAuthScopes,
-		&v.OAuthRegisteredRedirect, &v.OAuthAuthMethod, &expires); err != nil {
+		&v.OAuthRegisteredRedirect, &v.OAuthAuthMethod, &expires, &v.OAuthIssuer); err != nil {
 		return MCPServer{}, err
 	}
 	v.ConnectedAt, v.CreatedAt = fromDB(conn), fromDB(created)
@@ -189,16 +192,19 @@ func (s *Store) SetMCPOAuthExpiry(ctx context.Context, name string, at time.Time
 	return s.updateMCPServer(ctx, name, "oauth_expires_at = ?", v)
 }
 
+// SetMCPOAuthIssuer pins the authorization server a server's tokens come
+// from.
+func (s *Store) SetMCPOAuthIssuer(ctx context.Context, name, issuer string) error {
+	return s.updateMCPServer(ctx, name, "oauth_issuer = ?", issuer)
+}
+
 func (s *Store) updateMCPServer(ctx context.Context, name, set string, args ...any) error {
 	err := s.WriteTx(ctx, func(tx *sql.Tx) error {
 		res, err := s.exec(ctx, tx, "UPDATE mcp_servers SET "+set+" WHERE name = ?", append(args, name)...)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return expectOneRow(res)
 	})
 	if err != nil {
 		return fmt.Errorf("store: update MCP server %q: %w", name, err)
