@@ -10,6 +10,10 @@ import (
 	"github.com/airlockhq/airlock/secure/privdrop"
 )
 
+// execAs is privdrop.Exec; tests replace it, so that none can change the
+// test process's own identity.
+var execAs = privdrop.Exec
+
 // runExecAs is `orchestrator exec-as --uid N --gid N [--groups A,B] -- PROGRAM ARGS...`:
 // the container entrypoint's privilege drop (package privdrop). It replaces
 // this process with PROGRAM and returns only on failure. It runs before
@@ -62,7 +66,7 @@ func runExecAs(args []string, stderr io.Writer) int {
 	// With --clear-env the environment is replaced in the same execve that
 	// starts the program: no process of the target user ever holds this
 	// one's variables (secrets given as environment variables included).
-	err = privdrop.Exec(privdrop.Spec{UID: *uid, GID: *gid, Groups: gs,
+	err = execAs(privdrop.Spec{UID: *uid, GID: *gid, Groups: gs,
 		Path: fs.Arg(0), Args: fs.Args(), Env: env})
 	fmt.Fprintln(stderr, "orchestrator exec-as:", err)
 	return 1

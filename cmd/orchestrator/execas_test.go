@@ -2,13 +2,24 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/airlockhq/airlock/secure/privdrop"
 )
 
 // TestExecAsRefusesBadArguments: every misuse stops before any privilege
 // changes, with a message naming what is wrong.
 func TestExecAsRefusesBadArguments(t *testing.T) {
+	defer func(e func(privdrop.Spec) error) { execAs = e }(execAs)
+	execAs = func(s privdrop.Spec) error {
+		if err := s.Validate(); err != nil {
+			return err
+		}
+		t.Errorf("exec-as would have dropped privileges for %+v", s)
+		return errors.New("not run in a test")
+	}
 	for _, tc := range []struct {
 		args []string
 		code int

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/airlockhq/airlock/internal/utf8cut"
 	"github.com/airlockhq/airlock/orchestrator/audit"
 	"github.com/airlockhq/airlock/orchestrator/store"
 )
@@ -115,10 +116,5 @@ func cut(s string) string {
 	if len(s) <= MaxReasonBytes {
 		return s
 	}
-	for i := MaxReasonBytes; i > 0; i-- {
-		if s[i]&0xC0 != 0x80 { // i starts a character
-			return s[:i] + "…"
-		}
-	}
-	return ""
+	return utf8cut.Prefix(s, MaxReasonBytes) + "…"
 }

@@ -105,3 +105,24 @@ func needRoot(t *testing.T) {
 	}
 	t.Skip("needs root")
 }
+
+// TestExecValidatesFirst: a Spec Validate refuses never reaches the drop
+// (replaced here, so that a regression cannot change this test process's
+// own identity).
+func TestExecValidatesFirst(t *testing.T) {
+	reached := false
+	defer func(d func(Spec) error) { drop = d }(drop)
+	drop = func(Spec) error { reached = true; return nil }
+	for _, s := range []Spec{
+		{UID: 0, GID: 10002, Path: "/bin/true", Args: []string{"true"}},
+		{UID: 10002, GID: 10002, Path: "true", Args: []string{"true"}},
+		{UID: 10002, GID: 10002, Groups: []int{0}, Path: "/bin/true", Args: []string{"true"}},
+	} {
+		if err := Exec(s); err == nil || reached {
+			t.Fatalf("Exec(%+v) = %v, drop reached %v", s, err, reached)
+		}
+	}
+	if err := Exec(Spec{UID: 10002, GID: 10002, Path: "/bin/true", Args: []string{"true"}}); err != nil || !reached {
+		t.Fatalf("a valid Spec: %v, drop reached %v", err, reached)
+	}
+}

@@ -19,11 +19,18 @@ type Spec struct {
 	Env      []string
 }
 
-func (s Spec) validate() error {
+// maxID is the largest id a Spec may name: (uid_t)-1 tells setresuid and
+// setresgid to leave an id unchanged.
+const maxID = 1<<32 - 2
+
+// Validate refuses a Spec that Exec must not run: root or an impossible id
+// as the user, the group or a supplementary group, a relative program, no
+// arguments. Exec calls it first.
+func (s Spec) Validate() error {
 	switch {
-	case s.UID <= 0:
+	case s.UID <= 0 || s.UID > maxID:
 		return fmt.Errorf("uid %d: must be a user other than root", s.UID)
-	case s.GID <= 0:
+	case s.GID <= 0 || s.GID > maxID:
 		return fmt.Errorf("gid %d: must be a group other than root", s.GID)
 	case !filepath.IsAbs(s.Path):
 		return fmt.Errorf("program %q: must be an absolute path", s.Path)
@@ -31,8 +38,8 @@ func (s Spec) validate() error {
 		return errors.New("no arguments: the program's name comes first")
 	}
 	for _, g := range s.Groups {
-		if g < 0 {
-			return fmt.Errorf("group %d: not a group id", g)
+		if g <= 0 || g > maxID {
+			return fmt.Errorf("group %d: not a group id other than root's", g)
 		}
 	}
 	return nil

@@ -18,9 +18,17 @@ import (
 // failure, before the program has run. The caller must be root with
 // CAP_SETUID, CAP_SETGID and CAP_SETPCAP.
 func Exec(s Spec) error {
-	if err := s.validate(); err != nil {
+	if err := s.Validate(); err != nil {
 		return err
 	}
+	return drop(s)
+}
+
+// drop is the privilege drop and exec of a validated Spec; tests replace
+// it, so that no test can change the test process's own identity.
+var drop = dropAndExec
+
+func dropAndExec(s Spec) error {
 	runtime.LockOSThread() // never unlocked: the thread ends in exec or the process exits
 	// The bounding set needs CAP_SETPCAP, which the user change takes away.
 	if err := dropBoundingSet(); err != nil {

@@ -6,7 +6,7 @@ import "errors"
 
 // Exec is Linux only.
 func Exec(s Spec) error {
-	if err := s.validate(); err != nil {
+	if err := s.Validate(); err != nil {
 		return err
 	}
 	return errors.New("exec-as: Linux only")

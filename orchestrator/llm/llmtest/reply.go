@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/airlockhq/airlock/internal/utf8cut"
 	"github.com/airlockhq/airlock/mcp/tools"
 )
 
@@ -160,13 +160,7 @@ func defaultReply(rec RecordedRequest) Reply {
 
 // truncate cuts s to at most n bytes on a rune boundary.
 func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
+	return utf8cut.Prefix(s, n)
 }
 
 // resolveToolNames fills ToolName of tool messages from the assistant call
